@@ -1,7 +1,7 @@
 /**
  * The one error hierarchy. Handlers throw these; one middleware turns any error into the
- * SPEC §2 error body. Messages of errors below 500 are shown to the caller; a 5xx body
- * never carries the message of the error that caused it.
+ * SPEC §2 error body. Their messages are written for callers; any other error becomes a 500
+ * that says only "internal error", its cause kept for the log.
  */
 export class HttpError extends Error {
   readonly statusCode: number;
@@ -12,11 +12,6 @@ export class HttpError extends Error {
     this.name = new.target.name;
     this.statusCode = statusCode;
     this.errorType = errorType;
-  }
-
-  /** Whether the message may be shown to the caller. */
-  get expose(): boolean {
-    return this.statusCode < 500;
   }
 }
 

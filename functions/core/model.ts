@@ -1,0 +1,102 @@
+import type { DeliveryTarget } from "./ids.ts";
+import type { JsonObject } from "./json.ts";
+import type { DeliveryStatus } from "./schemas.ts";
+
+/** A tenant. Its API key is stored only as a SHA-256 hash. */
+export interface App {
+  id: string;
+  name: string;
+  created_at: string;
+}
+
+export interface EventDefinition {
+  slug: string;
+  name: string;
+  description: string | null;
+  sample_payload: JsonObject;
+  strict: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One live signing secret; the one before a rotation keeps signing until `expires_at`. */
+export interface SigningSecret {
+  secret: string;
+  created_at: string;
+  expires_at: string | null;
+}
+
+export interface Subscription {
+  id: string;
+  url: string;
+  events: string[];
+  name: string | null;
+  description: string | null;
+  linked_account_ids: string[] | null;
+  filter: JsonObject | null;
+  enabled: boolean;
+  created_at: string;
+  updated_at: string;
+  /** Newest first. */
+  secrets: SigningSecret[];
+}
+
+/** One event as it travels on the bus and is stored for replay. */
+export interface RoutedEvent {
+  v: 1;
+  app_id: string;
+  event_id: string;
+  type: string;
+  /** Platform events (SPEC §4) are emitted by Switchyard itself. */
+  platform: boolean;
+  linked_account_id: string | null;
+  timestamp: string;
+  /** Absent when the payload was too large for a bus entry: read it from the store. */
+  payload?: JsonObject;
+}
+
+export interface Attempt {
+  attempt: number;
+  at: string;
+  status_code: number | null;
+  duration_ms: number;
+  response_body: string | null;
+  error: string | null;
+}
+
+export interface Delivery {
+  id: string;
+  app_id: string;
+  event_id: string;
+  event_type: string;
+  platform: boolean;
+  linked_account_id: string | null;
+  target: DeliveryTarget;
+  url: string;
+  method: "POST" | "PUT" | "PATCH" | "GET" | "DELETE";
+  body: string;
+  status: DeliveryStatus;
+  attempt_count: number;
+  /** attempt_count when the current round of retries began (a manual retry starts a new one). */
+  round_started_at_attempt: number;
+  created_at: string;
+  updated_at: string;
+  last_attempt: Attempt | null;
+}
+
+/** The SQS message of one delivery: small and versioned; the delivery itself is in the table. */
+export interface DeliveryMessage {
+  v: 1;
+  app_id: string;
+  delivery_id: string;
+}
+
+export interface Page<T> {
+  data: T[];
+  next_cursor: string | null;
+}
+
+export interface PageRequest {
+  limit: number;
+  cursor?: string | undefined;
+}

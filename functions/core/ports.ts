@@ -1,0 +1,141 @@
+import type {
+  App,
+  Attempt,
+  Delivery,
+  DeliveryMessage,
+  EventDefinition,
+  Page,
+  PageRequest,
+  RoutedEvent,
+  Subscription,
+} from "./model.ts";
+import type { DeliveryStatus } from "./schemas.ts";
+
+/**
+ * What the domain needs from the outside world. Adapters implement these; services take them
+ * as arguments, so the domain never imports an AWS SDK.
+ */
+export interface AppStore {
+  findAppByKeyHash(keyHash: string): Promise<App | null>;
+  createApp(app: App, keyHash: string): Promise<void>;
+}
+
+export interface DefinitionStore {
+  /** False when the slug is taken. */
+  createDefinition(appId: string, definition: EventDefinition): Promise<boolean>;
+  getDefinition(appId: string, slug: string): Promise<EventDefinition | null>;
+  findDefinitionByName(appId: string, name: string): Promise<EventDefinition | null>;
+  listDefinitions(appId: string, page: PageRequest): Promise<Page<EventDefinition>>;
+  /** Replaces a definition that exists; false when it does not. */
+  replaceDefinition(appId: string, definition: EventDefinition): Promise<boolean>;
+  deleteDefinition(appId: string, slug: string): Promise<boolean>;
+}
+
+export interface SubscriptionStore {
+  createSubscription(appId: string, subscription: Subscription): Promise<void>;
+  getSubscription(appId: string, id: string): Promise<Subscription | null>;
+  listSubscriptions(appId: string, page: PageRequest): Promise<Page<Subscription>>;
+  /** Every subscription of the app, for routing. */
+  allSubscriptions(appId: string): Promise<Subscription[]>;
+  /** Replaces a subscription that exists; false when it does not. */
+  replaceSubscription(appId: string, subscription: Subscription): Promise<boolean>;
+  deleteSubscription(appId: string, id: string): Promise<boolean>;
+}
+
+export interface StoredEvent extends RoutedEvent {
+  payload: NonNullable<RoutedEvent["payload"]>;
+}
+
+export interface EventStore {
+  putEvent(event: StoredEvent): Promise<void>;
+  getEvent(appId: string, eventId: string): Promise<StoredEvent | null>;
+  deleteEvent(appId: string, eventId: string): Promise<void>;
+}
+
+export interface IdempotencyRecord {
+  key: string;
+  body_hash: string;
+  event_id: string;
+  state: "pending" | "done";
+  created_at: string;
+}
+
+export interface IdempotencyStore {
+  /**
+   * Claims `key` for this request unless a live claim (younger than the window) exists; then
+   * answers that claim instead.
+   */
+  claimIdempotencyKey(
+    appId: string,
+    record: IdempotencyRecord,
+    windowMs: number,
+  ): Promise<{ claimed: true } | { claimed: false; existing: IdempotencyRecord }>;
+  /** Marks this request's claim answered; a claim that is no longer its own is left alone. */
+  completeIdempotencyKey(appId: string, key: string, eventId: string): Promise<void>;
+  releaseIdempotencyKey(appId: string, key: string): Promise<void>;
+}
+
+export interface DeliveryFilter {
+  status?: DeliveryStatus | undefined;
+  webhook_id?: string | undefined;
+  workflow_id?: string | undefined;
+  event_id?: string | undefined;
+}
+
+export interface AttemptUpdate {
+  attempt: Attempt;
+  status: DeliveryStatus;
+  /** The attempt count the delivery must still have, so two deliverers never share a number. */
+  expectedAttemptCount: number;
+}
+
+export interface DeliveryStore {
+  /** False when the delivery exists already (a fan-out that ran twice). */
+  createDelivery(delivery: Delivery): Promise<boolean>;
+  getDelivery(appId: string, id: string): Promise<Delivery | null>;
+  listAttempts(appId: string, id: string): Promise<Attempt[]>;
+  /** Records an attempt; false when another deliverer recorded one first. */
+  recordAttempt(appId: string, id: string, update: AttemptUpdate): Promise<boolean>;
+  setDeliveryStatus(appId: string, id: string, status: DeliveryStatus, at: string): Promise<void>;
+  listDeliveries(appId: string, filter: DeliveryFilter, page: PageRequest): Promise<Page<Delivery>>;
+}
+
+export interface Store
+  extends AppStore,
+    DefinitionStore,
+    SubscriptionStore,
+    EventStore,
+    IdempotencyStore,
+    DeliveryStore {}
+
+/** The event bus (EventBridge): throws when any entry could not be put after retries. */
+export interface EventPublisher {
+  publish(events: RoutedEvent[]): Promise<void>;
+}
+
+/** The delivery queue and its dead-letter queue (SQS). */
+export interface DeliveryQueue {
+  /** Throws when any message could not be sent after retries. */
+  enqueue(messages: DeliveryMessage[]): Promise<void>;
+  moveToDeadLetterQueue(message: DeliveryMessage): Promise<void>;
+  /** Hides a received message for `seconds`: the backoff before its next attempt. */
+  delay(receiptHandle: string, seconds: number): Promise<void>;
+}
+
+export interface OutboundRequest {
+  url: string;
+  method: Delivery["method"];
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface SendResult {
+  statusCode: number | null;
+  durationMs: number;
+  responseBody: string;
+  error: string | null;
+}
+
+export interface WebhookSender {
+  send(request: OutboundRequest): Promise<SendResult>;
+}

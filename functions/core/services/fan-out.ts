@@ -1,0 +1,42 @@
+import type { Clock } from "../clock.ts";
+import type { DeliveryMessage, RoutedEvent } from "../model.ts";
+import type { DeliveryQueue, DeliveryStore, EventStore, SubscriptionStore } from "../ports.ts";
+import { subscriptionReceives, webhookDelivery } from "../routing.ts";
+
+export interface FanOutDeps {
+  store: SubscriptionStore & EventStore & DeliveryStore;
+  queue: DeliveryQueue;
+  clock: Clock;
+}
+
+/**
+ * Routes one event to every subscription that receives it: one delivery record and one queue
+ * message each. Delivery ids are derived from (event, subscription), so when the bus retries
+ * this after a failure, no second delivery is made; a delivery still pending is queued again
+ * (delivery is at-least-once, receivers dedupe on `webhook-id`).
+ */
+export async function fanOut(deps: FanOutDeps, event: RoutedEvent): Promise<{ queued: number }> {
+  const payload = event.payload ?? (await storedPayload(deps.store, event));
+  const subscriptions = await deps.store.allSubscriptions(event.app_id);
+  const now = deps.clock.now();
+  const messages: DeliveryMessage[] = [];
+  for (const subscription of subscriptions) {
+    if (!subscriptionReceives(subscription, event, payload)) continue;
+    const delivery = webhookDelivery(subscription, event, payload, now);
+    const created = await deps.store.createDelivery(delivery);
+    if (!created) {
+      const existing = await deps.store.getDelivery(event.app_id, delivery.id);
+      if (existing?.status !== "pending" || existing.attempt_count > 0) continue;
+    }
+    messages.push({ v: 1, app_id: event.app_id, delivery_id: delivery.id });
+  }
+  await deps.queue.enqueue(messages);
+  return { queued: messages.length };
+}
+
+/** A payload too large for the bus travels by reference to the stored event. */
+async function storedPayload(store: EventStore, event: RoutedEvent) {
+  const stored = await store.getEvent(event.app_id, event.event_id);
+  if (!stored) throw new Error(`event ${event.event_id} is not in the store`);
+  return stored.payload;
+}

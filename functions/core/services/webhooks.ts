@@ -1,0 +1,133 @@
+import type { Clock } from "../clock.ts";
+import { BadRequest, NotFound } from "../errors.ts";
+import { parseEventPattern } from "../event-pattern.ts";
+import { isId, newId } from "../ids.ts";
+import type { PageRequest, SigningSecret, Subscription } from "../model.ts";
+import { ALL_EVENTS, isPlatformEventType } from "../platform-events.ts";
+import type { DefinitionStore, SubscriptionStore } from "../ports.ts";
+import { createWebhookBody, patchWebhookBody } from "../schemas.ts";
+import { liveSecrets } from "../secrets.ts";
+import { newSigningSecret } from "../sign.ts";
+import { parseInput } from "../validation.ts";
+
+/** After a rotation the old secret keeps signing alongside the new one for 24 h (§2.3). */
+export const ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000;
+
+export interface WebhookDeps {
+  store: SubscriptionStore & DefinitionStore;
+  clock: Clock;
+  /** Checks a URL against the deployment's policy and answers it normalized, or throws a 400. */
+  checkUrl: (url: string) => Promise<string>;
+}
+
+/** A subscription as lists and GET show it: never with its secrets. */
+export function webhookView(subscription: Subscription) {
+  const { secrets: _secrets, ...view } = subscription;
+  return view;
+}
+
+export async function createWebhook(deps: WebhookDeps, appId: string, input: unknown) {
+  const body = parseInput(createWebhookBody, input);
+  const filter = body.filter === undefined ? null : parseEventPattern(body.filter);
+  await checkEvents(deps.store, appId, body.events);
+  const url = await deps.checkUrl(body.url);
+  const now = deps.clock.now();
+  const subscription: Subscription = {
+    id: newId("subscription", now.getTime()),
+    url,
+    events: unique(body.events),
+    name: body.name ?? null,
+    description: body.description ?? null,
+    linked_account_ids: body.linked_account_ids ? unique(body.linked_account_ids) : null,
+    filter: filter as Subscription["filter"],
+    enabled: body.enabled ?? true,
+    created_at: now.toISOString(),
+    updated_at: now.toISOString(),
+    secrets: [{ secret: newSigningSecret(), created_at: now.toISOString(), expires_at: null }],
+  };
+  await deps.store.createSubscription(appId, subscription);
+  return { ...webhookView(subscription), secret: currentSecret(subscription) };
+}
+
+export async function getWebhook(deps: WebhookDeps, appId: string, id: string) {
+  return webhookView(await mustExist(deps.store, appId, id));
+}
+
+export async function listWebhooks(deps: WebhookDeps, appId: string, page: PageRequest) {
+  const result = await deps.store.listSubscriptions(appId, page);
+  return { data: result.data.map(webhookView), next_cursor: result.next_cursor };
+}
+
+export async function patchWebhook(deps: WebhookDeps, appId: string, id: string, input: unknown) {
+  const body = parseInput(patchWebhookBody, input);
+  const filter = body.filter ? parseEventPattern(body.filter) : body.filter;
+  const current = await mustExist(deps.store, appId, id);
+  if (body.events) await checkEvents(deps.store, appId, body.events);
+  const url = body.url === undefined ? current.url : await deps.checkUrl(body.url);
+  const updated: Subscription = {
+    ...current,
+    url,
+    ...(body.events !== undefined && { events: unique(body.events) }),
+    ...(body.name !== undefined && { name: body.name }),
+    ...(body.description !== undefined && { description: body.description }),
+    ...(body.linked_account_ids !== undefined && {
+      linked_account_ids: body.linked_account_ids && unique(body.linked_account_ids),
+    }),
+    ...(filter !== undefined && { filter: filter as Subscription["filter"] }),
+    ...(body.enabled !== undefined && { enabled: body.enabled }),
+    updated_at: deps.clock.now().toISOString(),
+  };
+  if (!(await deps.store.replaceSubscription(appId, updated))) throw notFound(id);
+  return webhookView(updated);
+}
+
+export async function deleteWebhook(deps: WebhookDeps, appId: string, id: string) {
+  if (!isId("subscription", id) || !(await deps.store.deleteSubscription(appId, id))) {
+    throw notFound(id);
+  }
+}
+
+export async function getWebhookSecret(deps: WebhookDeps, appId: string, id: string) {
+  return { secret: currentSecret(await mustExist(deps.store, appId, id)) };
+}
+
+/** A new secret signs from now on; the previous one keeps signing for 24 h beside it. */
+export async function rotateWebhookSecret(deps: WebhookDeps, appId: string, id: string) {
+  const current = await mustExist(deps.store, appId, id);
+  const now = deps.clock.now();
+  const overlapEnds = new Date(now.getTime() + ROTATION_OVERLAP_MS).toISOString();
+  const [previous] = liveSecrets(current, now);
+  const secrets: SigningSecret[] = [
+    { secret: newSigningSecret(), created_at: now.toISOString(), expires_at: null },
+    ...(previous ? [{ ...previous, expires_at: overlapEnds }] : []),
+  ];
+  const updated = { ...current, secrets, updated_at: now.toISOString() };
+  if (!(await deps.store.replaceSubscription(appId, updated))) throw notFound(id);
+  return { secret: currentSecret(updated) };
+}
+
+function currentSecret(subscription: Subscription): string {
+  const [newest] = subscription.secrets;
+  if (!newest) throw new Error(`subscription ${subscription.id} has no secret`);
+  return newest.secret;
+}
+
+async function mustExist(store: SubscriptionStore, appId: string, id: string) {
+  const subscription = isId("subscription", id) ? await store.getSubscription(appId, id) : null;
+  if (!subscription) throw notFound(id);
+  return subscription;
+}
+
+const notFound = (id: string) => new NotFound(`webhook "${id}" not found`);
+
+/** Each entry is `*`, a platform event type, or the slug of one of the app's definitions. */
+async function checkEvents(store: DefinitionStore, appId: string, events: string[]) {
+  for (const [index, event] of events.entries()) {
+    if (event === ALL_EVENTS || isPlatformEventType(event)) continue;
+    if (!(await store.getDefinition(appId, event))) {
+      throw new BadRequest(`events[${index}]: no event with slug "${event}"`);
+    }
+  }
+}
+
+const unique = (values: string[]) => [...new Set(values)];
