@@ -1,0 +1,91 @@
+import {
+  ChangeMessageVisibilityCommand,
+  SendMessageBatchCommand,
+  type SendMessageBatchRequestEntry,
+  SendMessageCommand,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
+import type { DeliveryMessage } from "../core/model.ts";
+import type { DeliveryQueue } from "../core/ports.ts";
+import { type Pause, sendResendingFailures, sleep } from "./resend-failures.ts";
+
+/** SendMessageBatch takes at most 10 messages a call. */
+const BATCH_SIZE = 10;
+
+export interface QueueUrls {
+  deliveryQueueUrl: string;
+  deadLetterQueueUrl: string;
+}
+
+/** The SQS delivery queue and its dead-letter queue. */
+export function createDeliveryQueue(
+  client: SQSClient,
+  urls: QueueUrls,
+  pause: Pause = sleep,
+): DeliveryQueue {
+  return {
+    async enqueue(messages) {
+      for (let start = 0; start < messages.length; start += BATCH_SIZE) {
+        const entries = messages.slice(start, start + BATCH_SIZE).map((message, index) => ({
+          Id: String(index),
+          MessageBody: JSON.stringify(message),
+        }));
+        await sendWithRetries(client, urls.deliveryQueueUrl, entries, pause);
+      }
+    },
+
+    async moveToDeadLetterQueue(message) {
+      await client.send(
+        new SendMessageCommand({
+          QueueUrl: urls.deadLetterQueueUrl,
+          MessageBody: JSON.stringify(message),
+        }),
+      );
+    },
+
+    async delay(receiptHandle, seconds) {
+      await client.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: urls.deliveryQueueUrl,
+          ReceiptHandle: receiptHandle,
+          VisibilityTimeout: seconds,
+        }),
+      );
+    },
+  };
+}
+
+async function sendWithRetries(
+  client: SQSClient,
+  queueUrl: string,
+  entries: SendMessageBatchRequestEntry[],
+  pause: Pause,
+): Promise<void> {
+  await sendResendingFailures(
+    entries,
+    async (pending) => {
+      const result = await client.send(
+        new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending }),
+      );
+      const failedIds = new Set((result.Failed ?? []).map((failure) => failure.Id));
+      return {
+        failed: pending.filter((entry) => failedIds.has(entry.Id)),
+        reason: result.Failed?.[0]?.Message,
+      };
+    },
+    "SQS",
+    pause,
+  );
+}
+
+export function parseDeliveryMessage(body: string): DeliveryMessage {
+  const message = JSON.parse(body) as Partial<DeliveryMessage>;
+  if (
+    message.v !== 1 ||
+    typeof message.app_id !== "string" ||
+    typeof message.delivery_id !== "string"
+  ) {
+    throw new Error("not a delivery message of version 1");
+  }
+  return message as DeliveryMessage;
+}

@@ -1,0 +1,160 @@
+import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import type { Attempt, Delivery } from "../../core/model.ts";
+import type { DeliveryFilter, DeliveryStore } from "../../core/ports.ts";
+import type { DeliveryStatus } from "../../core/schemas.ts";
+import { type PagedQuery, queryPage } from "./pagination.ts";
+import {
+  appPartition,
+  getRecord,
+  isConditionFailure,
+  putIf,
+  queryAll,
+  type TableContext,
+} from "./table-context.ts";
+
+const statusPartition = (appId: string, status: DeliveryStatus) =>
+  `${appPartition(appId)}#DLV#${status}`;
+const targetPartition = (appId: string, targetId: string) =>
+  `${appPartition(appId)}#TGT#${targetId}`;
+const attemptKey = (deliveryId: string, attempt: number) =>
+  `ATT#${deliveryId}#${String(attempt).padStart(6, "0")}`;
+
+export function deliveryStore(table: TableContext): DeliveryStore {
+  const setStatus = async (
+    appId: string,
+    id: string,
+    status: DeliveryStatus,
+    at: string,
+    extra?: { expression: string; values: Record<string, unknown>; condition: string },
+  ) => {
+    await table.doc.send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: { PK: appPartition(appId), SK: `DLV#${id}` },
+        UpdateExpression: `SET #status = :status, GSI1PK = :statusKey, updated_at = :at${extra ? `, ${extra.expression}` : ""}`,
+        ConditionExpression: extra?.condition ?? "attribute_exists(PK)",
+        ExpressionAttributeNames: { "#status": "status" },
+        ExpressionAttributeValues: {
+          ":status": status,
+          ":statusKey": statusPartition(appId, status),
+          ":at": at,
+          ...extra?.values,
+        },
+      }),
+    );
+  };
+
+  return {
+    createDelivery: (delivery) =>
+      putIf(
+        table,
+        {
+          PK: appPartition(delivery.app_id),
+          SK: `DLV#${delivery.id}`,
+          GSI1PK: statusPartition(delivery.app_id, delivery.status),
+          GSI1SK: delivery.id,
+          GSI2PK: targetPartition(delivery.app_id, delivery.target.id),
+          GSI2SK: delivery.id,
+          kind: "delivery",
+          ...delivery,
+        },
+        "attribute_not_exists(PK)",
+      ),
+
+    getDelivery: (appId, id) => getRecord<Delivery>(table, appId, `DLV#${id}`),
+
+    listAttempts: (appId, id) => queryAll<Attempt>(table, appId, `ATT#${id}#`),
+
+    async recordAttempt(appId, id, { attempt, status, expectedAttemptCount }) {
+      // The conditional update claims the attempt number; the attempt row follows. A crash
+      // between the two leaves the attempt in `last_attempt`, never a number used twice.
+      try {
+        await setStatus(appId, id, status, attempt.at, {
+          expression: "attempt_count = :count, last_attempt = :attempt",
+          values: {
+            ":count": attempt.attempt,
+            ":attempt": attempt,
+            ":expected": expectedAttemptCount,
+          },
+          condition: "attempt_count = :expected",
+        });
+      } catch (error) {
+        if (isConditionFailure(error)) return false;
+        throw error;
+      }
+      await putIf(
+        table,
+        {
+          PK: appPartition(appId),
+          SK: attemptKey(id, attempt.attempt),
+          kind: "attempt",
+          ...attempt,
+        },
+        "attribute_not_exists(PK)",
+      );
+      return true;
+    },
+
+    setDeliveryStatus: (appId, id, status, at) => setStatus(appId, id, status, at),
+
+    listDeliveries: (appId, filter, page) =>
+      queryPage<Delivery>(table, deliveryQuery(appId, filter), page),
+  };
+}
+
+/** The narrowest key for the filter, the rest of the filter as a FilterExpression. */
+function deliveryQuery(appId: string, filter: DeliveryFilter): PagedQuery {
+  const conditions: string[] = [];
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  const targetId = filter.webhook_id ?? filter.workflow_id;
+  let query: PagedQuery;
+  if (filter.event_id) {
+    // A delivery id starts with its event's ULID, so an event's deliveries share a prefix.
+    const eventUlid = filter.event_id.slice(filter.event_id.indexOf("_") + 1);
+    query = {
+      partitionAttribute: "PK",
+      partitionValue: appPartition(appId),
+      sortAttribute: "SK",
+      sortPrefix: `DLV#msg_${eventUlid}`,
+    };
+    if (targetId) {
+      conditions.push("#target.#id = :target");
+      Object.assign(names, { "#target": "target", "#id": "id" });
+      values[":target"] = targetId;
+    }
+  } else if (targetId) {
+    query = {
+      index: "GSI2",
+      partitionAttribute: "GSI2PK",
+      partitionValue: targetPartition(appId, targetId),
+      sortAttribute: "GSI2SK",
+    };
+  } else if (filter.status) {
+    query = {
+      index: "GSI1",
+      partitionAttribute: "GSI1PK",
+      partitionValue: statusPartition(appId, filter.status),
+      sortAttribute: "GSI1SK",
+    };
+  } else {
+    query = {
+      partitionAttribute: "PK",
+      partitionValue: appPartition(appId),
+      sortAttribute: "SK",
+      sortPrefix: "DLV#",
+    };
+  }
+  if (filter.status && query.index !== "GSI1") {
+    conditions.push("#status = :status");
+    names["#status"] = "status";
+    values[":status"] = filter.status;
+  }
+  if (filter.webhook_id || filter.workflow_id) {
+    conditions.push("#target.#type = :targetType");
+    Object.assign(names, { "#target": "target", "#type": "type" });
+    values[":targetType"] = filter.webhook_id ? "webhook" : "workflow";
+  }
+  if (conditions.length) query.filter = { expression: conditions.join(" AND "), names, values };
+  return query;
+}

@@ -1,0 +1,47 @@
+import type { Subscription } from "../../core/model.ts";
+import type { SubscriptionStore } from "../../core/ports.ts";
+import { queryPage } from "./pagination.ts";
+import {
+  appPartition,
+  deleteRecord,
+  getRecord,
+  putIf,
+  queryAll,
+  type TableContext,
+} from "./table-context.ts";
+
+export function subscriptionStore(table: TableContext): SubscriptionStore {
+  const item = (appId: string, subscription: Subscription) => ({
+    PK: appPartition(appId),
+    SK: `SUB#${subscription.id}`,
+    kind: "subscription",
+    ...subscription,
+  });
+
+  return {
+    async createSubscription(appId, subscription) {
+      await putIf(table, item(appId, subscription), "attribute_not_exists(PK)");
+    },
+
+    replaceSubscription: (appId, subscription) =>
+      putIf(table, item(appId, subscription), "attribute_exists(PK)"),
+
+    getSubscription: (appId, id) => getRecord<Subscription>(table, appId, `SUB#${id}`),
+
+    listSubscriptions: (appId, page) =>
+      queryPage<Subscription>(
+        table,
+        {
+          partitionAttribute: "PK",
+          partitionValue: appPartition(appId),
+          sortAttribute: "SK",
+          sortPrefix: "SUB#",
+        },
+        page,
+      ),
+
+    allSubscriptions: (appId) => queryAll<Subscription>(table, appId, "SUB#"),
+
+    deleteSubscription: (appId, id) => deleteRecord(table, appId, `SUB#${id}`),
+  };
+}

@@ -1,0 +1,90 @@
+import type { RetryPolicy } from "./core/retry-policy.ts";
+
+/** Where the AWS SDK clients point; endpoints are set only for emulators. */
+export interface AwsSettings {
+  region: string;
+  endpoints: { dynamodb?: string; sqs?: string; eventbridge?: string };
+  /** Static credentials for emulators; undefined in AWS, where the Lambda role's are used. */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+}
+
+/** Everything the functions read from their environment, read once. */
+export interface Config {
+  tableName: string;
+  busName: string;
+  deliveryQueueUrl: string;
+  deadLetterQueueUrl: string;
+  retry: RetryPolicy;
+  deliveryTimeoutMs: number;
+  allowPrivateUrls: boolean;
+  requireHttps: boolean;
+  aws: AwsSettings;
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Reads the configuration from `env`; the only reader of `process.env` in functions/. */
+export function loadConfig(env: Env = process.env): Config {
+  const endpoint = env.SWITCHYARD_AWS_ENDPOINT;
+  return {
+    tableName: env.SWITCHYARD_TABLE_NAME ?? "switchyard",
+    busName: env.SWITCHYARD_BUS_NAME ?? "switchyard",
+    deliveryQueueUrl: env.SWITCHYARD_DELIVERY_QUEUE_URL ?? "",
+    deadLetterQueueUrl: env.SWITCHYARD_DLQ_URL ?? "",
+    retry: {
+      maxRetries: integer(env, "SWITCHYARD_MAX_RETRIES", 3, 0, 20),
+      baseSeconds: number(env, "SWITCHYARD_RETRY_BASE_SECONDS", 30, 0, 3600),
+    },
+    deliveryTimeoutMs: number(env, "SWITCHYARD_DELIVERY_TIMEOUT_SECONDS", 10, 0.1, 900) * 1000,
+    allowPrivateUrls: flag(env, "SWITCHYARD_ALLOW_PRIVATE_URLS", false),
+    requireHttps: flag(env, "SWITCHYARD_REQUIRE_HTTPS", true),
+    aws: {
+      region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? "us-east-1",
+      endpoints: {
+        dynamodb: env.SWITCHYARD_DYNAMODB_ENDPOINT ?? endpoint,
+        sqs: env.SWITCHYARD_SQS_ENDPOINT ?? endpoint,
+        eventbridge: env.SWITCHYARD_EVENTBRIDGE_ENDPOINT ?? endpoint,
+      },
+      ...(endpoint || env.SWITCHYARD_DYNAMODB_ENDPOINT
+        ? {
+            credentials: {
+              accessKeyId: env.AWS_ACCESS_KEY_ID ?? "local",
+              secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? "local",
+            },
+          }
+        : {}),
+    },
+  };
+}
+
+function number(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new Error(`${name} must be a number from ${min} to ${max}, not "${raw}"`);
+  }
+  return value;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const value = number(env, name, fallback, min, max);
+  if (!Number.isInteger(value)) throw new Error(`${name} must be a whole number`);
+  return value;
+}
+
+function flag(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.toLowerCase();
+  if (raw === undefined || raw === "") return fallback;
+  if (["1", "true", "yes"].includes(raw)) return true;
+  if (["0", "false", "no"].includes(raw)) return false;
+  throw new Error(`${name} must be true or false, not "${raw}"`);
+}
+
+let cached: Config | undefined;
+
+/** The process's configuration, read on first use. */
+export function config(): Config {
+  cached ??= loadConfig();
+  return cached;
+}

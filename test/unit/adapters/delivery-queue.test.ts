@@ -1,0 +1,222 @@
+import {
+  ChangeMessageVisibilityCommand,
+  SendMessageBatchCommand,
+  type SendMessageBatchCommandInput,
+  type SendMessageBatchRequestEntry,
+  SendMessageCommand,
+  SQSClient,
+} from "@aws-sdk/client-sqs";
+import { mockClient } from "aws-sdk-client-mock";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  createDeliveryQueue,
+  parseDeliveryMessage,
+} from "../../../functions/adapters/delivery-queue.ts";
+import type { DeliveryMessage } from "../../../functions/core/model.ts";
+
+const URLS = {
+  deliveryQueueUrl: "http://127.0.0.1:1/000000000000/switchyard-deliveries",
+  deadLetterQueueUrl: "http://127.0.0.1:1/000000000000/switchyard-deliveries-dlq",
+};
+
+const sqs = mockClient(SQSClient);
+const client = new SQSClient({
+  region: "us-east-1",
+  credentials: { accessKeyId: "test", secretAccessKey: "test" },
+});
+const noPause = async () => {};
+
+afterEach(() => {
+  sqs.reset();
+});
+
+function message(index: number): DeliveryMessage {
+  return {
+    v: 1,
+    app_id: "app_01HZY0000000000000000000AA",
+    delivery_id: `msg_01HZY00000000000000000${String(index).padStart(4, "0")}ABCDEFGH`,
+  };
+}
+
+function sentBatches(): SendMessageBatchCommandInput[] {
+  return sqs.commandCalls(SendMessageBatchCommand).map((call) => call.args[0].input);
+}
+
+function deliveryIds(entries: SendMessageBatchRequestEntry[] | undefined): string[] {
+  return (entries ?? []).map(
+    (entry) => (JSON.parse(entry.MessageBody ?? "null") as DeliveryMessage).delivery_id,
+  );
+}
+
+function allSucceed(input: SendMessageBatchCommandInput) {
+  return {
+    Successful: (input.Entries ?? []).map((entry) => ({
+      Id: entry.Id,
+      MessageId: `m-${entry.Id}`,
+      MD5OfMessageBody: "x",
+    })),
+    Failed: [],
+  };
+}
+
+describe("createDeliveryQueue().enqueue", () => {
+  it("sends at most 10 messages a SendMessageBatch call: 23 go out as 10, 10 and 3", async () => {
+    sqs.on(SendMessageBatchCommand).callsFake(allSucceed);
+    const messages = Array.from({ length: 23 }, (_, i) => message(i));
+
+    await createDeliveryQueue(client, URLS, noPause).enqueue(messages);
+
+    expect(sqs).toHaveReceivedCommandTimes(SendMessageBatchCommand, 3);
+    const batches = sentBatches();
+    expect(batches.map((batch) => batch.Entries?.length)).toEqual([10, 10, 3]);
+    expect(batches.map((batch) => batch.QueueUrl)).toEqual([
+      URLS.deliveryQueueUrl,
+      URLS.deliveryQueueUrl,
+      URLS.deliveryQueueUrl,
+    ]);
+    expect(batches.flatMap((batch) => deliveryIds(batch.Entries))).toEqual(
+      messages.map((m) => m.delivery_id),
+    );
+  });
+
+  it("gives every entry of a batch a distinct id and the message as its JSON body", async () => {
+    sqs.on(SendMessageBatchCommand).callsFake(allSucceed);
+    const messages = Array.from({ length: 10 }, (_, i) => message(i));
+
+    await createDeliveryQueue(client, URLS, noPause).enqueue(messages);
+
+    const entries = sentBatches()[0]?.Entries ?? [];
+    expect(new Set(entries.map((entry) => entry.Id)).size).toBe(10);
+    expect(entries.map((entry) => JSON.parse(entry.MessageBody ?? "null"))).toEqual(messages);
+  });
+
+  it("sends nothing for no messages", async () => {
+    await createDeliveryQueue(client, URLS, noPause).enqueue([]);
+
+    expect(sqs).toHaveReceivedCommandTimes(SendMessageBatchCommand, 0);
+    expect(sqs.calls()).toHaveLength(0);
+  });
+
+  it("resends only the entries SQS reported as failed", async () => {
+    sqs
+      .on(SendMessageBatchCommand)
+      .callsFakeOnce((input: SendMessageBatchCommandInput) => {
+        const [first, second, third] = input.Entries ?? [];
+        return {
+          Successful: [first, third].map((entry) => ({
+            Id: entry?.Id,
+            MessageId: "m",
+            MD5OfMessageBody: "x",
+          })),
+          Failed: [{ Id: second?.Id, SenderFault: false, Code: "InternalError", Message: "busy" }],
+        };
+      })
+      .callsFake(allSucceed);
+    const messages = [message(0), message(1), message(2)];
+
+    await createDeliveryQueue(client, URLS, noPause).enqueue(messages);
+
+    expect(sqs).toHaveReceivedCommandTimes(SendMessageBatchCommand, 2);
+    const [first, second] = sentBatches();
+    expect(deliveryIds(first?.Entries)).toHaveLength(3);
+    expect(deliveryIds(second?.Entries)).toEqual([messages[1]?.delivery_id]);
+    expect(second?.QueueUrl).toBe(URLS.deliveryQueueUrl);
+  });
+
+  it("throws an error naming SQS when a message keeps failing after the retries", async () => {
+    sqs.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) => ({
+      Successful: [],
+      Failed: (input.Entries ?? []).map((entry) => ({
+        Id: entry.Id,
+        SenderFault: false,
+        Code: "InternalError",
+        Message: "queue unavailable",
+      })),
+    }));
+
+    await expect(
+      createDeliveryQueue(client, URLS, noPause).enqueue([message(0), message(1)]),
+    ).rejects.toThrow(/SQS.*queue unavailable/);
+    expect(sentBatches().length).toBeGreaterThan(1);
+  });
+
+  it("does not send the next batch once a batch has failed for good", async () => {
+    sqs.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) => ({
+      Successful: [],
+      Failed: (input.Entries ?? []).map((entry) => ({
+        Id: entry.Id,
+        SenderFault: false,
+        Code: "InternalError",
+      })),
+    }));
+    const messages = Array.from({ length: 11 }, (_, i) => message(i));
+
+    await expect(createDeliveryQueue(client, URLS, noPause).enqueue(messages)).rejects.toThrow(
+      /SQS/,
+    );
+    const sent = sentBatches().flatMap((batch) => deliveryIds(batch.Entries));
+    expect(sent).not.toContain(messages[10]?.delivery_id);
+  });
+});
+
+describe("createDeliveryQueue().moveToDeadLetterQueue", () => {
+  it("sends the message to the dead-letter queue", async () => {
+    sqs.on(SendMessageCommand).resolves({ MessageId: "m-1" });
+    const dead = message(4);
+
+    await createDeliveryQueue(client, URLS, noPause).moveToDeadLetterQueue(dead);
+
+    expect(sqs).toHaveReceivedCommandTimes(SendMessageCommand, 1);
+    expect(sqs).toHaveReceivedCommandWith(SendMessageCommand, {
+      QueueUrl: URLS.deadLetterQueueUrl,
+    });
+    const body = sqs.commandCalls(SendMessageCommand)[0]?.args[0].input.MessageBody;
+    expect(JSON.parse(body ?? "null")).toEqual(dead);
+    expect(sqs).toHaveReceivedCommandTimes(SendMessageBatchCommand, 0);
+  });
+});
+
+describe("createDeliveryQueue().delay", () => {
+  it("changes the message's visibility on the delivery queue by its receipt handle", async () => {
+    sqs.on(ChangeMessageVisibilityCommand).resolves({});
+
+    await createDeliveryQueue(client, URLS, noPause).delay("receipt-handle-1", 120);
+
+    expect(sqs).toHaveReceivedCommandTimes(ChangeMessageVisibilityCommand, 1);
+    expect(sqs).toHaveReceivedCommandWith(ChangeMessageVisibilityCommand, {
+      QueueUrl: URLS.deliveryQueueUrl,
+      ReceiptHandle: "receipt-handle-1",
+      VisibilityTimeout: 120,
+    });
+  });
+});
+
+describe("parseDeliveryMessage", () => {
+  it("accepts a version 1 message", () => {
+    const body = JSON.stringify(message(1));
+    expect(parseDeliveryMessage(body)).toEqual(message(1));
+  });
+
+  it("throws on another version", () => {
+    expect(() => parseDeliveryMessage(JSON.stringify({ ...message(1), v: 2 }))).toThrow();
+  });
+
+  it("throws on a message without a version", () => {
+    const { v: _v, ...unversioned } = message(1);
+    expect(() => parseDeliveryMessage(JSON.stringify(unversioned))).toThrow();
+  });
+
+  it("throws on a version 1 message without a delivery id or app id", () => {
+    expect(() => parseDeliveryMessage(JSON.stringify({ v: 1, app_id: "app_x" }))).toThrow();
+    expect(() => parseDeliveryMessage(JSON.stringify({ v: 1, delivery_id: "msg_x" }))).toThrow();
+  });
+
+  it("throws on a body that is not JSON", () => {
+    expect(() => parseDeliveryMessage("not json")).toThrow();
+  });
+
+  it("throws on a JSON body that is not an object", () => {
+    expect(() => parseDeliveryMessage("null")).toThrow();
+    expect(() => parseDeliveryMessage("1")).toThrow();
+  });
+});
