@@ -1,0 +1,28 @@
+import middy from "@middy/core";
+import { busFor, storeFor } from "../adapters/index.ts";
+import { checkWebhookUrl } from "../adapters/url-guard.ts";
+import { config } from "../config.ts";
+import { systemClock } from "../core/clock.ts";
+import { authenticate, errorResponses, jsonBody } from "../http/middleware.ts";
+import { createRouter } from "../http/router.ts";
+import { createLogger } from "../logger.ts";
+import { type ApiDeps, apiRoutes } from "./routes.ts";
+
+/** The management API: definitions, webhooks, deliveries and the DLQ. */
+export function createApiHandler(deps: ApiDeps) {
+  const logger = createLogger("api");
+  return middy(createRouter(apiRoutes(deps)))
+    .use(errorResponses((message, error) => logger.error(message, { error })))
+    .use(authenticate(deps.store, { publicPaths: ["/health"] }))
+    .use(jsonBody());
+}
+
+const settings = config();
+const logger = createLogger("api");
+export const handler = createApiHandler({
+  store: storeFor(settings),
+  bus: busFor(settings),
+  clock: systemClock,
+  checkUrl: (url) => checkWebhookUrl(url, settings),
+  onNoticeError: (error) => logger.warn("platform event not published", { error }),
+});

@@ -1,0 +1,49 @@
+import middy from "@middy/core";
+import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { parseDeliveryMessage } from "../adapters/delivery-queue.ts";
+import { createHttpSender } from "../adapters/http-sender.ts";
+import { busFor, queueFor, storeFor } from "../adapters/index.ts";
+import { config } from "../config.ts";
+import { systemClock } from "../core/clock.ts";
+import { type DeliverDeps, deliver } from "../core/services/deliver.ts";
+import { createLogger } from "../logger.ts";
+import { USER_AGENT } from "../version.ts";
+
+/**
+ * The SQS consumer that sends signed webhooks. Records are delivered in parallel; each one
+ * that should come back later (a backoff, or an error) is reported in `batchItemFailures`, so
+ * SQS keeps it while the rest of the batch is deleted.
+ */
+export function createDelivererHandler(deps: DeliverDeps) {
+  const logger = createLogger("deliverer");
+  return middy(async (event: SQSEvent): Promise<SQSBatchResponse> => {
+    const outcomes = await Promise.allSettled(
+      event.Records.map((record) =>
+        deliver(deps, parseDeliveryMessage(record.body), record.receiptHandle),
+      ),
+    );
+    const batchItemFailures = outcomes.flatMap((outcome, index) => {
+      const record = event.Records[index];
+      if (!record || (outcome.status === "fulfilled" && outcome.value === "done")) return [];
+      if (outcome.status === "rejected") {
+        logger.error("delivery failed", { messageId: record.messageId, error: outcome.reason });
+      }
+      return [{ itemIdentifier: record.messageId }];
+    });
+    return { batchItemFailures };
+  });
+}
+
+const settings = config();
+export const handler = createDelivererHandler({
+  store: storeFor(settings),
+  queue: queueFor(settings),
+  bus: busFor(settings),
+  sender: createHttpSender({
+    timeoutMs: settings.deliveryTimeoutMs,
+    allowPrivateUrls: settings.allowPrivateUrls,
+  }),
+  clock: systemClock,
+  retry: settings.retry,
+  userAgent: USER_AGENT,
+});

@@ -1,0 +1,72 @@
+import { MethodNotAllowed, NotFound } from "../core/errors.ts";
+import type { ApiContext, ApiEvent, ApiResult } from "./api-types.ts";
+
+export interface RouteRequest {
+  requestId: string;
+  appId: string;
+  body: unknown;
+  params: Record<string, string>;
+  query: Record<string, string | undefined>;
+  headers: Record<string, string | undefined>;
+}
+
+export interface Route {
+  method: string;
+  /** A path with `{name}` segments, e.g. `/api/v2/events/{slug}`. */
+  path: string;
+  handle: (request: RouteRequest) => Promise<ApiResult>;
+}
+
+interface CompiledRoute extends Route {
+  pattern: RegExp;
+  names: string[];
+}
+
+/**
+ * Dispatches on method and path: an unknown path is a 404, a known path with another method
+ * a 405 (SPEC §2).
+ */
+export function createRouter(routes: Route[]) {
+  const compiled: CompiledRoute[] = routes.map((route) => {
+    const names: string[] = [];
+    const source = route.path.replace(/\{(\w+)\}/g, (_, name: string) => {
+      names.push(name);
+      return "([^/]+)";
+    });
+    return { ...route, pattern: new RegExp(`^${source}/?$`), names };
+  });
+
+  return async (event: ApiEvent, context: ApiContext): Promise<ApiResult> => {
+    const method = event.requestContext.http.method.toUpperCase();
+    const path = event.rawPath;
+    let pathMatched = false;
+    for (const route of compiled) {
+      const match = route.pattern.exec(path);
+      if (!match) continue;
+      pathMatched = true;
+      if (route.method !== method) continue;
+      const params = Object.fromEntries(
+        route.names.map((name, index) => [name, decodePathSegment(match[index + 1] ?? "")]),
+      );
+      return route.handle({
+        requestId: event.requestContext.requestId,
+        appId: context.appId,
+        body: context.body,
+        params,
+        query: event.queryStringParameters ?? {},
+        headers: event.headers,
+      });
+    }
+    if (pathMatched) throw new MethodNotAllowed(method, path);
+    throw new NotFound(`no route ${method} ${path}`);
+  };
+}
+
+/** A malformed escape cannot name anything that exists: a 404, like any unknown id. */
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new NotFound(`no resource "${segment}"`);
+  }
+}

@@ -1,0 +1,129 @@
+import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
+import {
+  ChangeMessageVisibilityCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  SQSClient,
+} from "@aws-sdk/client-sqs";
+import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { mockClient } from "aws-sdk-client-mock";
+import { createDeliveryQueue } from "../../functions/adapters/delivery-queue.ts";
+import { createEventPublisher } from "../../functions/adapters/event-publisher.ts";
+import { checkWebhookUrl, type UrlPolicy } from "../../functions/adapters/url-guard.ts";
+import { createApiHandler } from "../../functions/api/handler.ts";
+import type { Clock } from "../../functions/core/clock.ts";
+import type { DeliveryQueue, EventPublisher, Store } from "../../functions/core/ports.ts";
+import { createApp } from "../../functions/core/services/apps.ts";
+import { createTriggerHandler } from "../../functions/trigger/handler.ts";
+import { type ApiCall, apiEvent, lambdaContext } from "./api-event.ts";
+
+export const QUEUE_URLS = {
+  deliveryQueueUrl: "https://sqs.us-east-1.amazonaws.com/123456789012/deliveries",
+  deadLetterQueueUrl: "https://sqs.us-east-1.amazonaws.com/123456789012/deliveries-dlq",
+};
+const credentials = { accessKeyId: "test", secretAccessKey: "test" };
+const noPause = async () => {};
+
+/** EventBridge and SQS, mocked; every PutEvents and SendMessageBatch succeeds unless told. */
+export function mockMessaging() {
+  const eventBridge = mockClient(EventBridgeClient);
+  const sqs = mockClient(SQSClient);
+  const succeed = () => {
+    eventBridge.on(PutEventsCommand).callsFake((input: { Entries?: unknown[] }) => ({
+      FailedEntryCount: 0,
+      Entries: (input.Entries ?? []).map((_, index) => ({ EventId: `eb-${index}` })),
+    }));
+    sqs.on(SendMessageBatchCommand).callsFake((input: { Entries?: { Id?: string }[] }) => ({
+      Successful: (input.Entries ?? []).map((entry) => ({ Id: entry.Id })),
+      Failed: [],
+    }));
+    sqs.on(SendMessageCommand).resolves({ MessageId: "dlq-1" });
+    sqs.on(ChangeMessageVisibilityCommand).resolves({});
+  };
+  succeed();
+  const bus: EventPublisher = createEventPublisher(
+    new EventBridgeClient({ region: "us-east-1", credentials }),
+    "switchyard-test",
+    noPause,
+  );
+  const queue: DeliveryQueue = createDeliveryQueue(
+    new SQSClient({ region: "us-east-1", credentials }),
+    QUEUE_URLS,
+    noPause,
+  );
+  return {
+    eventBridge,
+    sqs,
+    bus,
+    queue,
+    reset() {
+      eventBridge.reset();
+      sqs.reset();
+      succeed();
+    },
+    restore() {
+      eventBridge.restore();
+      sqs.restore();
+    },
+    /** The Detail of every entry put on the bus so far, parsed. */
+    publishedEvents(): Record<string, unknown>[] {
+      return eventBridge
+        .commandCalls(PutEventsCommand)
+        .flatMap((call) => call.args[0].input.Entries ?? [])
+        .map((entry) => JSON.parse(entry.Detail ?? "{}"));
+    },
+  };
+}
+
+export type Messaging = ReturnType<typeof mockMessaging>;
+
+export const fixedClock = (
+  iso = "2026-11-23T01:28:00.000Z",
+): Clock & { set(iso: string): void } => {
+  let now = new Date(iso);
+  return { now: () => new Date(now), set: (next) => (now = new Date(next)) };
+};
+
+export type Invoke = (call: Omit<ApiCall, "apiKey"> & { apiKey?: string | null }) => Promise<{
+  status: number;
+  // biome-ignore lint/suspicious/noExplicitAny: answers are JSON, asserted field by field
+  body: any;
+  headers: Record<string, string | number | boolean>;
+}>;
+
+/** The trigger and management APIs over one store, called as API Gateway would. */
+export function apiClient(
+  store: Store,
+  messaging: Messaging,
+  clock: Clock,
+  defaultKey: string,
+  policy: UrlPolicy = { allowPrivateUrls: false, requireHttps: true },
+) {
+  // Names resolve to a public address without asking DNS; "*.internal" hosts to a private one.
+  const resolve = async (host: string) => [
+    host.endsWith(".internal") ? "10.0.0.7" : "93.184.215.14",
+  ];
+  const checkUrl = (url: string) => checkWebhookUrl(url, policy, resolve);
+  const api = createApiHandler({ store, bus: messaging.bus, clock, checkUrl });
+  const trigger = createTriggerHandler({ store, bus: messaging.bus, clock });
+  const invoke: Invoke = async (call) => {
+    const apiKey = call.apiKey === null ? undefined : (call.apiKey ?? defaultKey);
+    const handler = call.path.startsWith("/api/v2/public/") ? trigger : api;
+    const result = (await handler(
+      apiEvent({ ...call, apiKey }),
+      lambdaContext,
+    )) as APIGatewayProxyStructuredResultV2;
+    return {
+      status: result.statusCode ?? 200,
+      body: result.body ? JSON.parse(result.body) : undefined,
+      headers: result.headers ?? {},
+    };
+  };
+  return invoke;
+}
+
+/** A new app in the store and its API key. */
+export async function newApp(store: Store, clock: Clock, name = "Acme") {
+  const { app, apiKey } = await createApp(store, name, clock);
+  return { appId: app.id, apiKey };
+}

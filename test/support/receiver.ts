@@ -1,0 +1,52 @@
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface ReceivedRequest {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+export interface TestReceiver {
+  url: string;
+  requests: ReceivedRequest[];
+  /** What the next requests are answered with; `hang` never answers. */
+  respond: { status: number; body?: string } | "hang";
+  close(): Promise<void>;
+}
+
+/** A webhook receiver on a loopback port that records every request. */
+export async function startReceiver(): Promise<TestReceiver> {
+  const receiver: TestReceiver = {
+    url: "",
+    requests: [],
+    respond: { status: 200, body: "ok" },
+    close: async () => {},
+  };
+  const server: Server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => {
+      receiver.requests.push({
+        method: request.method ?? "",
+        path: request.url ?? "",
+        headers: request.headers,
+        body: Buffer.concat(chunks).toString("utf8"),
+      });
+      const answer = receiver.respond;
+      if (answer === "hang") return;
+      response.writeHead(answer.status, { "content-type": "text/plain" });
+      response.end(answer.body ?? "");
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  receiver.url = `http://127.0.0.1:${port}/hooks`;
+  receiver.close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  return receiver;
+}

@@ -1,0 +1,348 @@
+import { createHmac } from "node:crypto";
+import { PutEventsCommand } from "@aws-sdk/client-eventbridge";
+import { ChangeMessageVisibilityCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import type { Context, SQSEvent } from "aws-lambda";
+import { Webhook } from "standardwebhooks";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createHttpSender } from "../../../functions/adapters/http-sender.ts";
+import type { Delivery, DeliveryMessage, Subscription } from "../../../functions/core/model.ts";
+import type { Store } from "../../../functions/core/ports.ts";
+import { webhookDelivery } from "../../../functions/core/routing.ts";
+import { createDelivererHandler } from "../../../functions/deliverer/handler.ts";
+import { startTestTable, type TestTable } from "../../support/dynamo.ts";
+import { appEvent } from "../../support/events.ts";
+import {
+  apiClient,
+  fixedClock,
+  type Messaging,
+  mockMessaging,
+  newApp,
+  QUEUE_URLS,
+} from "../../support/harness.ts";
+import { startReceiver, type TestReceiver } from "../../support/receiver.ts";
+
+const SECRET = "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+const OLD_SECRET = "whsec_//79/Pv6+fj39vX08/Lx8O/u7ezr6uno5+bl5OPi4eA=";
+const context = {} as Context;
+
+let table: TestTable;
+let messaging: Messaging;
+let receiver: TestReceiver;
+let store: Store;
+let appId: string;
+let apiKey: string;
+let clock: ReturnType<typeof fixedClock>;
+let senders: { close(): void }[] = [];
+
+beforeAll(async () => {
+  table = await startTestTable();
+  messaging = mockMessaging();
+  receiver = await startReceiver();
+});
+afterAll(async () => {
+  messaging?.restore();
+  await receiver?.close();
+  await table?.close();
+});
+beforeEach(async () => {
+  messaging.reset();
+  receiver.requests.length = 0;
+  receiver.respond = { status: 200, body: "ok" };
+  store = await table.freshStore();
+  clock = fixedClock(new Date().toISOString());
+  ({ appId, apiKey } = await newApp(store, clock));
+});
+afterEach(() => {
+  for (const sender of senders) sender.close();
+  senders = [];
+});
+
+function deliverer(options: { allowPrivateUrls?: boolean; timeoutMs?: number } = {}) {
+  const sender = createHttpSender({
+    timeoutMs: options.timeoutMs ?? 2_000,
+    allowPrivateUrls: options.allowPrivateUrls ?? true,
+  });
+  senders.push(sender);
+  return createDelivererHandler({
+    store,
+    queue: messaging.queue,
+    bus: messaging.bus,
+    sender,
+    clock,
+    retry: { maxRetries: 3, baseSeconds: 30 },
+    userAgent: "Switchyard/test",
+    random: () => 0.5,
+  });
+}
+
+async function pendingDelivery(
+  overrides: Partial<Subscription> = {},
+  eventOverrides = {},
+): Promise<Delivery> {
+  const subscription: Subscription = {
+    id: "sub_01JD0000000000000000000001",
+    url: receiver.url,
+    events: ["*"],
+    name: null,
+    description: null,
+    linked_account_ids: null,
+    filter: null,
+    enabled: true,
+    created_at: clock.now().toISOString(),
+    updated_at: clock.now().toISOString(),
+    secrets: [{ secret: SECRET, created_at: clock.now().toISOString(), expires_at: null }],
+    ...overrides,
+  };
+  await store.createSubscription(appId, subscription);
+  const event = appEvent(appId, eventOverrides);
+  const delivery = webhookDelivery(subscription, event, event.payload ?? {}, clock.now());
+  await store.createDelivery(delivery);
+  return delivery;
+}
+
+function sqsEvent(...deliveries: Delivery[]): SQSEvent {
+  return {
+    Records: deliveries.map((delivery, index) => {
+      const message: DeliveryMessage = { v: 1, app_id: delivery.app_id, delivery_id: delivery.id };
+      return {
+        messageId: `m-${index}`,
+        receiptHandle: `rh-${index}`,
+        body: JSON.stringify(message),
+        attributes: {} as SQSEvent["Records"][number]["attributes"],
+        messageAttributes: {},
+        md5OfBody: "",
+        eventSource: "aws:sqs",
+        eventSourceARN: "arn:aws:sqs:us-east-1:123456789012:deliveries",
+        awsRegion: "us-east-1",
+      };
+    }),
+  };
+}
+
+const stored = async (delivery: Delivery) => store.getDelivery(appId, delivery.id);
+
+describe("a receiver that answers 2xx", () => {
+  it("gets a signed request that standardwebhooks verifies, and the delivery succeeds", async () => {
+    const delivery = await pendingDelivery();
+    const result = await deliverer()(sqsEvent(delivery), context);
+    expect(result).toEqual({ batchItemFailures: [] });
+
+    const [request] = receiver.requests;
+    expect(request?.method).toBe("POST");
+    expect(request?.body).toBe(delivery.body);
+    expect(request?.headers).toMatchObject({
+      "content-type": "application/json",
+      "user-agent": "Switchyard/test",
+      "webhook-id": delivery.id,
+      "x-switchyard-event": "contact_created",
+      "x-switchyard-attempt": "1",
+    });
+    const headers = request?.headers as Record<string, string>;
+    expect(new Webhook(SECRET).verify(request?.body ?? "", headers)).toEqual(
+      JSON.parse(delivery.body),
+    );
+    const key = Buffer.from(SECRET.slice("whsec_".length), "base64");
+    expect(headers["x-switchyard-signature"]).toBe(
+      createHmac("sha256", key)
+        .update(request?.body ?? "")
+        .digest("hex"),
+    );
+
+    const after = await stored(delivery);
+    expect(after).toMatchObject({ status: "succeeded", attempt_count: 1 });
+    expect(after?.last_attempt).toMatchObject({
+      attempt: 1,
+      status_code: 200,
+      response_body: "ok",
+      error: null,
+    });
+  });
+
+  it("signs with both secrets during a rotation, so the old secret still verifies", async () => {
+    const delivery = await pendingDelivery({
+      secrets: [
+        { secret: SECRET, created_at: "", expires_at: null },
+        {
+          secret: OLD_SECRET,
+          created_at: "",
+          expires_at: new Date(Date.now() + 3_600_000).toISOString(),
+        },
+      ],
+    });
+    await deliverer()(sqsEvent(delivery), context);
+    const [request] = receiver.requests;
+    const headers = request?.headers as Record<string, string>;
+    expect(headers["webhook-signature"]?.split(" ")).toHaveLength(2);
+    expect(() => new Webhook(OLD_SECRET).verify(request?.body ?? "", headers)).not.toThrow();
+    expect(() => new Webhook(SECRET).verify(request?.body ?? "", headers)).not.toThrow();
+  });
+
+  it("ignores a duplicate message of a delivery that already succeeded", async () => {
+    const delivery = await pendingDelivery();
+    await deliverer()(sqsEvent(delivery), context);
+    const again = await deliverer()(sqsEvent(delivery), context);
+    expect(again).toEqual({ batchItemFailures: [] });
+    expect(receiver.requests).toHaveLength(1);
+  });
+});
+
+describe("a failing receiver", () => {
+  it("is retried with growing delays and the fourth failure ends dead-lettered", async () => {
+    receiver.respond = { status: 500, body: "x".repeat(5000) };
+    const delivery = await pendingDelivery();
+    const handler = deliverer();
+    const delays: number[] = [];
+    for (let receive = 1; receive <= 3; receive++) {
+      const result = await handler(sqsEvent(delivery), context);
+      expect(result.batchItemFailures).toEqual([{ itemIdentifier: "m-0" }]);
+      const calls = messaging.sqs.commandCalls(ChangeMessageVisibilityCommand);
+      delays.push(calls.at(-1)?.args[0].input.VisibilityTimeout ?? 0);
+      expect((await stored(delivery))?.status).toBe("failed");
+    }
+    expect(delays).toEqual([30, 120, 480]);
+    expect(messaging.sqs).toHaveReceivedCommandWith(ChangeMessageVisibilityCommand, {
+      QueueUrl: QUEUE_URLS.deliveryQueueUrl,
+      ReceiptHandle: "rh-0",
+    });
+
+    const last = await handler(sqsEvent(delivery), context);
+    expect(last.batchItemFailures).toEqual([]); // deleted from the delivery queue…
+    expect(messaging.sqs).toHaveReceivedCommandWith(SendMessageCommand, {
+      QueueUrl: QUEUE_URLS.deadLetterQueueUrl, // …because it is in the DLQ now
+      MessageBody: JSON.stringify({ v: 1, app_id: appId, delivery_id: delivery.id }),
+    });
+    expect(receiver.requests.map((r) => r.headers["x-switchyard-attempt"])).toEqual([
+      "1",
+      "2",
+      "3",
+      "4",
+    ]);
+    expect(new Set(receiver.requests.map((r) => r.headers["webhook-id"]))).toEqual(
+      new Set([delivery.id]),
+    );
+
+    const dead = await stored(delivery);
+    expect(dead).toMatchObject({ status: "dead_lettered", attempt_count: 4 });
+    const attempts = await store.listAttempts(appId, delivery.id);
+    expect(attempts.map((a) => [a.attempt, a.status_code, a.error])).toEqual([
+      [1, 500, "HTTP 500"],
+      [2, 500, "HTTP 500"],
+      [3, 500, "HTTP 500"],
+      [4, 500, "HTTP 500"],
+    ]);
+    expect(attempts[0]?.response_body).toHaveLength(1024);
+
+    const published = messaging.publishedEvents();
+    expect(published).toHaveLength(1);
+    expect(published[0]).toMatchObject({
+      type: "delivery.dead_lettered",
+      platform: true,
+      linked_account_id: "acme",
+      payload: {
+        id: delivery.id,
+        status: "dead_lettered",
+        attempt_count: 4,
+        last_attempt: { attempt: 4 },
+      },
+    });
+
+    const call = apiClient(store, messaging, clock, apiKey);
+    const dlq = await call({ method: "GET", path: "/api/v2/dlq" });
+    expect(dlq.body.data).toEqual([
+      expect.objectContaining({ id: delivery.id, status: "dead_lettered", attempt_count: 4 }),
+    ]);
+    const detail = await call({ method: "GET", path: `/api/v2/deliveries/${delivery.id}` });
+    expect(detail.body.attempts).toHaveLength(4);
+    expect(detail.body.request_body).toBe(delivery.body);
+  });
+
+  it("records a timeout as a failed attempt with no status code", async () => {
+    receiver.respond = "hang";
+    const delivery = await pendingDelivery();
+    const result = await deliverer({ timeoutMs: 200 })(sqsEvent(delivery), context);
+    expect(result.batchItemFailures).toHaveLength(1);
+    expect((await stored(delivery))?.last_attempt).toMatchObject({
+      status_code: null,
+      error: expect.stringContaining("timed out"),
+    });
+  });
+
+  it("refuses a non-global address at send time without connecting", async () => {
+    const delivery = await pendingDelivery();
+    const result = await deliverer({ allowPrivateUrls: false })(sqsEvent(delivery), context);
+    expect(result.batchItemFailures).toHaveLength(1);
+    expect(receiver.requests).toHaveLength(0);
+    expect((await stored(delivery))?.last_attempt?.error).toContain("refused non-global address");
+  });
+
+  it("dead-letters a delivery of a platform event without emitting another platform event", async () => {
+    receiver.respond = { status: 503 };
+    const delivery = await pendingDelivery(
+      {},
+      { type: "event_definition.changed", platform: true },
+    );
+    const handler = deliverer();
+    for (let receive = 1; receive <= 4; receive++) await handler(sqsEvent(delivery), context);
+    expect((await stored(delivery))?.status).toBe("dead_lettered");
+    expect(messaging.eventBridge).toHaveReceivedCommandTimes(PutEventsCommand, 0);
+  });
+});
+
+describe("faults", () => {
+  it("reports only the failed record of a batch", async () => {
+    const ok = await pendingDelivery();
+    const missingSubscription = await pendingDelivery({ id: "sub_01JD0000000000000000000002" });
+    await store.deleteSubscription(appId, "sub_01JD0000000000000000000002");
+    const result = await deliverer()(sqsEvent(ok, missingSubscription), context);
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: "m-1" }]);
+    expect((await stored(missingSubscription))?.last_attempt?.error).toContain("no longer exists");
+  });
+
+  it("keeps the message when hiding it for the backoff fails", async () => {
+    receiver.respond = { status: 500 };
+    messaging.sqs.on(ChangeMessageVisibilityCommand).rejects(new Error("sqs down"));
+    const delivery = await pendingDelivery();
+    const result = await deliverer()(sqsEvent(delivery), context);
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: "m-0" }]);
+  });
+
+  it("finishes the move to the DLQ when the last attempt was recorded but the move failed", async () => {
+    receiver.respond = { status: 500 };
+    const delivery = await pendingDelivery();
+    const handler = deliverer();
+    for (let receive = 1; receive <= 3; receive++) await handler(sqsEvent(delivery), context);
+    messaging.sqs.on(SendMessageCommand).rejectsOnce(new Error("sqs down"));
+    const crashed = await handler(sqsEvent(delivery), context);
+    expect(crashed.batchItemFailures).toHaveLength(1);
+    expect((await stored(delivery))?.attempt_count).toBe(4);
+
+    const redelivered = await handler(sqsEvent(delivery), context);
+    expect(redelivered.batchItemFailures).toEqual([]);
+    expect(receiver.requests).toHaveLength(4); // no fifth request
+    expect((await stored(delivery))?.status).toBe("dead_lettered");
+  });
+
+  it("lets the other deliverer win when both recorded the same attempt (conditional check)", async () => {
+    const delivery = await pendingDelivery();
+    receiver.respond = { status: 500 };
+    const handler = deliverer();
+    // While this deliverer's request is in flight, another one records attempt 1.
+    const racing = store.recordAttempt(appId, delivery.id, {
+      attempt: {
+        attempt: 1,
+        at: clock.now().toISOString(),
+        status_code: 200,
+        duration_ms: 1,
+        response_body: "",
+        error: null,
+      },
+      status: "succeeded",
+      expectedAttemptCount: 0,
+    });
+    await racing;
+    const result = await handler(sqsEvent({ ...delivery }), context);
+    expect(result.batchItemFailures).toEqual([]);
+    expect(messaging.sqs).toHaveReceivedCommandTimes(ChangeMessageVisibilityCommand, 0);
+    expect(await stored(delivery)).toMatchObject({ status: "succeeded", attempt_count: 1 });
+  });
+});

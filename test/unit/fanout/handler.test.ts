@@ -1,0 +1,181 @@
+import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
+import type { Context } from "aws-lambda";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { Subscription } from "../../../functions/core/model.ts";
+import type { Store } from "../../../functions/core/ports.ts";
+import { createFanOutHandler } from "../../../functions/fanout/handler.ts";
+import { startTestTable, type TestTable } from "../../support/dynamo.ts";
+import { appEvent, busEnvelope } from "../../support/events.ts";
+import { fixedClock, type Messaging, mockMessaging, QUEUE_URLS } from "../../support/harness.ts";
+
+const APP = "app_01JD0000000000000000000000";
+const context = {} as Context;
+let table: TestTable;
+let messaging: Messaging;
+let store: Store;
+let fanOut: ReturnType<typeof createFanOutHandler>;
+
+beforeAll(async () => {
+  table = await startTestTable();
+  messaging = mockMessaging();
+});
+afterAll(async () => {
+  messaging?.restore();
+  await table?.close();
+});
+beforeEach(async () => {
+  messaging.reset();
+  store = await table.freshStore();
+  fanOut = createFanOutHandler({ store, queue: messaging.queue, clock: fixedClock() });
+});
+
+let subscriptionCount = 0;
+async function subscribe(overrides: Partial<Subscription> = {}): Promise<Subscription> {
+  const subscription: Subscription = {
+    id: `sub_01JD00000000000000000000${String(++subscriptionCount).padStart(2, "0")}`,
+    url: "https://example.com/hooks",
+    events: ["contact_created"],
+    name: null,
+    description: null,
+    linked_account_ids: null,
+    filter: null,
+    enabled: true,
+    created_at: "2026-11-23T01:00:00.000Z",
+    updated_at: "2026-11-23T01:00:00.000Z",
+    secrets: [
+      {
+        secret: "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+        created_at: "",
+        expires_at: null,
+      },
+    ],
+    ...overrides,
+  };
+  await store.createSubscription(APP, subscription);
+  return subscription;
+}
+
+const queuedDeliveryIds = () =>
+  messaging.sqs
+    .commandCalls(SendMessageBatchCommand)
+    .flatMap((call) => call.args[0].input.Entries ?? [])
+    .map((entry) => JSON.parse(entry.MessageBody ?? "{}").delivery_id as string);
+
+describe("fan-out", () => {
+  it("queues one message per matching subscription and none for the rest", async () => {
+    const matching = [
+      await subscribe(),
+      await subscribe({ events: ["*"] }),
+      await subscribe({ linked_account_ids: ["acme", "globex"] }),
+      await subscribe({ filter: { address: { pincode: [560103] } } }),
+    ];
+    await subscribe({ filter: { address: { pincode: [1] } } }); // filtered out
+    await subscribe({ linked_account_ids: ["globex"] }); // another account
+    await subscribe({ enabled: false }); // disabled
+    await subscribe({ events: ["invoice_paid"] }); // another event
+
+    const result = await fanOut(busEnvelope(appEvent(APP)), context);
+
+    expect(result).toEqual({ queued: 4 });
+    expect(messaging.sqs).toHaveReceivedCommandTimes(SendMessageBatchCommand, 1);
+    expect(messaging.sqs).toHaveReceivedCommandWith(SendMessageBatchCommand, {
+      QueueUrl: QUEUE_URLS.deliveryQueueUrl,
+    });
+    const deliveries = await table.items("delivery");
+    expect(deliveries.map((d) => (d.target as { id: string }).id).sort()).toEqual(
+      matching.map((s) => s.id).sort(),
+    );
+    expect(queuedDeliveryIds().sort()).toEqual(deliveries.map((d) => d.id).sort());
+    expect(deliveries[0]).toMatchObject({ status: "pending", attempt_count: 0, method: "POST" });
+  });
+
+  it("writes the Standard Webhooks body for each delivery", async () => {
+    await subscribe();
+    await fanOut(busEnvelope(appEvent(APP)), context);
+    const [delivery] = await table.items("delivery");
+    expect(JSON.parse(String(delivery?.body))).toEqual({
+      id: delivery?.id,
+      type: "contact_created",
+      timestamp: "2026-11-23T01:28:00.000Z",
+      event_id: "evt_01JD0000000000000000000000",
+      linked_account_id: "acme",
+      data: { first_name: "Mark", address: { pincode: 560103 } },
+    });
+  });
+
+  it("makes no second delivery when the bus delivers the event twice", async () => {
+    await subscribe();
+    await fanOut(busEnvelope(appEvent(APP)), context);
+    await fanOut(busEnvelope(appEvent(APP)), context);
+    expect(await table.items("delivery")).toHaveLength(1);
+    // Still pending, so it is queued again: at-least-once, deduped by webhook-id.
+    expect(new Set(queuedDeliveryIds()).size).toBe(1);
+  });
+
+  it("does not queue again a delivery that has already been attempted", async () => {
+    await subscribe();
+    await fanOut(busEnvelope(appEvent(APP)), context);
+    const [delivery] = await table.items("delivery");
+    await store.setDeliveryStatus(
+      APP,
+      String(delivery?.id),
+      "succeeded",
+      "2026-11-23T01:29:00.000Z",
+    );
+    messaging.reset();
+    await fanOut(busEnvelope(appEvent(APP)), context);
+    expect(messaging.sqs).toHaveReceivedCommandTimes(SendMessageBatchCommand, 0);
+  });
+
+  it("reads a payload that travelled by reference from the stored event", async () => {
+    await subscribe();
+    const { payload, ...reference } = appEvent(APP);
+    await store.putEvent({ ...reference, payload: payload ?? {} });
+    await fanOut(busEnvelope(reference), context);
+    const [delivery] = await table.items("delivery");
+    expect(JSON.parse(String(delivery?.body)).data).toEqual(payload);
+  });
+
+  it("does not send platform events to an account-scoped subscription unless they carry that account", async () => {
+    await subscribe({ events: ["*"], linked_account_ids: ["acme"] });
+    const changed = appEvent(APP, {
+      type: "event_definition.changed",
+      platform: true,
+      linked_account_id: null,
+      payload: { slug: "x", change: "created" },
+    });
+    expect(await fanOut(busEnvelope(changed), context)).toEqual({ queued: 0 });
+  });
+
+  it("resends only the messages SQS reported as failed", async () => {
+    await subscribe();
+    await subscribe();
+    messaging.sqs
+      .on(SendMessageBatchCommand)
+      .resolvesOnce({
+        Successful: [{ Id: "0", MessageId: "m", MD5OfMessageBody: "" }],
+        Failed: [{ Id: "1", SenderFault: false, Code: "InternalError" }],
+      })
+      .resolves({ Successful: [{ Id: "1", MessageId: "m", MD5OfMessageBody: "" }], Failed: [] });
+    await fanOut(busEnvelope(appEvent(APP)), context);
+    const calls = messaging.sqs.commandCalls(SendMessageBatchCommand);
+    expect(calls).toHaveLength(2);
+    expect(calls[1]?.args[0].input.Entries?.map((entry) => entry.Id)).toEqual(["1"]);
+  });
+
+  it("throws when SQS keeps failing, so EventBridge retries the event", async () => {
+    await subscribe();
+    messaging.sqs.on(SendMessageBatchCommand).rejects(new Error("sqs down"));
+    await expect(fanOut(busEnvelope(appEvent(APP)), context)).rejects.toThrow("sqs down");
+    // The delivery stays pending; the retried fan-out queues it then.
+    messaging.reset();
+    await fanOut(busEnvelope(appEvent(APP)), context);
+    expect(queuedDeliveryIds()).toHaveLength(1);
+  });
+
+  it("refuses an event that is not a Switchyard event", async () => {
+    const bogus = busEnvelope(appEvent(APP));
+    (bogus.detail as unknown as { v: number }).v = 2;
+    await expect(fanOut(bogus, context)).rejects.toThrow("version 1");
+  });
+});

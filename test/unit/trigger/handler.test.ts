@@ -1,0 +1,348 @@
+import { PutEventsCommand } from "@aws-sdk/client-eventbridge";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { Store } from "../../../functions/core/ports.ts";
+import { startTestTable, type TestTable } from "../../support/dynamo.ts";
+import {
+  apiClient,
+  fixedClock,
+  type Invoke,
+  type Messaging,
+  mockMessaging,
+  newApp,
+} from "../../support/harness.ts";
+
+const sample = {
+  first_name: "Mark",
+  is_new: false,
+  address: { house_no: "221", pincode: 560103 },
+  tags: ["vip"],
+};
+
+let table: TestTable;
+let messaging: Messaging;
+let store: Store;
+let call: Invoke;
+let appId: string;
+
+beforeAll(async () => {
+  table = await startTestTable();
+  messaging = mockMessaging();
+});
+afterAll(async () => {
+  messaging?.restore();
+  await table?.close();
+});
+beforeEach(async () => {
+  store = await table.freshStore();
+  const clock = fixedClock();
+  const app = await newApp(store, clock);
+  appId = app.appId;
+  call = apiClient(store, messaging, clock, app.apiKey);
+  const created = await call({
+    method: "POST",
+    path: "/api/v2/events",
+    body: { name: "Contact Created", sample_payload: sample },
+  });
+  expect(created.status).toBe(201);
+  messaging.reset();
+});
+afterEach(() => messaging.reset());
+
+const trigger = (body: unknown, headers: Record<string, string> = { linked_account_id: "acme" }) =>
+  call({ method: "POST", path: "/api/v2/public/event/contact_created", headers, body });
+
+describe("POST /api/v2/public/event/{slug}", () => {
+  it("accepts an event and puts exactly one EventBridge entry", async () => {
+    const response = await trigger({ event: "contact_created", payload: { first_name: "Ada" } });
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({
+      message: "Webhook Fired Success",
+      event_id: expect.stringMatching(/^evt_[0-9A-Z]{26}$/),
+      request_id: response.headers["x-request-id"],
+    });
+    expect(messaging.eventBridge).toHaveReceivedCommandTimes(PutEventsCommand, 1);
+    const [entry] =
+      messaging.eventBridge.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries ?? [];
+    expect(entry).toMatchObject({ Source: "switchyard.app", DetailType: "contact_created" });
+    expect(JSON.parse(entry?.Detail ?? "")).toMatchObject({
+      v: 1,
+      app_id: appId,
+      event_id: response.body.event_id,
+      type: "contact_created",
+      linked_account_id: "acme",
+      payload: { first_name: "Ada" },
+    });
+  });
+});
+
+describe("idempotency-key", () => {
+  const withKey = (key: string) => ({ linked_account_id: "acme", "idempotency-key": key });
+
+  it("answers a replayed key with the first event id and routes nothing", async () => {
+    const body = { payload: { first_name: "Ada" } };
+    const first = await trigger(body, withKey("order-1"));
+    const again = await trigger(body, withKey("order-1"));
+    expect(again.status).toBe(200);
+    expect(again.body.event_id).toBe(first.body.event_id);
+    expect(again.body.request_id).not.toBe(first.body.request_id);
+    expect(messaging.eventBridge).toHaveReceivedCommandTimes(PutEventsCommand, 1);
+    expect(await table.items("event")).toHaveLength(1);
+  });
+
+  it("answers 409 when the key comes back with another body", async () => {
+    await trigger({ payload: { first_name: "Ada" } }, withKey("order-2"));
+    const other = await trigger({ payload: { first_name: "Grace" } }, withKey("order-2"));
+    expect(other.status).toBe(409);
+    expect(other.body.error_type).toBe("CONFLICT");
+    expect(messaging.eventBridge).toHaveReceivedCommandTimes(PutEventsCommand, 1);
+  });
+
+  it("does not remember a request that failed, so a retry with the key goes through", async () => {
+    messaging.eventBridge.on(PutEventsCommand).rejects(new Error("throttled"));
+    const failed = await trigger({ payload: {} }, withKey("order-3"));
+    expect(failed.status).toBe(500);
+    messaging.reset();
+    const retried = await trigger({ payload: {} }, withKey("order-3"));
+    expect(retried.status).toBe(200);
+  });
+});
+
+describe("when the bus refuses the event", () => {
+  it("answers 500 and leaves nothing stored when PutEvents throws", async () => {
+    messaging.eventBridge.on(PutEventsCommand).rejects(new Error("service unavailable"));
+    const response = await trigger(
+      { payload: {} },
+      {
+        linked_account_id: "acme",
+        "idempotency-key": "k1",
+      },
+    );
+    expect(response.status).toBe(500);
+    expect(response.body).toEqual({
+      status_code: 500,
+      error_type: "INTERNAL_ERROR",
+      message: "the event could not be accepted; try again",
+      request_id: response.headers["x-request-id"],
+    });
+    expect(await table.items("event")).toEqual([]);
+    expect(await table.items("idempotency_key")).toEqual([]);
+  });
+
+  it("answers 500 when PutEvents keeps reporting the entry as failed", async () => {
+    messaging.eventBridge.on(PutEventsCommand).resolves({
+      FailedEntryCount: 1,
+      Entries: [{ ErrorCode: "InternalFailure", ErrorMessage: "try later" }],
+    });
+    const response = await trigger({ payload: {} });
+    expect(response.status).toBe(500);
+    expect(JSON.stringify(response.body)).not.toContain("try later");
+    expect(await table.items("event")).toEqual([]);
+  });
+
+  it("answers 200 when a partial failure succeeds on resend", async () => {
+    messaging.eventBridge
+      .on(PutEventsCommand)
+      .resolvesOnce({ FailedEntryCount: 1, Entries: [{ ErrorCode: "ThrottlingException" }] })
+      .resolves({ FailedEntryCount: 0, Entries: [{ EventId: "1" }] });
+    const response = await trigger({ payload: {} });
+    expect(response.status).toBe(200);
+    expect(messaging.eventBridge).toHaveReceivedCommandTimes(PutEventsCommand, 2);
+  });
+});
+
+describe("naming the event", () => {
+  it("takes the event from the body alone on POST /api/v2/public/event", async () => {
+    const response = await call({
+      method: "POST",
+      path: "/api/v2/public/event",
+      headers: { linked_account_id: "acme" },
+      body: { event: "Contact Created", payload: {} },
+    });
+    expect(response.status).toBe(200);
+  });
+
+  it("accepts Paragon's `name` as an alias of `event`", async () => {
+    const response = await call({
+      method: "POST",
+      path: "/api/v2/public/event",
+      headers: { linked_account_id: "acme" },
+      body: { name: "contact_created" },
+    });
+    expect(response.status).toBe(200);
+  });
+
+  it("answers an unknown event with Cobalt's wording and the name as written", async () => {
+    const response = await call({
+      method: "POST",
+      path: "/api/v2/public/event",
+      headers: { linked_account_id: "acme" },
+      body: { event: "Wrong_Event" },
+    });
+    expect(response.status).toBe(400);
+    expect(response.body.message).toBe(
+      `Trigger with name Wrong_Event not found for application ${appId}`,
+    );
+  });
+
+  it("answers an unknown slug in the path the same way", async () => {
+    const response = await call({
+      method: "POST",
+      path: "/api/v2/public/event/nope",
+      headers: { linked_account_id: "acme" },
+      body: {},
+    });
+    expect(response.status).toBe(400);
+    expect(response.body.message).toBe(`Trigger with name nope not found for application ${appId}`);
+  });
+
+  it("refuses a body event that names another definition than the path", async () => {
+    await call({
+      method: "POST",
+      path: "/api/v2/events",
+      body: { name: "Invoice Paid", sample_payload: {} },
+    });
+    const response = await trigger({ event: "invoice_paid" });
+    expect(response.status).toBe(400);
+    expect(response.body.message).toContain("contact_created");
+  });
+});
+
+describe("bad input stores nothing and routes nothing", () => {
+  const cases: [string, () => ReturnType<Invoke>, number, string][] = [
+    ["missing linked_account_id", () => trigger({ payload: {} }, {}), 400, "linked_account_id"],
+    ["payload that is an array", () => trigger({ payload: [1] }), 400, "payload must be an object"],
+    ["unknown field", () => trigger({ payload: {}, extra: 1 }), 400, '"extra"'],
+    [
+      "malformed JSON",
+      () => trigger('{"payload": {', { linked_account_id: "acme" }),
+      400,
+      "not valid JSON",
+    ],
+    [
+      "a body that is not JSON",
+      () =>
+        call({
+          method: "POST",
+          path: "/api/v2/public/event/contact_created",
+          headers: { linked_account_id: "acme", "content-type": "text/plain" },
+          body: "hello",
+        }),
+      415,
+      "application/json",
+    ],
+    [
+      "a body over 256 KiB",
+      () => trigger({ payload: { blob: "x".repeat(256 * 1024) } }),
+      413,
+      "262144",
+    ],
+    [
+      "payload nested deeper than 32 levels",
+      () => {
+        let deep: Record<string, unknown> = {};
+        for (let level = 0; level < 33; level++) deep = { a: deep };
+        return trigger({ payload: deep });
+      },
+      400,
+      "deeper than 32",
+    ],
+    [
+      "missing key",
+      () =>
+        call({
+          method: "POST",
+          path: "/api/v2/public/event/contact_created",
+          apiKey: null,
+          body: {},
+        }),
+      401,
+      "x-api-key",
+    ],
+    [
+      "unknown key",
+      () =>
+        call({
+          method: "POST",
+          path: "/api/v2/public/event/contact_created",
+          apiKey: `sk_${"A".repeat(43)}`,
+          body: {},
+        }),
+      401,
+      "x-api-key",
+    ],
+  ];
+
+  it.each(cases)("%s", async (_name, send, status, message) => {
+    const response = await send();
+    expect(response.status).toBe(status);
+    expect(response.body.status_code).toBe(status);
+    expect(response.body.message).toContain(message);
+    expect(response.body.request_id).toBe(response.headers["x-request-id"]);
+    expect(messaging.eventBridge).toHaveReceivedCommandTimes(PutEventsCommand, 0);
+    expect(await table.items("event")).toEqual([]);
+  });
+
+  it("checks the key before the size: an oversized body without a key is a 401", async () => {
+    const response = await call({
+      method: "POST",
+      path: "/api/v2/public/event/contact_created",
+      apiKey: null,
+      headers: { "content-type": "text/plain" },
+      body: "x".repeat(300 * 1024),
+    });
+    expect(response.status).toBe(401);
+  });
+
+  it("checks the size before the media type: an oversized text body is a 413", async () => {
+    const response = await call({
+      method: "POST",
+      path: "/api/v2/public/event/contact_created",
+      headers: { "content-type": "text/plain", linked_account_id: "acme" },
+      body: "x".repeat(300 * 1024),
+    });
+    expect(response.status).toBe(413);
+  });
+});
+
+describe("strict definitions", () => {
+  beforeEach(async () => {
+    await call({
+      method: "POST",
+      path: "/api/v2/events",
+      body: {
+        name: "Order Placed",
+        sample_payload: { total: 1, customer: { email: "a@b.c" } },
+        strict: true,
+      },
+    });
+  });
+  const place = (payload: unknown) =>
+    call({
+      method: "POST",
+      path: "/api/v2/public/event/order_placed",
+      headers: { linked_account_id: "acme" },
+      body: { payload },
+    });
+
+  it("accepts a payload with every sample path, extra keys allowed", async () => {
+    const response = await place({ total: 3, customer: { email: "x@y.z", vip: true } });
+    expect(response.status).toBe(200);
+  });
+
+  it("refuses a payload that lacks a sample path, naming it", async () => {
+    const response = await place({ total: 3, customer: {} });
+    expect(response.status).toBe(400);
+    expect(response.body.message).toContain("payload.customer.email");
+  });
+
+  it("refuses a payload whose value has another JSON type, naming it", async () => {
+    const response = await place({ total: "3", customer: { email: "x@y.z" } });
+    expect(response.status).toBe(400);
+    expect(response.body.message).toBe("payload.total must be a number");
+  });
+
+  it("does not check payloads of a definition that is not strict", async () => {
+    const response = await trigger({ payload: { anything: ["goes"] } });
+    expect(response.status).toBe(200);
+  });
+});
