@@ -1,0 +1,70 @@
+/**
+ * `npm run bundle-sizes`: bundles every Lambda entry the way the stack does (ESM, minified,
+ * Node 24, AWS SDK included) and prints each bundle's size from esbuild's metafile and how long
+ * a fresh Node takes to import it — the cold-start cost of the code.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { build } from "esbuild";
+
+const entries = ["trigger", "api", "fanout", "deliverer"];
+const outdir = mkdtempSync(join(tmpdir(), "switchyard-bundles-"));
+
+console.log("function    bundle      largest inputs");
+for (const name of entries) {
+  const result = await build({
+    entryPoints: [`functions/${name}/handler.ts`],
+    bundle: true,
+    minify: true,
+    format: "esm",
+    platform: "node",
+    target: "node24",
+    outfile: join(outdir, name, "index.mjs"),
+    metafile: true,
+    // ESM bundles of CommonJS dependencies need a require.
+    banner: {
+      js: "import{createRequire}from'module';const require=createRequire(import.meta.url);",
+    },
+    logLevel: "error",
+  });
+  const [output] = Object.values(result.metafile.outputs);
+  const inputs = Object.entries(output?.inputs ?? {})
+    .map(([path, info]) => [packageOf(path), info.bytesInOutput] as const)
+    .reduce(
+      (sizes, [pkg, bytes]) => sizes.set(pkg, (sizes.get(pkg) ?? 0) + bytes),
+      new Map<string, number>(),
+    );
+  const top = [...inputs.entries()].sort((a, b) => b[1] - a[1]).slice(0, 3);
+  writeFileSync(join(outdir, name, "package.json"), '{"type":"module"}');
+  const importMs = timeImport(join(outdir, name, "index.mjs"));
+  console.log(
+    `${name.padEnd(11)} ${kb(output?.bytes ?? 0).padStart(9)}   import ${importMs.toFixed(0)} ms; ${top
+      .map(([pkg, bytes]) => `${pkg} ${kb(bytes)}`)
+      .join(", ")}`,
+  );
+}
+rmSync(outdir, { recursive: true, force: true });
+
+function packageOf(path: string): string {
+  const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
+  return match?.[1] ?? "switchyard";
+}
+
+function kb(bytes: number): string {
+  return `${(bytes / 1024).toFixed(0)} KB`;
+}
+
+/** Median of five imports in a fresh Node with the Lambda's environment shape. */
+function timeImport(file: string): number {
+  const script = `const t=performance.now();await import(${JSON.stringify(file)});console.log(performance.now()-t)`;
+  const times = Array.from({ length: 5 }, () =>
+    Number(
+      execFileSync(process.execPath, ["--input-type=module", "-e", script], {
+        env: { ...process.env, AWS_REGION: "us-east-1", POWERTOOLS_LOG_LEVEL: "SILENT" },
+      }).toString(),
+    ),
+  ).sort((a, b) => a - b);
+  return times[2] ?? 0;
+}
