@@ -3,27 +3,8 @@ import http from "node:http";
 import https from "node:https";
 import { isIP, type LookupFunction } from "node:net";
 import { hostAsLiteralAddress, isGlobalAddress } from "../core/address-policy.ts";
+import type { OutboundRequest, SendResult, WebhookSender } from "../core/ports.ts";
 import { defaultResolve, type Resolve } from "./url-guard.ts";
-
-/** One outbound webhook or workflow request, already signed. */
-export interface OutboundRequest {
-  url: string;
-  method: "POST" | "PUT" | "PATCH" | "GET" | "DELETE";
-  headers: Record<string, string>;
-  body: string;
-}
-
-/**
- * How an attempt went. `error` is null only on a 2xx within the timeout; `statusCode` is
- * kept when the headers arrived but the exchange failed later (e.g. a body read timed out).
- */
-export interface SendResult {
-  statusCode: number | null;
-  durationMs: number;
-  /** The first 1 KiB of the response body, decoded as UTF-8. */
-  responseBody: string;
-  error: string | null;
-}
 
 /** What the sender reports as the error itself, rather than as an error code. */
 class SendFailure extends Error {}
@@ -91,7 +72,7 @@ export function createHttpSender(options: {
   timeoutMs: number;
   allowPrivateUrls: boolean;
   resolve?: Resolve;
-}): { send(req: OutboundRequest): Promise<SendResult>; close(): void } {
+}): WebhookSender & { close(): void } {
   const lookup = guardedLookup(options.resolve ?? defaultResolve, options.allowPrivateUrls);
   const httpAgent = new http.Agent({ keepAlive: true });
   const httpsAgent = new https.Agent({ keepAlive: true });

@@ -122,6 +122,7 @@ export interface DeliveryQueue {
   delay(receiptHandle: string, seconds: number): Promise<void>;
 }
 
+/** One outbound webhook or workflow request, already signed. */
 export interface OutboundRequest {
   url: string;
   method: Delivery["method"];
@@ -129,9 +130,14 @@ export interface OutboundRequest {
   body: string;
 }
 
+/**
+ * How an attempt went. `error` is null only on a 2xx within the timeout; `statusCode` is
+ * kept when the headers arrived but the exchange failed later (e.g. a body read timed out).
+ */
 export interface SendResult {
   statusCode: number | null;
   durationMs: number;
+  /** The first 1 KiB of the response body, decoded as UTF-8. */
   responseBody: string;
   error: string | null;
 }

@@ -1,5 +1,5 @@
 import type { EventBridgeEvent } from "aws-lambda";
-import type { RoutedEvent } from "../../functions/core/model.ts";
+import type { RoutedEvent, Subscription } from "../../functions/core/model.ts";
 
 /** A routed app event as the trigger puts it on the bus. */
 export function appEvent(appId: string, overrides: Partial<RoutedEvent> = {}): RoutedEvent {
@@ -28,5 +28,25 @@ export function busEnvelope(detail: RoutedEvent): EventBridgeEvent<string, Route
     region: "us-east-1",
     resources: [],
     detail,
+  };
+}
+
+export const TEST_SECRET = "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+/** A subscription to `contact_created` at example.com, enabled, unfiltered. */
+export function testSubscription(overrides: Partial<Subscription> = {}): Subscription {
+  return {
+    id: "sub_01JD0000000000000000000001",
+    url: "https://example.com/hooks",
+    events: ["contact_created"],
+    name: null,
+    description: null,
+    linked_account_ids: null,
+    filter: null,
+    enabled: true,
+    created_at: "2026-11-23T01:00:00.000Z",
+    updated_at: "2026-11-23T01:00:00.000Z",
+    secrets: [{ secret: TEST_SECRET, created_at: "2026-11-23T01:00:00.000Z", expires_at: null }],
+    ...overrides,
   };
 }

@@ -7,6 +7,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
+import { afterAll, beforeAll, beforeEach } from "vitest";
 import { createDeliveryQueue } from "../../functions/adapters/delivery-queue.ts";
 import { createEventPublisher } from "../../functions/adapters/event-publisher.ts";
 import { checkWebhookUrl, type UrlPolicy } from "../../functions/adapters/url-guard.ts";
@@ -16,6 +17,7 @@ import type { DeliveryQueue, EventPublisher, Store } from "../../functions/core/
 import { createApp } from "../../functions/core/services/apps.ts";
 import { createTriggerHandler } from "../../functions/trigger/handler.ts";
 import { type ApiCall, apiEvent, lambdaContext } from "./api-event.ts";
+import { startTestTable, type TestTable } from "./dynamo.ts";
 
 export const QUEUE_URLS = {
   deliveryQueueUrl: "https://sqs.us-east-1.amazonaws.com/123456789012/deliveries",
@@ -126,4 +128,35 @@ export function apiClient(
 export async function newApp(store: Store, clock: Clock, name = "Acme") {
   const { app, apiKey } = await createApp(store, name, clock);
   return { appId: app.id, apiKey };
+}
+
+export interface Pipeline {
+  table: TestTable;
+  messaging: Messaging;
+}
+
+/**
+ * Registers the hooks every handler test needs: an in-memory DynamoDB and mocked EventBridge
+ * and SQS for the file, mocks reset before each test. Read the fields inside tests and hooks.
+ */
+export function usePipeline(): Pipeline {
+  const pipeline = {} as Pipeline;
+  beforeAll(async () => {
+    pipeline.table = await startTestTable();
+    pipeline.messaging = mockMessaging();
+  });
+  beforeEach(() => pipeline.messaging.reset());
+  afterAll(async () => {
+    pipeline.messaging?.restore();
+    await pipeline.table?.close();
+  });
+  return pipeline;
+}
+
+/** A new empty table with one app in it, and an API client acting as that app. */
+export async function freshApp(pipeline: Pipeline, clock = fixedClock()) {
+  const store = await pipeline.table.freshStore();
+  const { appId, apiKey } = await newApp(store, clock);
+  const call = apiClient(store, pipeline.messaging, clock, apiKey);
+  return { store, clock, appId, apiKey, call };
 }

@@ -10,6 +10,7 @@ import type {
 } from "../../../functions/core/model.ts";
 import type { IdempotencyRecord, Store } from "../../../functions/core/ports.ts";
 import { startTestTable, type TestTable } from "../../support/dynamo.ts";
+import { testSubscription } from "../../support/events.ts";
 
 const APP_A = "app_01HZY00000000000000000000A";
 const APP_B = "app_01HZY00000000000000000000B";
@@ -44,19 +45,7 @@ function definition(slug: string, createdAt = at(0), name = `Event ${slug}`): Ev
 }
 
 function subscription(): Subscription {
-  return {
-    id: newId("subscription"),
-    url: "https://hooks.example.com/in",
-    events: ["*"],
-    name: null,
-    description: null,
-    linked_account_ids: null,
-    filter: null,
-    enabled: true,
-    created_at: at(0),
-    updated_at: at(0),
-    secrets: [{ secret: "whsec_dGVzdA==", created_at: at(0), expires_at: null }],
-  };
+  return testSubscription({ id: newId("subscription"), events: ["*"] });
 }
 
 function webhook(id: string): DeliveryTarget {

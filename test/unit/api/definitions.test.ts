@@ -1,32 +1,11 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startTestTable, type TestTable } from "../../support/dynamo.ts";
-import {
-  apiClient,
-  fixedClock,
-  type Invoke,
-  type Messaging,
-  mockMessaging,
-  newApp,
-} from "../../support/harness.ts";
+import { beforeEach, describe, expect, it } from "vitest";
+import { freshApp, type Invoke, usePipeline } from "../../support/harness.ts";
 
-let table: TestTable;
-let messaging: Messaging;
+const pipeline = usePipeline();
 let call: Invoke;
 
-beforeAll(async () => {
-  table = await startTestTable();
-  messaging = mockMessaging();
-});
-afterAll(async () => {
-  messaging?.restore();
-  await table?.close();
-});
 beforeEach(async () => {
-  messaging.reset();
-  const store = await table.freshStore();
-  const clock = fixedClock();
-  const app = await newApp(store, clock);
-  call = apiClient(store, messaging, clock, app.apiKey);
+  ({ call } = await freshApp(pipeline));
 });
 
 const sample = {
@@ -84,7 +63,7 @@ describe("POST /api/v2/events", () => {
     await create({ name: "Contact Created", sample_payload: {} });
     await call({ method: "PATCH", path: "/api/v2/events/contact_created", body: { strict: true } });
     await call({ method: "DELETE", path: "/api/v2/events/contact_created" });
-    expect(messaging.publishedEvents().map((event) => event.payload)).toEqual([
+    expect(pipeline.messaging.publishedEvents().map((event) => event.payload)).toEqual([
       { slug: "contact_created", change: "created" },
       { slug: "contact_created", change: "updated" },
       { slug: "contact_created", change: "deleted" },
@@ -103,7 +82,7 @@ describe("POST /api/v2/events", () => {
     const response = await create(body);
     expect(response.status).toBe(400);
     expect(response.body.message).toContain(message);
-    expect(await table.items("definition")).toEqual([]);
+    expect(await pipeline.table.items("definition")).toEqual([]);
   });
 });
 

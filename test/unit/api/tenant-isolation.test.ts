@@ -1,14 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { Store } from "../../../functions/core/ports.ts";
 import { webhookDelivery } from "../../../functions/core/routing.ts";
-import { startTestTable, type TestTable } from "../../support/dynamo.ts";
+import type { TestTable } from "../../support/dynamo.ts";
 import {
   apiClient,
   fixedClock,
   type Invoke,
   type Messaging,
-  mockMessaging,
   newApp,
+  usePipeline,
 } from "../../support/harness.ts";
 
 let table: TestTable;
@@ -18,9 +18,9 @@ let owner: Invoke;
 let stranger: Invoke;
 const ids = { slug: "contact_created", webhook: "", delivery: "" };
 
+const pipeline = usePipeline();
 beforeAll(async () => {
-  table = await startTestTable();
-  messaging = mockMessaging();
+  ({ table, messaging } = pipeline);
   store = await table.freshStore();
   const clock = fixedClock();
   const a = await newApp(store, clock, "A");
@@ -53,10 +53,6 @@ beforeAll(async () => {
   await store.createDelivery({ ...delivery, status: "dead_lettered" });
   await store.setDeliveryStatus(a.appId, delivery.id, "dead_lettered", delivery.created_at);
   ids.delivery = delivery.id;
-});
-afterAll(async () => {
-  messaging?.restore();
-  await table?.close();
 });
 
 describe("an app never sees another app's data", () => {

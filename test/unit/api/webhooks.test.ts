@@ -1,33 +1,12 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startTestTable, type TestTable } from "../../support/dynamo.ts";
-import {
-  apiClient,
-  fixedClock,
-  type Invoke,
-  type Messaging,
-  mockMessaging,
-  newApp,
-} from "../../support/harness.ts";
+import { beforeEach, describe, expect, it } from "vitest";
+import { type fixedClock, freshApp, type Invoke, usePipeline } from "../../support/harness.ts";
 
-let table: TestTable;
-let messaging: Messaging;
+const pipeline = usePipeline();
 let call: Invoke;
 let clock: ReturnType<typeof fixedClock>;
 
-beforeAll(async () => {
-  table = await startTestTable();
-  messaging = mockMessaging();
-});
-afterAll(async () => {
-  messaging?.restore();
-  await table?.close();
-});
 beforeEach(async () => {
-  messaging.reset();
-  const store = await table.freshStore();
-  clock = fixedClock();
-  const app = await newApp(store, clock);
-  call = apiClient(store, messaging, clock, app.apiKey);
+  ({ call, clock } = await freshApp(pipeline));
   await call({
     method: "POST",
     path: "/api/v2/events",
@@ -97,7 +76,7 @@ describe("POST /api/v2/webhooks", () => {
     const response = await create(body);
     expect(response.status).toBe(400);
     expect(response.body.message).toContain(message);
-    expect(await table.items("subscription")).toEqual([]);
+    expect(await pipeline.table.items("subscription")).toEqual([]);
   });
 });
 
@@ -155,7 +134,7 @@ describe("secrets", () => {
     expect(rotated.body.secret).not.toBe(body.secret);
     const current = await call({ method: "GET", path: `/api/v2/webhooks/${body.id}/secret` });
     expect(current.body.secret).toBe(rotated.body.secret);
-    const [stored] = await table.items("subscription");
+    const [stored] = await pipeline.table.items("subscription");
     expect(stored?.secrets).toEqual([
       expect.objectContaining({ secret: rotated.body.secret, expires_at: null }),
       expect.objectContaining({ secret: body.secret, expires_at: "2026-11-24T01:28:00.000Z" }),
@@ -170,7 +149,7 @@ describe("secrets", () => {
       method: "POST",
       path: `/api/v2/webhooks/${body.id}/rotate-secret`,
     });
-    const [stored] = await table.items("subscription");
+    const [stored] = await pipeline.table.items("subscription");
     const secrets = stored?.secrets as { secret: string }[];
     expect(secrets).toHaveLength(2);
     expect(secrets[0]?.secret).toBe(second.body.secret);

@@ -1,38 +1,18 @@
 import { describe, expect, it } from "vitest";
 import { deliveryId, isId } from "../../../functions/core/ids.ts";
 import type { JsonObject } from "../../../functions/core/json.ts";
-import type { RoutedEvent, Subscription } from "../../../functions/core/model.ts";
+import type { RoutedEvent } from "../../../functions/core/model.ts";
 import {
   subscriptionReceives,
   webhookBody,
   webhookDelivery,
 } from "../../../functions/core/routing.ts";
+import { testSubscription } from "../../support/events.ts";
 
 const PAYLOAD: JsonObject = { first_name: "Mark", address: { pincode: 560103 }, is_new: true };
 const NOW = new Date("2026-11-23T01:30:00.000Z");
 
-function subscription(overrides: Partial<Subscription> = {}): Subscription {
-  return {
-    id: "sub_01JD0000000000000000000001",
-    url: "https://example.com/hooks",
-    events: ["contact_created"],
-    name: null,
-    description: null,
-    linked_account_ids: null,
-    filter: null,
-    enabled: true,
-    created_at: "2026-11-23T01:00:00.000Z",
-    updated_at: "2026-11-23T01:00:00.000Z",
-    secrets: [
-      {
-        secret: "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
-        created_at: "2026-11-23T01:00:00.000Z",
-        expires_at: null,
-      },
-    ],
-    ...overrides,
-  };
-}
+const subscription = testSubscription;
 
 function event(overrides: Partial<RoutedEvent> = {}): RoutedEvent {
   return {

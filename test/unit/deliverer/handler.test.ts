@@ -9,19 +9,19 @@ import type { Delivery, DeliveryMessage, Subscription } from "../../../functions
 import type { Store } from "../../../functions/core/ports.ts";
 import { webhookDelivery } from "../../../functions/core/routing.ts";
 import { createDelivererHandler } from "../../../functions/deliverer/handler.ts";
-import { startTestTable, type TestTable } from "../../support/dynamo.ts";
-import { appEvent } from "../../support/events.ts";
+import type { TestTable } from "../../support/dynamo.ts";
+import { appEvent, TEST_SECRET, testSubscription } from "../../support/events.ts";
 import {
   apiClient,
   fixedClock,
   type Messaging,
-  mockMessaging,
   newApp,
   QUEUE_URLS,
+  usePipeline,
 } from "../../support/harness.ts";
 import { startReceiver, type TestReceiver } from "../../support/receiver.ts";
 
-const SECRET = "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+const SECRET = TEST_SECRET;
 const OLD_SECRET = "whsec_//79/Pv6+fj39vX08/Lx8O/u7ezr6uno5+bl5OPi4eA=";
 const context = {} as Context;
 
@@ -34,18 +34,15 @@ let apiKey: string;
 let clock: ReturnType<typeof fixedClock>;
 let senders: { close(): void }[] = [];
 
+const pipeline = usePipeline();
 beforeAll(async () => {
-  table = await startTestTable();
-  messaging = mockMessaging();
   receiver = await startReceiver();
 });
 afterAll(async () => {
-  messaging?.restore();
   await receiver?.close();
-  await table?.close();
 });
 beforeEach(async () => {
-  messaging.reset();
+  ({ table, messaging } = pipeline);
   receiver.requests.length = 0;
   receiver.respond = { status: 200, body: "ok" };
   store = await table.freshStore();
@@ -79,20 +76,15 @@ async function pendingDelivery(
   overrides: Partial<Subscription> = {},
   eventOverrides = {},
 ): Promise<Delivery> {
-  const subscription: Subscription = {
-    id: "sub_01JD0000000000000000000001",
+  const now = clock.now().toISOString();
+  const subscription = testSubscription({
     url: receiver.url,
     events: ["*"],
-    name: null,
-    description: null,
-    linked_account_ids: null,
-    filter: null,
-    enabled: true,
-    created_at: clock.now().toISOString(),
-    updated_at: clock.now().toISOString(),
-    secrets: [{ secret: SECRET, created_at: clock.now().toISOString(), expires_at: null }],
+    created_at: now,
+    updated_at: now,
+    secrets: [{ secret: SECRET, created_at: now, expires_at: null }],
     ...overrides,
-  };
+  });
   await store.createSubscription(appId, subscription);
   const event = appEvent(appId, eventOverrides);
   const delivery = webhookDelivery(subscription, event, event.payload ?? {}, clock.now());

@@ -1,12 +1,12 @@
 import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
 import type { Context } from "aws-lambda";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import type { Subscription } from "../../../functions/core/model.ts";
 import type { Store } from "../../../functions/core/ports.ts";
 import { createFanOutHandler } from "../../../functions/fanout/handler.ts";
-import { startTestTable, type TestTable } from "../../support/dynamo.ts";
-import { appEvent, busEnvelope } from "../../support/events.ts";
-import { fixedClock, type Messaging, mockMessaging, QUEUE_URLS } from "../../support/harness.ts";
+import type { TestTable } from "../../support/dynamo.ts";
+import { appEvent, busEnvelope, testSubscription } from "../../support/events.ts";
+import { fixedClock, type Messaging, QUEUE_URLS, usePipeline } from "../../support/harness.ts";
 
 const APP = "app_01JD0000000000000000000000";
 const context = {} as Context;
@@ -15,42 +15,19 @@ let messaging: Messaging;
 let store: Store;
 let fanOut: ReturnType<typeof createFanOutHandler>;
 
-beforeAll(async () => {
-  table = await startTestTable();
-  messaging = mockMessaging();
-});
-afterAll(async () => {
-  messaging?.restore();
-  await table?.close();
-});
+const pipeline = usePipeline();
 beforeEach(async () => {
-  messaging.reset();
+  ({ table, messaging } = pipeline);
   store = await table.freshStore();
   fanOut = createFanOutHandler({ store, queue: messaging.queue, clock: fixedClock() });
 });
 
 let subscriptionCount = 0;
 async function subscribe(overrides: Partial<Subscription> = {}): Promise<Subscription> {
-  const subscription: Subscription = {
+  const subscription = testSubscription({
     id: `sub_01JD00000000000000000000${String(++subscriptionCount).padStart(2, "0")}`,
-    url: "https://example.com/hooks",
-    events: ["contact_created"],
-    name: null,
-    description: null,
-    linked_account_ids: null,
-    filter: null,
-    enabled: true,
-    created_at: "2026-11-23T01:00:00.000Z",
-    updated_at: "2026-11-23T01:00:00.000Z",
-    secrets: [
-      {
-        secret: "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
-        created_at: "",
-        expires_at: null,
-      },
-    ],
     ...overrides,
-  };
+  });
   await store.createSubscription(APP, subscription);
   return subscription;
 }

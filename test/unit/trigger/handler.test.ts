@@ -1,15 +1,6 @@
 import { PutEventsCommand } from "@aws-sdk/client-eventbridge";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { Store } from "../../../functions/core/ports.ts";
-import { startTestTable, type TestTable } from "../../support/dynamo.ts";
-import {
-  apiClient,
-  fixedClock,
-  type Invoke,
-  type Messaging,
-  mockMessaging,
-  newApp,
-} from "../../support/harness.ts";
+import { beforeEach, describe, expect, it } from "vitest";
+import { freshApp, type Invoke, usePipeline } from "../../support/harness.ts";
 
 const sample = {
   first_name: "Mark",
@@ -18,35 +9,20 @@ const sample = {
   tags: ["vip"],
 };
 
-let table: TestTable;
-let messaging: Messaging;
-let store: Store;
+const pipeline = usePipeline();
 let call: Invoke;
 let appId: string;
 
-beforeAll(async () => {
-  table = await startTestTable();
-  messaging = mockMessaging();
-});
-afterAll(async () => {
-  messaging?.restore();
-  await table?.close();
-});
 beforeEach(async () => {
-  store = await table.freshStore();
-  const clock = fixedClock();
-  const app = await newApp(store, clock);
-  appId = app.appId;
-  call = apiClient(store, messaging, clock, app.apiKey);
+  ({ call, appId } = await freshApp(pipeline));
   const created = await call({
     method: "POST",
     path: "/api/v2/events",
     body: { name: "Contact Created", sample_payload: sample },
   });
   expect(created.status).toBe(201);
-  messaging.reset();
+  pipeline.messaging.reset();
 });
-afterEach(() => messaging.reset());
 
 const trigger = (body: unknown, headers: Record<string, string> = { linked_account_id: "acme" }) =>
   call({ method: "POST", path: "/api/v2/public/event/contact_created", headers, body });
@@ -60,9 +36,9 @@ describe("POST /api/v2/public/event/{slug}", () => {
       event_id: expect.stringMatching(/^evt_[0-9A-Z]{26}$/),
       request_id: response.headers["x-request-id"],
     });
-    expect(messaging.eventBridge).toHaveReceivedCommandTimes(PutEventsCommand, 1);
+    expect(pipeline.messaging.eventBridge).toHaveReceivedCommandTimes(PutEventsCommand, 1);
     const [entry] =
-      messaging.eventBridge.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries ?? [];
+      pipeline.messaging.eventBridge.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries ?? [];
     expect(entry).toMatchObject({ Source: "switchyard.app", DetailType: "contact_created" });
     expect(JSON.parse(entry?.Detail ?? "")).toMatchObject({
       v: 1,
@@ -85,8 +61,8 @@ describe("idempotency-key", () => {
     expect(again.status).toBe(200);
     expect(again.body.event_id).toBe(first.body.event_id);
     expect(again.body.request_id).not.toBe(first.body.request_id);
-    expect(messaging.eventBridge).toHaveReceivedCommandTimes(PutEventsCommand, 1);
-    expect(await table.items("event")).toHaveLength(1);
+    expect(pipeline.messaging.eventBridge).toHaveReceivedCommandTimes(PutEventsCommand, 1);
+    expect(await pipeline.table.items("event")).toHaveLength(1);
   });
 
   it("answers 409 when the key comes back with another body", async () => {
@@ -94,14 +70,14 @@ describe("idempotency-key", () => {
     const other = await trigger({ payload: { first_name: "Grace" } }, withKey("order-2"));
     expect(other.status).toBe(409);
     expect(other.body.error_type).toBe("CONFLICT");
-    expect(messaging.eventBridge).toHaveReceivedCommandTimes(PutEventsCommand, 1);
+    expect(pipeline.messaging.eventBridge).toHaveReceivedCommandTimes(PutEventsCommand, 1);
   });
 
   it("does not remember a request that failed, so a retry with the key goes through", async () => {
-    messaging.eventBridge.on(PutEventsCommand).rejects(new Error("throttled"));
+    pipeline.messaging.eventBridge.on(PutEventsCommand).rejects(new Error("throttled"));
     const failed = await trigger({ payload: {} }, withKey("order-3"));
     expect(failed.status).toBe(500);
-    messaging.reset();
+    pipeline.messaging.reset();
     const retried = await trigger({ payload: {} }, withKey("order-3"));
     expect(retried.status).toBe(200);
   });
@@ -109,7 +85,7 @@ describe("idempotency-key", () => {
 
 describe("when the bus refuses the event", () => {
   it("answers 500 and leaves nothing stored when PutEvents throws", async () => {
-    messaging.eventBridge.on(PutEventsCommand).rejects(new Error("service unavailable"));
+    pipeline.messaging.eventBridge.on(PutEventsCommand).rejects(new Error("service unavailable"));
     const response = await trigger(
       { payload: {} },
       {
@@ -124,29 +100,29 @@ describe("when the bus refuses the event", () => {
       message: "the event could not be accepted; try again",
       request_id: response.headers["x-request-id"],
     });
-    expect(await table.items("event")).toEqual([]);
-    expect(await table.items("idempotency_key")).toEqual([]);
+    expect(await pipeline.table.items("event")).toEqual([]);
+    expect(await pipeline.table.items("idempotency_key")).toEqual([]);
   });
 
   it("answers 500 when PutEvents keeps reporting the entry as failed", async () => {
-    messaging.eventBridge.on(PutEventsCommand).resolves({
+    pipeline.messaging.eventBridge.on(PutEventsCommand).resolves({
       FailedEntryCount: 1,
       Entries: [{ ErrorCode: "InternalFailure", ErrorMessage: "try later" }],
     });
     const response = await trigger({ payload: {} });
     expect(response.status).toBe(500);
     expect(JSON.stringify(response.body)).not.toContain("try later");
-    expect(await table.items("event")).toEqual([]);
+    expect(await pipeline.table.items("event")).toEqual([]);
   });
 
   it("answers 200 when a partial failure succeeds on resend", async () => {
-    messaging.eventBridge
+    pipeline.messaging.eventBridge
       .on(PutEventsCommand)
       .resolvesOnce({ FailedEntryCount: 1, Entries: [{ ErrorCode: "ThrottlingException" }] })
       .resolves({ FailedEntryCount: 0, Entries: [{ EventId: "1" }] });
     const response = await trigger({ payload: {} });
     expect(response.status).toBe(200);
-    expect(messaging.eventBridge).toHaveReceivedCommandTimes(PutEventsCommand, 2);
+    expect(pipeline.messaging.eventBridge).toHaveReceivedCommandTimes(PutEventsCommand, 2);
   });
 });
 
@@ -278,8 +254,8 @@ describe("bad input stores nothing and routes nothing", () => {
     expect(response.body.status_code).toBe(status);
     expect(response.body.message).toContain(message);
     expect(response.body.request_id).toBe(response.headers["x-request-id"]);
-    expect(messaging.eventBridge).toHaveReceivedCommandTimes(PutEventsCommand, 0);
-    expect(await table.items("event")).toEqual([]);
+    expect(pipeline.messaging.eventBridge).toHaveReceivedCommandTimes(PutEventsCommand, 0);
+    expect(await pipeline.table.items("event")).toEqual([]);
   });
 
   it("checks the key before the size: an oversized body without a key is a 401", async () => {
