@@ -6,12 +6,12 @@ import { systemClock } from "../core/clock.ts";
 import { authenticate, errorResponses, jsonBody } from "../http/middleware.ts";
 import { createRouter } from "../http/router.ts";
 import { createLogger } from "../logger.ts";
-import { type ApiDeps, apiRoutes } from "./routes.ts";
+import { API_ROUTES, type ApiDeps } from "./routes.ts";
 
 /** The management API: definitions, webhooks, deliveries and the DLQ. */
 export function createApiHandler(deps: ApiDeps) {
   const logger = createLogger("api");
-  return middy(createRouter(apiRoutes(deps)))
+  return middy(createRouter(API_ROUTES, deps))
     .use(errorResponses((message, error) => logger.error(message, { error })))
     .use(authenticate(deps.store, { publicPaths: ["/health"] }))
     .use(jsonBody());

@@ -15,106 +15,106 @@ const page = (request: RouteRequest) => parseInput(listQuery, request.query, "qu
 const ok = (body: unknown) => json(200, body);
 
 /** The management API (SPEC §2.2, §2.3, §2.5): every route, each a call into the core. */
-export function apiRoutes(deps: ApiDeps): Route[] {
-  const store = deps.store;
-  return [
-    { method: "GET", path: "/health", handle: async () => ok({ status: "ok" }) },
-    // Event definitions (§2.2)
-    {
-      method: "POST",
-      path: "/api/v2/events",
-      handle: async (r) => json(201, await definitions.createDefinition(deps, r.appId, r.body)),
+export const API_ROUTES: readonly Route<ApiDeps>[] = [
+  { method: "GET", path: "/health", handle: async () => ok({ status: "ok" }) },
+  // Event definitions (§2.2)
+  {
+    method: "POST",
+    path: "/api/v2/events",
+    handle: async (deps, r) => json(201, await definitions.createDefinition(deps, r.appId, r.body)),
+  },
+  {
+    method: "GET",
+    path: "/api/v2/events",
+    handle: async (deps, r) => ok(await definitions.listDefinitions(deps, r.appId, page(r))),
+  },
+  {
+    method: "GET",
+    path: "/api/v2/events/{slug}",
+    handle: async (deps, r) => ok(await definitions.getDefinition(deps, r.appId, param(r, "slug"))),
+  },
+  {
+    method: "PATCH",
+    path: "/api/v2/events/{slug}",
+    handle: async (deps, r) =>
+      ok(await definitions.patchDefinition(deps, r.appId, param(r, "slug"), r.body)),
+  },
+  {
+    method: "DELETE",
+    path: "/api/v2/events/{slug}",
+    handle: async (deps, r) => {
+      await definitions.deleteDefinition(deps, r.appId, param(r, "slug"));
+      return noContent();
     },
-    {
-      method: "GET",
-      path: "/api/v2/events",
-      handle: async (r) => ok(await definitions.listDefinitions(deps, r.appId, page(r))),
+  },
+  // Webhook subscriptions (§2.3)
+  {
+    method: "POST",
+    path: "/api/v2/webhooks",
+    handle: async (deps, r) => json(201, await webhooks.createWebhook(deps, r.appId, r.body)),
+  },
+  {
+    method: "GET",
+    path: "/api/v2/webhooks",
+    handle: async (deps, r) => ok(await webhooks.listWebhooks(deps, r.appId, page(r))),
+  },
+  {
+    method: "GET",
+    path: "/api/v2/webhooks/{id}",
+    handle: async (deps, r) => ok(await webhooks.getWebhook(deps, r.appId, param(r, "id"))),
+  },
+  {
+    method: "PATCH",
+    path: "/api/v2/webhooks/{id}",
+    handle: async (deps, r) =>
+      ok(await webhooks.patchWebhook(deps, r.appId, param(r, "id"), r.body)),
+  },
+  {
+    method: "DELETE",
+    path: "/api/v2/webhooks/{id}",
+    handle: async (deps, r) => {
+      await webhooks.deleteWebhook(deps, r.appId, param(r, "id"));
+      return noContent();
     },
-    {
-      method: "GET",
-      path: "/api/v2/events/{slug}",
-      handle: async (r) => ok(await definitions.getDefinition(deps, r.appId, param(r, "slug"))),
+  },
+  {
+    method: "GET",
+    path: "/api/v2/webhooks/{id}/secret",
+    handle: async (deps, r) => ok(await webhooks.getWebhookSecret(deps, r.appId, param(r, "id"))),
+  },
+  {
+    method: "POST",
+    path: "/api/v2/webhooks/{id}/rotate-secret",
+    handle: async (deps, r) =>
+      ok(await webhooks.rotateWebhookSecret(deps, r.appId, param(r, "id"))),
+  },
+  {
+    method: "GET",
+    path: "/api/v2/webhooks/{id}/deliveries",
+    handle: async (deps, r) => {
+      const id = param(r, "id");
+      await webhooks.getWebhook(deps, r.appId, id); // 404 for a missing or foreign webhook
+      return ok(await deliveries.listWebhookDeliveries(deps.store, r.appId, id, r.query));
     },
-    {
-      method: "PATCH",
-      path: "/api/v2/events/{slug}",
-      handle: async (r) =>
-        ok(await definitions.patchDefinition(deps, r.appId, param(r, "slug"), r.body)),
-    },
-    {
-      method: "DELETE",
-      path: "/api/v2/events/{slug}",
-      handle: async (r) => {
-        await definitions.deleteDefinition(deps, r.appId, param(r, "slug"));
-        return noContent();
-      },
-    },
-    // Webhook subscriptions (§2.3)
-    {
-      method: "POST",
-      path: "/api/v2/webhooks",
-      handle: async (r) => json(201, await webhooks.createWebhook(deps, r.appId, r.body)),
-    },
-    {
-      method: "GET",
-      path: "/api/v2/webhooks",
-      handle: async (r) => ok(await webhooks.listWebhooks(deps, r.appId, page(r))),
-    },
-    {
-      method: "GET",
-      path: "/api/v2/webhooks/{id}",
-      handle: async (r) => ok(await webhooks.getWebhook(deps, r.appId, param(r, "id"))),
-    },
-    {
-      method: "PATCH",
-      path: "/api/v2/webhooks/{id}",
-      handle: async (r) => ok(await webhooks.patchWebhook(deps, r.appId, param(r, "id"), r.body)),
-    },
-    {
-      method: "DELETE",
-      path: "/api/v2/webhooks/{id}",
-      handle: async (r) => {
-        await webhooks.deleteWebhook(deps, r.appId, param(r, "id"));
-        return noContent();
-      },
-    },
-    {
-      method: "GET",
-      path: "/api/v2/webhooks/{id}/secret",
-      handle: async (r) => ok(await webhooks.getWebhookSecret(deps, r.appId, param(r, "id"))),
-    },
-    {
-      method: "POST",
-      path: "/api/v2/webhooks/{id}/rotate-secret",
-      handle: async (r) => ok(await webhooks.rotateWebhookSecret(deps, r.appId, param(r, "id"))),
-    },
-    {
-      method: "GET",
-      path: "/api/v2/webhooks/{id}/deliveries",
-      handle: async (r) => {
-        const id = param(r, "id");
-        await webhooks.getWebhook(deps, r.appId, id); // 404 for a missing or foreign webhook
-        return ok(await deliveries.listWebhookDeliveries(store, r.appId, id, r.query));
-      },
-    },
-    // Deliveries and dead letters (§2.5, read side)
-    {
-      method: "GET",
-      path: "/api/v2/deliveries",
-      handle: async (r) => ok(await deliveries.listDeliveries(store, r.appId, r.query)),
-    },
-    {
-      method: "GET",
-      path: "/api/v2/deliveries/{id}",
-      handle: async (r) => ok(await deliveries.getDelivery(store, r.appId, param(r, "id"))),
-    },
-    {
-      method: "GET",
-      path: "/api/v2/dlq",
-      handle: async (r) => ok(await deliveries.listDeadLetters(store, r.appId, r.query)),
-    },
-  ];
-}
+  },
+  // Deliveries and dead letters (§2.5, read side)
+  {
+    method: "GET",
+    path: "/api/v2/deliveries",
+    handle: async (deps, r) => ok(await deliveries.listDeliveries(deps.store, r.appId, r.query)),
+  },
+  {
+    method: "GET",
+    path: "/api/v2/deliveries/{id}",
+    handle: async (deps, r) =>
+      ok(await deliveries.getDelivery(deps.store, r.appId, param(r, "id"))),
+  },
+  {
+    method: "GET",
+    path: "/api/v2/dlq",
+    handle: async (deps, r) => ok(await deliveries.listDeadLetters(deps.store, r.appId, r.query)),
+  },
+];
 
 function param(request: RouteRequest, name: string): string {
   return request.params[name] ?? "";

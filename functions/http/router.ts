@@ -10,14 +10,18 @@ export interface RouteRequest {
   headers: Record<string, string | undefined>;
 }
 
-export interface Route {
+/**
+ * One route: data the stack also reads to create the API Gateway routes, and the function
+ * that answers it given the handler's dependencies.
+ */
+export interface Route<Deps> {
   method: string;
   /** A path with `{name}` segments, e.g. `/api/v2/events/{slug}`. */
   path: string;
-  handle: (request: RouteRequest) => Promise<ApiResult>;
+  handle: (deps: Deps, request: RouteRequest) => Promise<ApiResult>;
 }
 
-interface CompiledRoute extends Route {
+interface CompiledRoute<Deps> extends Route<Deps> {
   pattern: RegExp;
   names: string[];
 }
@@ -26,8 +30,8 @@ interface CompiledRoute extends Route {
  * Dispatches on method and path: an unknown path is a 404, a known path with another method
  * a 405 (SPEC §2).
  */
-export function createRouter(routes: Route[]) {
-  const compiled: CompiledRoute[] = routes.map((route) => {
+export function createRouter<Deps>(routes: readonly Route<Deps>[], deps: Deps) {
+  const compiled: CompiledRoute<Deps>[] = routes.map((route) => {
     const names: string[] = [];
     const source = route.path.replace(/\{(\w+)\}/g, (_, name: string) => {
       names.push(name);
@@ -48,7 +52,7 @@ export function createRouter(routes: Route[]) {
       const params = Object.fromEntries(
         route.names.map((name, index) => [name, decodePathSegment(match[index + 1] ?? "")]),
       );
-      return route.handle({
+      return route.handle(deps, {
         requestId: event.requestContext.requestId,
         appId: context.appId,
         body: context.body,
