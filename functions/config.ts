@@ -23,6 +23,34 @@ export interface Config {
 
 type Env = Record<string, string | undefined>;
 
+/** The deployment settings a function reads, as the environment carries them. */
+export interface DeploymentEnvironment {
+  tableName: string;
+  busName: string;
+  deliveryQueueUrl: string;
+  deadLetterQueueUrl: string;
+  maxRetries: number;
+  retryBaseSeconds: number;
+  deliveryTimeoutSeconds: number;
+  allowPrivateUrls: boolean;
+  requireHttps: boolean;
+}
+
+/** The environment variables that give a function these settings: what `loadConfig` reads. */
+export function environmentFor(settings: DeploymentEnvironment): Record<string, string> {
+  return {
+    SWITCHYARD_TABLE_NAME: settings.tableName,
+    SWITCHYARD_BUS_NAME: settings.busName,
+    SWITCHYARD_DELIVERY_QUEUE_URL: settings.deliveryQueueUrl,
+    SWITCHYARD_DLQ_URL: settings.deadLetterQueueUrl,
+    SWITCHYARD_MAX_RETRIES: String(settings.maxRetries),
+    SWITCHYARD_RETRY_BASE_SECONDS: String(settings.retryBaseSeconds),
+    SWITCHYARD_DELIVERY_TIMEOUT_SECONDS: String(settings.deliveryTimeoutSeconds),
+    SWITCHYARD_ALLOW_PRIVATE_URLS: String(settings.allowPrivateUrls),
+    SWITCHYARD_REQUIRE_HTTPS: String(settings.requireHttps),
+  };
+}
+
 /** Reads the configuration from `env`; the only reader of `process.env` in functions/. */
 export function loadConfig(env: Env = process.env): Config {
   const endpoint = env.SWITCHYARD_AWS_ENDPOINT;

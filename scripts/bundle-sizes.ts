@@ -1,13 +1,14 @@
 /**
- * `npm run bundle-sizes`: bundles every Lambda entry the way the stack does (ESM, minified,
- * Node 24, AWS SDK included) and prints each bundle's size from esbuild's metafile and how long
- * a fresh Node takes to import it — the cold-start cost of the code.
+ * `npm run bundle-sizes`: bundles every Lambda entry with the stack's own options
+ * (infra/bundling.ts: ESM, minified, Node 24, AWS SDK included) and prints each bundle's size
+ * from esbuild's metafile and how long a fresh Node takes to import it — the cold-start cost.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
+import { BUNDLING } from "../infra/bundling.ts";
 
 const entries = ["trigger", "api", "fanout", "deliverer"];
 const outdir = mkdtempSync(join(tmpdir(), "switchyard-bundles-"));
@@ -17,16 +18,15 @@ for (const name of entries) {
   const result = await build({
     entryPoints: [`functions/${name}/handler.ts`],
     bundle: true,
-    minify: true,
+    minify: BUNDLING.minify,
     format: "esm",
     platform: "node",
-    target: "node24",
+    target: BUNDLING.target,
+    mainFields: [...BUNDLING.mainFields],
+    external: BUNDLING.externalModules,
     outfile: join(outdir, name, "index.mjs"),
     metafile: true,
-    // ESM bundles of CommonJS dependencies need a require.
-    banner: {
-      js: "import{createRequire}from'module';const require=createRequire(import.meta.url);",
-    },
+    banner: { js: BUNDLING.banner },
     logLevel: "error",
   });
   const [output] = Object.values(result.metafile.outputs);

@@ -1,0 +1,49 @@
+/**
+ * The settings a deployment chooses for delivery, and the queue and function settings that
+ * follow from them. The CDK stack and the local runtime both derive their queues from here.
+ */
+export interface DeliverySettings {
+  /** Retries after the first attempt (SPEC §3: 3). */
+  maxRetries: number;
+  /** Delay before the first retry; each next one is 4 times longer. */
+  retryBaseSeconds: number;
+  /** How long a receiver has to answer one attempt. */
+  deliveryTimeoutSeconds: number;
+}
+
+export const DEFAULT_DELIVERY_SETTINGS: DeliverySettings = {
+  maxRetries: 3,
+  retryBaseSeconds: 30,
+  deliveryTimeoutSeconds: 10,
+};
+
+/** The deliverer sends its batch in parallel; the margin covers the store and queue calls. */
+const DELIVERER_MARGIN_SECONDS = 20;
+
+/** At most this many messages reach one deliverer invocation. */
+export const DELIVERY_BATCH_SIZE = 10;
+
+export interface DeliveryQueueSettings {
+  delivererTimeoutSeconds: number;
+  /** AWS's advice for an SQS-triggered function: six times its timeout. */
+  visibilityTimeoutSeconds: number;
+  /**
+   * The queue's own redrive to the DLQ, a backstop for messages that crash the deliverer. The
+   * deliverer dead-letters after maxRetries + 1 attempts itself; receives also rise when the
+   * function is throttled or crashes, so the backstop sits well above that.
+   */
+  backstopMaxReceiveCount: number;
+  /** How long a dead letter is kept: SQS's maximum, 14 days. */
+  deadLetterRetentionSeconds: number;
+}
+
+export function deliveryQueueSettings(settings: DeliverySettings): DeliveryQueueSettings {
+  const delivererTimeoutSeconds =
+    Math.ceil(settings.deliveryTimeoutSeconds) + DELIVERER_MARGIN_SECONDS;
+  return {
+    delivererTimeoutSeconds,
+    visibilityTimeoutSeconds: 6 * delivererTimeoutSeconds,
+    backstopMaxReceiveCount: (settings.maxRetries + 1) * 3,
+    deadLetterRetentionSeconds: 14 * 24 * 60 * 60,
+  };
+}

@@ -1,0 +1,47 @@
+import { type Duration, RemovalPolicy } from "aws-cdk-lib";
+import { Architecture, LoggingFormat, Runtime } from "aws-cdk-lib/aws-lambda";
+import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
+import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
+import type { Construct } from "constructs";
+import { BUNDLING } from "../bundling.ts";
+
+export interface SwitchyardFunctionProps {
+  /** The folder under `functions/` whose `handler.ts` exports `handler`. */
+  name: "trigger" | "api" | "fanout" | "deliverer";
+  description: string;
+  environment: Record<string, string>;
+  timeout: Duration;
+  /** @default 256 */
+  memorySize?: number;
+}
+
+/**
+ * Every Switchyard function: Node 24 on arm64, an ESM bundle made by the local esbuild
+ * (minified, with source maps), JSON logs kept for a month.
+ */
+export class SwitchyardFunction extends NodejsFunction {
+  constructor(scope: Construct, id: string, props: SwitchyardFunctionProps) {
+    const logGroup = new LogGroup(scope, `${id}Logs`, {
+      retention: RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    super(scope, id, {
+      entry: new URL(`../../functions/${props.name}/handler.ts`, import.meta.url).pathname,
+      handler: "handler",
+      description: props.description,
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 256,
+      timeout: props.timeout,
+      logGroup,
+      loggingFormat: LoggingFormat.JSON,
+      environment: { ...props.environment, NODE_OPTIONS: "--enable-source-maps" },
+      bundling: {
+        ...BUNDLING,
+        mainFields: [...BUNDLING.mainFields],
+        format: OutputFormat.ESM,
+        forceDockerBundling: false,
+      },
+    });
+  }
+}

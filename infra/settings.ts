@@ -1,0 +1,73 @@
+import type { Node } from "constructs";
+import { DEFAULT_DELIVERY_SETTINGS } from "../functions/core/delivery-settings.ts";
+
+/** What a deployment can choose, as CDK context values (`cdk.json`, or `-c key=value`). */
+export interface StackSettings {
+  retries: number;
+  retryBaseSeconds: number;
+  deliveryTimeoutSeconds: number;
+  allowPrivateUrls: boolean;
+  requireHttps: boolean;
+  /**
+   * Steady-state requests a second and burst for the whole API. Defaults to API Gateway's own
+   * account limits: Switchyard adds no limit of its own unless a deployment sets one.
+   */
+  apiRateLimit: number;
+  apiBurstLimit: number;
+}
+
+export const DEFAULT_STACK_SETTINGS: StackSettings = {
+  retries: DEFAULT_DELIVERY_SETTINGS.maxRetries,
+  retryBaseSeconds: DEFAULT_DELIVERY_SETTINGS.retryBaseSeconds,
+  deliveryTimeoutSeconds: DEFAULT_DELIVERY_SETTINGS.deliveryTimeoutSeconds,
+  allowPrivateUrls: false,
+  requireHttps: true,
+  apiRateLimit: 10_000,
+  apiBurstLimit: 5_000,
+};
+
+type Bounds = Record<keyof StackSettings, [number, number] | "boolean">;
+const BOUNDS: Bounds = {
+  retries: [0, 20],
+  retryBaseSeconds: [1, 3600],
+  deliveryTimeoutSeconds: [1, 300],
+  allowPrivateUrls: "boolean",
+  requireHttps: "boolean",
+  apiRateLimit: [1, 1_000_000],
+  apiBurstLimit: [1, 1_000_000],
+};
+
+/**
+ * Reads the settings from context. `-c` values arrive as strings and `cdk.json` values as JSON,
+ * so both are accepted; anything out of range stops the synth with a message naming it.
+ */
+export function settingsFromContext(node: Node): StackSettings {
+  const settings = { ...DEFAULT_STACK_SETTINGS };
+  for (const key of Object.keys(BOUNDS) as (keyof StackSettings)[]) {
+    const raw: unknown = node.tryGetContext(key);
+    if (raw === undefined) continue;
+    const bounds = BOUNDS[key];
+    if (bounds === "boolean") {
+      if (raw !== true && raw !== false && raw !== "true" && raw !== "false") {
+        throw new Error(`context ${key} must be true or false, not ${JSON.stringify(raw)}`);
+      }
+      (settings[key] as boolean) = raw === true || raw === "true";
+      continue;
+    }
+    const value = typeof raw === "string" && raw.trim() !== "" ? Number(raw) : raw;
+    if (
+      typeof value !== "number" ||
+      !Number.isFinite(value) ||
+      value < bounds[0] ||
+      value > bounds[1]
+    ) {
+      throw new Error(
+        `context ${key} must be a number from ${bounds[0]} to ${bounds[1]}, not ${JSON.stringify(raw)}`,
+      );
+    }
+    if (key === "retries" && !Number.isInteger(value))
+      throw new Error("context retries must be a whole number");
+    (settings[key] as number) = value;
+  }
+  return settings;
+}
