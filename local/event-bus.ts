@@ -1,0 +1,216 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import {
+  ChangeMessageVisibilityCommand,
+  type Message,
+  SendMessageBatchCommand,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
+import type { EventBridgeEvent } from "aws-lambda";
+import { BUS_RULES, type BusRule } from "../functions/core/bus-rules.ts";
+import {
+  type EventPattern,
+  matchesPattern,
+  parseEventPattern,
+} from "../functions/core/event-pattern.ts";
+import { LOCAL_REGION } from "./emulators/credentials.ts";
+import { type Poller, startPoller } from "./sqs-poller.ts";
+
+type Target = (event: EventBridgeEvent<string, unknown>) => Promise<unknown>;
+
+export interface LocalBusOptions {
+  sqs: SQSClient;
+  /** Per rule id, the queue that holds its events until the target took them. */
+  targetQueueUrls: Map<string, string>;
+  /** Per rule target (`fanout`), the function to invoke. */
+  targets: Record<BusRule["target"], Target>;
+  onError(error: unknown): void;
+}
+
+export interface LocalBus {
+  endpoint: string;
+  /** Whether it takes events and its targets' pollers run. */
+  healthy(): boolean;
+  stop(): Promise<void>;
+}
+
+interface PutEventsEntry {
+  Source?: string;
+  DetailType?: string;
+  Detail?: string;
+  EventBusName?: string;
+  Time?: number | string;
+}
+
+const ACCOUNT = "000000000000";
+
+/**
+ * A local EventBridge: a PutEvents endpoint the unchanged EventBridge adapter talks to. It
+ * applies the stack's own rule patterns, keeps each matching event in its rule's queue (so an
+ * accepted event survives a crash), answers, and then — asynchronously, as EventBridge does —
+ * invokes the target with a real EventBridge envelope, retrying until it succeeds or the
+ * queue's redrive parks the event in the bus DLQ.
+ */
+export async function startLocalBus(options: LocalBusOptions): Promise<LocalBus> {
+  const rules = BUS_RULES.map((rule) => ({
+    rule,
+    pattern: parseEventPattern(rule.pattern, "rule"),
+  }));
+  const server = createServer((request, response) => {
+    handlePutEvents(request, response, rules, options).catch((error: unknown) => {
+      options.onError(error);
+      respond(response, 500, { __type: "InternalException", message: "local bus failure" });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const pollers: Poller[] = BUS_RULES.map((rule) =>
+    startPoller({
+      client: options.sqs,
+      queueUrl: queueOf(options, rule.id),
+      batchSize: 10,
+      concurrency: 2,
+      onError: options.onError,
+      handle: (messages) =>
+        invokeTarget(options, options.targets[rule.target], queueOf(options, rule.id), messages),
+    }),
+  );
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    healthy: () => server.listening && pollers.every((poller) => poller.running()),
+    async stop() {
+      await closeServer(server);
+      await Promise.all(pollers.map((poller) => poller.stop()));
+    },
+  };
+}
+
+async function handlePutEvents(
+  request: IncomingMessage,
+  response: ServerResponse,
+  rules: { rule: BusRule; pattern: EventPattern }[],
+  options: LocalBusOptions,
+) {
+  const target = request.headers["x-amz-target"];
+  if (request.method !== "POST" || target !== "AWSEvents.PutEvents") {
+    respond(response, 400, {
+      __type: "UnknownOperationException",
+      message: `${target} is not supported`,
+    });
+    return;
+  }
+  const body = JSON.parse(await readBody(request)) as { Entries?: PutEventsEntry[] };
+  const entries = body.Entries ?? [];
+  const results = await Promise.all(
+    entries.map(async (entry) => {
+      try {
+        const envelope = toEnvelope(entry);
+        const matching = rules.filter(({ pattern }) => matchesPattern(pattern, envelope));
+        await Promise.all(matching.map(({ rule }) => enqueue(options, rule.id, envelope)));
+        return { EventId: envelope.id };
+      } catch (error) {
+        options.onError(error);
+        return { ErrorCode: "InternalFailure", ErrorMessage: (error as Error).message };
+      }
+    }),
+  );
+  respond(response, 200, {
+    FailedEntryCount: results.filter((result) => "ErrorCode" in result).length,
+    Entries: results,
+  });
+}
+
+/** The envelope EventBridge hands a target. */
+function toEnvelope(entry: PutEventsEntry): EventBridgeEvent<string, unknown> {
+  if (!entry.Source || !entry.DetailType || !entry.Detail) {
+    throw new Error("an entry needs Source, DetailType and Detail");
+  }
+  const time = entry.Time === undefined ? new Date() : new Date(Number(entry.Time) * 1000);
+  return {
+    version: "0",
+    id: randomUUID(),
+    "detail-type": entry.DetailType,
+    source: entry.Source,
+    account: ACCOUNT,
+    time: time.toISOString().replace(/\.\d{3}Z$/, "Z"),
+    region: LOCAL_REGION,
+    resources: [],
+    detail: JSON.parse(entry.Detail),
+  };
+}
+
+async function enqueue(
+  options: LocalBusOptions,
+  ruleId: string,
+  envelope: EventBridgeEvent<string, unknown>,
+) {
+  const { Failed = [] } = await options.sqs.send(
+    new SendMessageBatchCommand({
+      QueueUrl: queueOf(options, ruleId),
+      Entries: [{ Id: "0", MessageBody: JSON.stringify(envelope) }],
+    }),
+  );
+  if (Failed.length > 0)
+    throw new Error(`could not keep event ${envelope.id}: ${Failed[0]?.Message}`);
+}
+
+/**
+ * Invokes the target once per event. A failed invocation comes back after a backoff that
+ * doubles with each receive, as EventBridge's retry policy does.
+ */
+async function invokeTarget(
+  options: LocalBusOptions,
+  target: Target,
+  queueUrl: string,
+  messages: Message[],
+) {
+  const keep = new Set<string>();
+  await Promise.all(
+    messages.map(async (message) => {
+      try {
+        await target(JSON.parse(message.Body ?? "{}"));
+      } catch (error) {
+        options.onError(error);
+        keep.add(message.MessageId ?? "");
+        const receives = Number(message.Attributes?.ApproximateReceiveCount ?? 1);
+        await options.sqs
+          .send(
+            new ChangeMessageVisibilityCommand({
+              QueueUrl: queueUrl,
+              ReceiptHandle: message.ReceiptHandle,
+              VisibilityTimeout: Math.min(2 ** receives, 60),
+            }),
+          )
+          .catch(options.onError);
+      }
+    }),
+  );
+  return keep;
+}
+
+function queueOf(options: LocalBusOptions, ruleId: string): string {
+  const url = options.targetQueueUrls.get(ruleId);
+  if (!url) throw new Error(`no queue for bus rule ${ruleId}`);
+  return url;
+}
+
+function readBody(request: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    request.on("error", reject);
+  });
+}
+
+function respond(response: ServerResponse, status: number, body: unknown) {
+  response.writeHead(status, { "content-type": "application/x-amz-json-1.1" });
+  response.end(JSON.stringify(body));
+}
+
+export function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
+}

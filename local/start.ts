@@ -1,0 +1,77 @@
+/**
+ * `npm start`: Switchyard on this machine. Settings come from the environment (SPEC §5):
+ * PORT, SWITCHYARD_DATA_DIR, SWITCHYARD_API_KEY, SWITCHYARD_RETRY_BASE_SECONDS,
+ * SWITCHYARD_MAX_RETRIES, SWITCHYARD_DELIVERY_TIMEOUT_SECONDS, SWITCHYARD_ALLOW_PRIVATE_URLS,
+ * SWITCHYARD_REQUIRE_HTTPS.
+ */
+import { join, relative } from "node:path";
+import type { Config } from "../functions/config.ts";
+import { type Runtime, startRuntime } from "./runtime.ts";
+import { localSettings } from "./settings.ts";
+
+// Handlers log as they do on Lambda; locally only warnings and errors, unless asked for more.
+process.env.POWERTOOLS_LOG_LEVEL ??= "WARN";
+
+const startedAt = performance.now();
+const onError = (error: unknown) =>
+  console.error("switchyard:", error instanceof Error ? error.message : error);
+
+let runtime: Runtime;
+try {
+  const settings = localSettings();
+  runtime = await startRuntime(settings, onError);
+  const ms = Math.round(performance.now() - startedAt);
+  const keyFile = join(shortPath(settings.dataDir), "local-app.json");
+  const origin = {
+    environment: "from SWITCHYARD_API_KEY",
+    generated: `new; kept in ${keyFile}`,
+    "data dir": `kept in ${keyFile}`,
+  }[runtime.app.origin];
+  console.log(
+    [
+      `Switchyard is running (started in ${ms} ms)`,
+      "",
+      `  API        ${runtime.apiUrl}`,
+      `  API key    ${runtime.app.apiKey}  (${origin})`,
+      `  App        ${runtime.app.appId}`,
+      `  Data dir   ${settings.dataDir}`,
+      `  Settings   ${describe(runtime.config)}`,
+      "",
+      `Try: curl ${runtime.apiUrl}/health`,
+      "Stop with Ctrl-C.",
+    ].join("\n"),
+  );
+} catch (error) {
+  console.error(`switchyard: could not start: ${error instanceof Error ? error.message : error}`);
+  process.exit(1);
+}
+
+let stopping = false;
+const stop = async (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  console.log(`\n${signal}: finishing deliveries in flight and stopping…`);
+  // Whatever happens while draining, the process ends within a few seconds.
+  setTimeout(() => process.exit(1), 8_000).unref();
+  await runtime.stop();
+  console.log("Stopped.");
+  process.exit(0);
+};
+process.on("SIGINT", () => void stop("SIGINT"));
+process.on("SIGTERM", () => void stop("SIGTERM"));
+
+function describe(config: Config): string {
+  return [
+    `retries ${config.retry.maxRetries}`,
+    `retry base ${config.retry.baseSeconds} s`,
+    `delivery timeout ${config.deliveryTimeoutMs / 1000} s`,
+    config.allowPrivateUrls ? "private URLs allowed" : "private URLs refused",
+    config.requireHttps ? "https required" : "http allowed",
+  ].join(" · ");
+}
+
+/** A path relative to here when it is below here, else as it is. */
+function shortPath(path: string): string {
+  const below = relative(process.cwd(), path);
+  return below && !below.startsWith("..") ? below : path;
+}
