@@ -6,6 +6,8 @@ export interface ReceivedRequest {
   path: string;
   headers: IncomingHttpHeaders;
   body: string;
+  /** When the request arrived (ms since the epoch). */
+  at: number;
 }
 
 export interface TestReceiver {
@@ -27,8 +29,10 @@ export async function startReceiver(): Promise<TestReceiver> {
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    const at = Date.now();
     request.on("end", () => {
       receiver.requests.push({
+        at,
         method: request.method ?? "",
         path: request.url ?? "",
         headers: request.headers,
