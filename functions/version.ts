@@ -1,3 +1,5 @@
+import pkg from "../package.json" with { type: "json" };
+
 /** Switchyard's version, sent as `user-agent: Switchyard/<version>` (SPEC §3). */
-export const VERSION = "0.1.0";
+export const VERSION: string = pkg.version;
 export const USER_AGENT = `Switchyard/${VERSION}`;

@@ -58,7 +58,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     if (event.requestContext.http.method === "GET" && event.rawPath === "/health") {
       const parts = await options.health();
       const ok = Object.values(parts).every(Boolean);
-      response.writeHead(ok ? 200 : 503, { "content-type": "application/json" });
+      response.writeHead(ok ? 200 : 503, {
+        "content-type": "application/json",
+        "x-request-id": event.requestContext.requestId,
+      });
       response.end(JSON.stringify(ok ? { status: "ok" } : { status: "degraded", parts }));
       return;
     }
