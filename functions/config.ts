@@ -73,7 +73,12 @@ export function loadConfig(env: Env = process.env): Config {
         sqs: env.SWITCHYARD_SQS_ENDPOINT ?? endpoint,
         eventbridge: env.SWITCHYARD_EVENTBRIDGE_ENDPOINT ?? endpoint,
       },
-      ...(endpoint || env.SWITCHYARD_DYNAMODB_ENDPOINT
+      // Any emulator endpoint means static credentials: the SDK must never go looking for
+      // real ones (its default chain probes the instance-metadata address).
+      ...(endpoint ||
+      env.SWITCHYARD_DYNAMODB_ENDPOINT ||
+      env.SWITCHYARD_SQS_ENDPOINT ||
+      env.SWITCHYARD_EVENTBRIDGE_ENDPOINT
         ? {
             credentials: {
               accessKeyId: env.AWS_ACCESS_KEY_ID ?? "local",

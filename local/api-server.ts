@@ -2,14 +2,13 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import type { Route } from "../functions/http/router.ts";
+import { isTriggerRoute } from "../functions/http/paths.ts";
 
 type Handler = (event: APIGatewayProxyEventV2) => Promise<unknown>;
 
 export interface ApiServerOptions {
   port: number;
-  /** Routes served by `trigger`; everything else goes to `api`, like the HTTP API's $default. */
-  triggerRoutes: readonly Route<never>[];
+  /** The trigger routes' function; everything else goes to `api`, like the HTTP API's $default. */
   trigger: Handler;
   api: Handler;
   /** `GET /health`: whether every part of the runtime is up. */
@@ -32,13 +31,6 @@ const TEXT_TYPES = /^(application\/(json|[\w.+-]+\+json|xml|x-www-form-urlencode
  * their answer back.
  */
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
-  const triggerPatterns = options.triggerRoutes.map((route) => ({
-    method: route.method,
-    pattern: new RegExp(`^${route.path.replace(/\{\w+\}/g, "[^/]+")}$`),
-  }));
-  const isTrigger = (method: string, path: string) =>
-    triggerPatterns.some((route) => route.method === method && route.pattern.test(path));
-
   const server = createServer((request, response) => {
     serve(request, response).catch((error: unknown) => {
       options.onError(error);
@@ -65,7 +57,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       response.end(JSON.stringify(ok ? { status: "ok" } : { status: "degraded", parts }));
       return;
     }
-    const handler = isTrigger(event.requestContext.http.method, event.rawPath)
+    const handler = isTriggerRoute(event.requestContext.http.method, event.rawPath)
       ? options.trigger
       : options.api;
     const result = (await handler(event)) as APIGatewayProxyStructuredResultV2;

@@ -13,7 +13,6 @@ import type { RoutedEvent } from "../functions/core/model.ts";
 import { createDelivererHandler } from "../functions/deliverer/handler.ts";
 import { createFanOutHandler } from "../functions/fanout/handler.ts";
 import { createTriggerHandler } from "../functions/trigger/handler.ts";
-import { TRIGGER_ROUTES } from "../functions/trigger/routes.ts";
 import { USER_AGENT } from "../functions/version.ts";
 import { startApiServer } from "./api-server.ts";
 import { LOCAL_CREDENTIALS } from "./emulators/credentials.ts";
@@ -119,7 +118,6 @@ export async function startRuntime(
   });
   const api = await startApiServer({
     port: settings.port,
-    triggerRoutes: TRIGGER_ROUTES,
     trigger: (event) => trigger(event, lambdaContext("trigger")),
     api: (event) => management(event, lambdaContext("api")),
     health: async () => ({

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { monotonicFactory } from "ulid";
+import { encodeTime, monotonicFactory } from "ulid";
 
 /** Resource id prefixes (SPEC §1). */
 export const ID_PREFIX = {
@@ -29,6 +29,16 @@ export function newId(kind: IdKind, now = Date.now()): string {
 export function isId(kind: IdKind, value: string): boolean {
   const suffix = kind === "delivery" ? `(?:[0-9A-HJKMNP-TV-Z]{${DELIVERY_SUFFIX_LENGTH}})?` : "";
   return new RegExp(`^${ID_PREFIX[kind]}_${ULID_PATTERN}${suffix}$`).test(value);
+}
+
+/**
+ * An id that is the same every time it is derived from the same time and seed: a ULID whose
+ * random part is a hash of the seed. For something that may be emitted twice (a retried step)
+ * but must be recognised as one.
+ */
+export function derivedId(kind: IdKind, timeMs: number, seed: string): string {
+  const digest = createHash("sha256").update(seed).digest();
+  return `${ID_PREFIX[kind]}_${encodeTime(timeMs, 10)}${crockfordBase32(digest, 16)}`;
 }
 
 export interface DeliveryTarget {

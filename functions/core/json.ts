@@ -24,3 +24,12 @@ export function nestingDepth(value: unknown): number {
   for (const child of Object.values(value)) deepest = Math.max(deepest, nestingDepth(child));
   return deepest + 1;
 }
+
+/** JSON with object keys sorted at every level: equal values give equal text. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) =>
+    isJsonObject(inner)
+      ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : inner,
+  );
+}

@@ -79,6 +79,11 @@ export interface Delivery {
   attempt_count: number;
   /** attempt_count when the current round of retries began (a manual retry starts a new one). */
   round_started_at_attempt: number;
+  /**
+   * The queue message that carries this delivery, set by its first recorded attempt. Another
+   * copy (a fan-out the bus ran twice queues one) is dropped, so it cannot skip the backoff.
+   */
+  owner_message_id?: string | null;
   created_at: string;
   updated_at: string;
   last_attempt: Attempt | null;

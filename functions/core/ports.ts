@@ -87,6 +87,8 @@ export interface AttemptUpdate {
   status: DeliveryStatus;
   /** The attempt count the delivery must still have, so two deliverers never share a number. */
   expectedAttemptCount: number;
+  /** The queue message making the attempt; it becomes (or must already be) the owner. */
+  messageId: string;
 }
 
 export interface DeliveryStore {

@@ -18,8 +18,13 @@ export function createDelivererHandler(deps: DeliverDeps) {
   const logger = createLogger("deliverer");
   return middy(async (event: SQSEvent): Promise<SQSBatchResponse> => {
     const outcomes = await Promise.allSettled(
-      event.Records.map((record) =>
-        deliver(deps, parseDeliveryMessage(record.body), record.receiptHandle),
+      // Parsed inside each record's own promise: a malformed body fails that record alone,
+      // which comes back until the queue's redrive backstop moves it to the DLQ.
+      event.Records.map(async (record) =>
+        deliver(deps, parseDeliveryMessage(record.body), {
+          messageId: record.messageId,
+          receiptHandle: record.receiptHandle,
+        }),
       ),
     );
     const batchItemFailures = outcomes.flatMap((outcome, index) => {

@@ -30,15 +30,17 @@ interface CompiledRoute<Deps> extends Route<Deps> {
  * Dispatches on method and path: an unknown path is a 404, a known path with another method
  * a 405 (SPEC §2).
  */
-export function createRouter<Deps>(routes: readonly Route<Deps>[], deps: Deps) {
+export function createRouter<Deps>(
+  routes: readonly Route<Deps>[],
+  deps: Deps,
+  /** Paths another function answers: any request that reaches this router there is a 405. */
+  otherPaths: readonly string[] = [],
+) {
   const compiled: CompiledRoute<Deps>[] = routes.map((route) => {
-    const names: string[] = [];
-    const source = route.path.replace(/\{(\w+)\}/g, (_, name: string) => {
-      names.push(name);
-      return "([^/]+)";
-    });
-    return { ...route, pattern: new RegExp(`^${source}/?$`), names };
+    const { pattern, names } = compilePath(route.path);
+    return { ...route, pattern, names };
   });
+  const others = otherPaths.map((path) => compilePath(path).pattern);
 
   return async (event: ApiEvent, context: ApiContext): Promise<ApiResult> => {
     const method = event.requestContext.http.method.toUpperCase();
@@ -61,9 +63,21 @@ export function createRouter<Deps>(routes: readonly Route<Deps>[], deps: Deps) {
         headers: event.headers,
       });
     }
-    if (pathMatched) throw new MethodNotAllowed(method, path);
+    if (pathMatched || others.some((pattern) => pattern.test(path))) {
+      throw new MethodNotAllowed(method, path);
+    }
     throw new NotFound(`no route ${method} ${path}`);
   };
+}
+
+/** `/api/v2/events/{slug}` → a pattern whose groups are the `{name}` segments. */
+function compilePath(path: string): { pattern: RegExp; names: string[] } {
+  const names: string[] = [];
+  const source = path.replace(/\{(\w+)\}/g, (_, name: string) => {
+    names.push(name);
+    return "([^/]+)";
+  });
+  return { pattern: new RegExp(`^${source}/?$`), names };
 }
 
 /** A malformed escape cannot name anything that exists: a 404, like any unknown id. */

@@ -9,7 +9,11 @@ import { TRIGGER_ROUTES, type TriggerHandlerDeps } from "./routes.ts";
 
 export function createTriggerHandler(deps: TriggerHandlerDeps) {
   const logger = createLogger("trigger");
-  return middy(createRouter(TRIGGER_ROUTES, deps))
+  const withLog: TriggerHandlerDeps = {
+    ...deps,
+    onError: deps.onError ?? ((message, error) => logger.warn(message, { error })),
+  };
+  return middy(createRouter(TRIGGER_ROUTES, withLog))
     .use(errorResponses((message, error) => logger.error(message, { error })))
     .use(authenticate(deps.store))
     .use(jsonBody());

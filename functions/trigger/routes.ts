@@ -1,6 +1,7 @@
 import type { AppStore } from "../core/ports.ts";
 import { type TriggerDeps, triggerEvent } from "../core/services/trigger-event.ts";
 import { json } from "../http/api-types.ts";
+import { TRIGGER_PATHS } from "../http/paths.ts";
 import type { Route, RouteRequest } from "../http/router.ts";
 
 /** Cobalt's answer to a fired event, kept word for word. */
@@ -20,7 +21,8 @@ async function trigger(deps: TriggerHandlerDeps, request: RouteRequest) {
 }
 
 /** The trigger API (SPEC §2.1): with the event in the path, or in the body alone. */
-export const TRIGGER_ROUTES: readonly Route<TriggerHandlerDeps>[] = [
-  { method: "POST", path: "/api/v2/public/event/{slug}", handle: trigger },
-  { method: "POST", path: "/api/v2/public/event", handle: trigger },
-];
+export const TRIGGER_ROUTES: readonly Route<TriggerHandlerDeps>[] = TRIGGER_PATHS.map((path) => ({
+  method: "POST",
+  path,
+  handle: trigger,
+}));

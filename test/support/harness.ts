@@ -15,6 +15,7 @@ import { createApiHandler } from "../../functions/api/handler.ts";
 import type { Clock } from "../../functions/core/clock.ts";
 import type { DeliveryQueue, EventPublisher, Store } from "../../functions/core/ports.ts";
 import { createApp } from "../../functions/core/services/apps.ts";
+import { isTriggerRoute } from "../../functions/http/paths.ts";
 import { createTriggerHandler } from "../../functions/trigger/handler.ts";
 import { type ApiCall, apiEvent, lambdaContext } from "./api-event.ts";
 import { startTestTable, type TestTable } from "./dynamo.ts";
@@ -110,7 +111,7 @@ export function apiClient(
   const trigger = createTriggerHandler({ store, bus: messaging.bus, clock });
   const invoke: Invoke = async (call) => {
     const apiKey = call.apiKey === null ? undefined : (call.apiKey ?? defaultKey);
-    const handler = call.path.startsWith("/api/v2/public/") ? trigger : api;
+    const handler = isTriggerRoute(call.method, call.path) ? trigger : api;
     const result = (await handler(
       apiEvent({ ...call, apiKey }),
       lambdaContext,

@@ -15,6 +15,8 @@ export interface TestReceiver {
   requests: ReceivedRequest[];
   /** What the next requests are answered with; `hang` never answers. */
   respond: { status: number; body?: string } | "hang";
+  /** Runs while a request waits for its answer: to make something happen mid-delivery. */
+  beforeAnswer?: (() => Promise<unknown>) | undefined;
   close(): Promise<void>;
 }
 
@@ -40,8 +42,10 @@ export async function startReceiver(): Promise<TestReceiver> {
       });
       const answer = receiver.respond;
       if (answer === "hang") return;
-      response.writeHead(answer.status, { "content-type": "text/plain" });
-      response.end(answer.body ?? "");
+      void (receiver.beforeAnswer?.() ?? Promise.resolve()).finally(() => {
+        response.writeHead(answer.status, { "content-type": "text/plain" });
+        response.end(answer.body ?? "");
+      });
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

@@ -65,18 +65,20 @@ export function deliveryStore(table: TableContext): DeliveryStore {
 
     listAttempts: (appId, id) => queryAll<Attempt>(table, appId, `ATT#${id}#`),
 
-    async recordAttempt(appId, id, { attempt, status, expectedAttemptCount }) {
+    async recordAttempt(appId, id, { attempt, status, expectedAttemptCount, messageId }) {
       // The conditional update claims the attempt number; the attempt row follows. A crash
       // between the two leaves the attempt in `last_attempt`, never a number used twice.
       try {
         await setStatus(appId, id, status, attempt.at, {
-          expression: "attempt_count = :count, last_attempt = :attempt",
+          expression: "attempt_count = :count, last_attempt = :attempt, owner_message_id = :owner",
           values: {
             ":count": attempt.attempt,
             ":attempt": attempt,
             ":expected": expectedAttemptCount,
+            ":owner": messageId,
           },
-          condition: "attempt_count = :expected",
+          condition:
+            "attempt_count = :expected AND (attribute_not_exists(owner_message_id) OR owner_message_id = :owner)",
         });
       } catch (error) {
         if (isConditionFailure(error)) return false;

@@ -1,5 +1,6 @@
 import type { Clock } from "../clock.ts";
 import { deliveryView } from "../delivery-views.ts";
+import { derivedId } from "../ids.ts";
 import type { JsonObject } from "../json.ts";
 import type { Attempt, Delivery, DeliveryMessage } from "../model.ts";
 import type {
@@ -25,6 +26,12 @@ export interface DeliverDeps {
   random?: () => number;
 }
 
+/** The queue message being handled: its id (stable across receives) and this receipt. */
+export interface Receipt {
+  messageId: string;
+  receiptHandle: string;
+}
+
 /** `done`: the message may be deleted. `retry`: it was hidden for the backoff; keep it. */
 export type DeliverOutcome = "done" | "retry";
 
@@ -36,29 +43,34 @@ export type DeliverOutcome = "done" | "retry";
 export async function deliver(
   deps: DeliverDeps,
   message: DeliveryMessage,
-  receiptHandle: string,
+  receipt: Receipt,
 ): Promise<DeliverOutcome> {
   const delivery = await deps.store.getDelivery(message.app_id, message.delivery_id);
   if (!delivery || delivery.status === "succeeded" || delivery.status === "dead_lettered") {
     return "done"; // a duplicate message of a delivery that has ended
   }
+  if (delivery.owner_message_id && delivery.owner_message_id !== receipt.messageId) {
+    return "done"; // another copy of the message carries this delivery and its backoff
+  }
   const failures = delivery.attempt_count - delivery.round_started_at_attempt;
   if (failures > deps.retry.maxRetries) {
-    // The last attempt was recorded but the move to the DLQ did not finish: finish it.
+    // The last attempt was recorded but dead-lettering did not finish: finish it.
     await deadLetter(deps, message, delivery);
     return "done";
   }
   const attempt = await attemptOnce(deps, delivery);
   const succeeded = attempt.error === null;
-  const decision = succeeded ? null : decideAfterFailure(failures + 1, deps.retry, deps.random);
   const recorded = await deps.store.recordAttempt(delivery.app_id, delivery.id, {
     attempt,
     status: succeeded ? "succeeded" : "failed",
     expectedAttemptCount: delivery.attempt_count,
+    messageId: receipt.messageId,
   });
-  if (!recorded || decision === null) return "done";
+  // Not recorded: another copy recorded this attempt number first and carries on from there.
+  if (!recorded || succeeded) return "done";
+  const decision = decideAfterFailure(failures + 1, deps.retry, deps.random);
   if (decision.action === "retry") {
-    await deps.queue.delay(receiptHandle, decision.delaySeconds);
+    await deps.queue.delay(receipt.receiptHandle, decision.delaySeconds);
     return "retry";
   }
   await deadLetter(deps, message, {
@@ -112,22 +124,33 @@ function failedWithoutRequest(attempt: number, at: Date, error: string): Attempt
 }
 
 /**
- * Moves the message to the dead-letter queue, marks the delivery, and tells subscribers —
- * unless the delivery was itself of a platform event, which never emits another.
+ * Tells subscribers, moves the message to the dead-letter queue, then marks the delivery — in
+ * that order, so a failure part-way leaves the delivery not yet `dead_lettered` and the next
+ * receive does it all again: the notice has an id derived from the delivery, so the fan-out
+ * makes no second delivery of it. A delivery of a platform event never emits another.
  */
 async function deadLetter(deps: DeliverDeps, message: DeliveryMessage, delivery: Delivery) {
-  await deps.queue.moveToDeadLetterQueue(message);
   const now = deps.clock.now().toISOString();
+  if (!delivery.platform) {
+    const data = deliveryView({ ...delivery, status: "dead_lettered", updated_at: now });
+    const eventTime = Date.parse(delivery.last_attempt?.at ?? delivery.created_at);
+    await deps.bus.publish([
+      platformEvent(
+        delivery.app_id,
+        "delivery.dead_lettered",
+        data as unknown as JsonObject,
+        deps.clock,
+        {
+          linkedAccountId: delivery.linked_account_id,
+          eventId: derivedId(
+            "event",
+            eventTime,
+            `${delivery.id}:dead_lettered:${delivery.attempt_count}`,
+          ),
+        },
+      ),
+    ]);
+  }
+  await deps.queue.moveToDeadLetterQueue(message);
   await deps.store.setDeliveryStatus(delivery.app_id, delivery.id, "dead_lettered", now);
-  if (delivery.platform) return;
-  const data = deliveryView({ ...delivery, status: "dead_lettered", updated_at: now });
-  await deps.bus.publish([
-    platformEvent(
-      delivery.app_id,
-      "delivery.dead_lettered",
-      data as unknown as JsonObject,
-      deps.clock,
-      delivery.linked_account_id,
-    ),
-  ]);
 }

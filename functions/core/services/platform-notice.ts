@@ -4,22 +4,25 @@ import type { JsonObject } from "../json.ts";
 import type { RoutedEvent } from "../model.ts";
 import type { PlatformEventType } from "../platform-events.ts";
 
-/** A platform event (SPEC §4), ready for the bus; it carries no linked account. */
+/**
+ * A platform event (SPEC §4), ready for the bus. `eventId` makes it the same event when it is
+ * emitted again by a retried step, so the fan-out makes no second delivery of it.
+ */
 export function platformEvent(
   appId: string,
   type: PlatformEventType,
   data: JsonObject,
   clock: Clock,
-  linkedAccountId: string | null = null,
+  options: { linkedAccountId?: string | null; eventId?: string } = {},
 ): RoutedEvent {
   const now = clock.now();
   return {
     v: 1,
     app_id: appId,
-    event_id: newId("event", now.getTime()),
+    event_id: options.eventId ?? newId("event", now.getTime()),
     type,
     platform: true,
-    linked_account_id: linkedAccountId,
+    linked_account_id: options.linkedAccountId ?? null,
     timestamp: now.toISOString(),
     payload: data,
   };

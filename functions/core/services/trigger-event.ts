@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { Clock } from "../clock.ts";
 import { BadRequest, Conflict, HttpError } from "../errors.ts";
 import { newId } from "../ids.ts";
-import { nestingDepth } from "../json.ts";
+import { canonicalJson, nestingDepth } from "../json.ts";
 import type { EventDefinition } from "../model.ts";
 import type {
   DefinitionStore,
@@ -23,6 +23,8 @@ export interface TriggerDeps {
   store: DefinitionStore & EventStore & IdempotencyStore;
   bus: EventPublisher;
   clock: Clock;
+  /** Where a fault that does not change the answer is reported. */
+  onError?: (message: string, error: unknown) => void;
 }
 
 export interface TriggerRequest {
@@ -78,8 +80,13 @@ export async function triggerEvent(deps: TriggerDeps, request: TriggerRequest) {
       cause: error,
     });
   }
-  if (key !== undefined)
-    await deps.store.completeIdempotencyKey(request.appId, key, event.event_id);
+  if (key !== undefined) {
+    // The event is on its way: a failure to mark the key answered must not turn that into a
+    // 500. The claim stays pending, and a retry with the key takes it over after its lease.
+    await deps.store
+      .completeIdempotencyKey(request.appId, key, event.event_id)
+      .catch((error: unknown) => deps.onError?.("idempotency key not marked answered", error));
+  }
   return { event_id: event.event_id };
 }
 
@@ -97,9 +104,7 @@ async function findDefinition(
   if (wanted === undefined) throw new BadRequest("event is required");
   const definition = await lookUp(store, request.appId, wanted);
   if (!definition) {
-    throw new BadRequest(
-      `Trigger with name ${named ?? wanted} not found for application ${request.appId}`,
-    );
+    throw new BadRequest(`Trigger with name ${wanted} not found for application ${request.appId}`);
   }
   if (named !== undefined && named !== definition.slug && named !== definition.name) {
     throw new BadRequest(
@@ -128,8 +133,9 @@ async function claimKey(
   if (key.length === 0 || key.length > 255) {
     throw new BadRequest("idempotency-key must be 1 to 255 characters long");
   }
+  // The same request, whatever the order of its keys: canonical JSON of what routes it.
   const bodyHash = createHash("sha256")
-    .update(JSON.stringify([event.type, event.linked_account_id, event.payload]))
+    .update(canonicalJson([event.type, event.linked_account_id, event.payload]))
     .digest("hex");
   const result = await store.claimIdempotencyKey(
     appId,

@@ -419,6 +419,7 @@ describe("DynamoDB store: deliveries", () => {
         attempt: attempt(2),
         status: "failed",
         expectedAttemptCount: 1,
+        messageId: "m-1",
       }),
     ).toBe(false);
 
@@ -439,6 +440,7 @@ describe("DynamoDB store: deliveries", () => {
         attempt: first,
         status: "failed",
         expectedAttemptCount: 0,
+        messageId: "m-1",
       }),
     ).toBe(true);
     const second = attempt(2, 200);
@@ -447,6 +449,7 @@ describe("DynamoDB store: deliveries", () => {
         attempt: second,
         status: "succeeded",
         expectedAttemptCount: 1,
+        messageId: "m-1",
       }),
     ).toBe(true);
 
@@ -464,7 +467,12 @@ describe("DynamoDB store: deliveries", () => {
     const store = await table.freshStore();
     const d = delivery(APP_A, newId("event"), webhook("sub_1"));
     await store.createDelivery(d);
-    const update = { attempt: attempt(1), status: "failed" as const, expectedAttemptCount: 0 };
+    const update = {
+      attempt: attempt(1),
+      status: "failed" as const,
+      expectedAttemptCount: 0,
+      messageId: "m-1",
+    };
 
     const results = await Promise.all([
       store.recordAttempt(APP_A, d.id, update),
@@ -475,6 +483,23 @@ describe("DynamoDB store: deliveries", () => {
     expect(await store.listAttempts(APP_A, d.id)).toHaveLength(1);
   });
 
+  it("refuses an attempt from another queue message once one message owns the delivery", async () => {
+    const store = await table.freshStore();
+    const d = delivery(APP_A, newId("event"), webhook("sub_1"));
+    await store.createDelivery(d);
+    const update = (messageId: string, expectedAttemptCount: number) => ({
+      attempt: attempt(expectedAttemptCount + 1),
+      status: "failed" as const,
+      expectedAttemptCount,
+      messageId,
+    });
+
+    expect(await store.recordAttempt(APP_A, d.id, update("m-1", 0))).toBe(true);
+    expect(await store.recordAttempt(APP_A, d.id, update("m-2", 1))).toBe(false);
+    expect(await store.recordAttempt(APP_A, d.id, update("m-1", 1))).toBe(true);
+    expect((await store.getDelivery(APP_A, d.id))?.owner_message_id).toBe("m-1");
+  });
+
   it("answers false when recording an attempt on a missing delivery", async () => {
     const store = await table.freshStore();
 
@@ -483,6 +508,7 @@ describe("DynamoDB store: deliveries", () => {
         attempt: attempt(1),
         status: "failed",
         expectedAttemptCount: 0,
+        messageId: "m-1",
       }),
     ).toBe(false);
   });
@@ -596,6 +622,7 @@ describe("DynamoDB store: deliveries", () => {
       attempt: attempt(1),
       status: "failed",
       expectedAttemptCount: 0,
+      messageId: "m-1",
     });
 
     const page = await store.listDeliveries(APP_A, {}, { limit: 10 });
@@ -625,6 +652,7 @@ describe("DynamoDB store: deliveries", () => {
         attempt: attempt(1),
         status: "failed",
         expectedAttemptCount: 0,
+        messageId: "m-1",
       }),
     ).toBe(false);
   });

@@ -50,6 +50,7 @@ beforeEach(async () => {
   ({ appId, apiKey } = await newApp(store, clock));
 });
 afterEach(() => {
+  receiver.beforeAnswer = undefined;
   for (const sender of senders) sender.close();
   senders = [];
 });
@@ -312,29 +313,79 @@ describe("faults", () => {
     expect(redelivered.batchItemFailures).toEqual([]);
     expect(receiver.requests).toHaveLength(4); // no fifth request
     expect((await stored(delivery))?.status).toBe("dead_lettered");
+    // The notice went out on both tries as one event, so the fan-out delivers it once.
+    const notices = messaging.publishedEvents();
+    expect(notices).toHaveLength(2);
+    expect(notices[1]?.event_id).toBe(notices[0]?.event_id);
   });
 
-  it("lets the other deliverer win when both recorded the same attempt (conditional check)", async () => {
+  it("lets the other deliverer win when it records the same attempt while this one is sending", async () => {
     const delivery = await pendingDelivery();
     receiver.respond = { status: 500 };
-    const handler = deliverer();
-    // While this deliverer's request is in flight, another one records attempt 1.
-    const racing = store.recordAttempt(appId, delivery.id, {
-      attempt: {
-        attempt: 1,
-        at: clock.now().toISOString(),
-        status_code: 200,
-        duration_ms: 1,
-        response_body: "",
-        error: null,
-      },
-      status: "succeeded",
-      expectedAttemptCount: 0,
-    });
-    await racing;
-    const result = await handler(sqsEvent({ ...delivery }), context);
+    // While this deliverer's request is in flight, another copy records attempt 1 first.
+    receiver.beforeAnswer = () =>
+      store.recordAttempt(appId, delivery.id, {
+        attempt: {
+          attempt: 1,
+          at: clock.now().toISOString(),
+          status_code: 200,
+          duration_ms: 1,
+          response_body: "",
+          error: null,
+        },
+        status: "succeeded",
+        expectedAttemptCount: 0,
+        messageId: "m-other",
+      });
+    const result = await deliverer()(sqsEvent(delivery), context);
+    expect(receiver.requests).toHaveLength(1);
     expect(result.batchItemFailures).toEqual([]);
     expect(messaging.sqs).toHaveReceivedCommandTimes(ChangeMessageVisibilityCommand, 0);
     expect(await stored(delivery)).toMatchObject({ status: "succeeded", attempt_count: 1 });
+  });
+
+  it("drops a second copy of a delivery's message, so it cannot skip the backoff", async () => {
+    receiver.respond = { status: 500 };
+    const delivery = await pendingDelivery();
+    const handler = deliverer();
+    await handler(sqsEvent(delivery), context); // attempt 1 fails; m-0 now carries the delivery
+    const copy = sqsEvent(delivery);
+    for (const record of copy.Records) record.messageId = "m-copy";
+    const result = await handler(copy, context);
+    expect(result.batchItemFailures).toEqual([]);
+    expect(receiver.requests).toHaveLength(1);
+    expect((await stored(delivery))?.attempt_count).toBe(1);
+  });
+
+  it("fails only the record whose body is not a delivery message", async () => {
+    const ok = await pendingDelivery();
+    const batch = sqsEvent(ok, ok);
+    const [, broken] = batch.Records;
+    if (broken) broken.body = "not json";
+    const result = await deliverer()(batch, context);
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: "m-1" }]);
+    expect((await stored(ok))?.status).toBe("succeeded");
+  });
+
+  it("tells subscribers even when the first try to publish the dead-letter notice failed", async () => {
+    receiver.respond = { status: 500 };
+    const delivery = await pendingDelivery();
+    const handler = deliverer();
+    for (let receive = 1; receive <= 3; receive++) await handler(sqsEvent(delivery), context);
+    messaging.eventBridge.on(PutEventsCommand).rejectsOnce(new Error("bus down"));
+    const failed = await handler(sqsEvent(delivery), context);
+    expect(failed.batchItemFailures).toHaveLength(1);
+    expect((await stored(delivery))?.status).toBe("failed"); // not marked until all is done
+
+    messaging.reset();
+    const redelivered = await handler(sqsEvent(delivery), context);
+    expect(redelivered.batchItemFailures).toEqual([]);
+    expect(receiver.requests).toHaveLength(4);
+    expect((await stored(delivery))?.status).toBe("dead_lettered");
+    const [notice] = messaging.publishedEvents();
+    expect(notice).toMatchObject({ type: "delivery.dead_lettered", payload: { id: delivery.id } });
+    expect(messaging.sqs).toHaveReceivedCommandWith(SendMessageCommand, {
+      QueueUrl: QUEUE_URLS.deadLetterQueueUrl,
+    });
   });
 });

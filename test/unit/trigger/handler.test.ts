@@ -1,5 +1,6 @@
 import { PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { beforeEach, describe, expect, it } from "vitest";
+import type { Store } from "../../../functions/core/ports.ts";
 import { freshApp, type Invoke, usePipeline } from "../../support/harness.ts";
 
 const sample = {
@@ -12,9 +13,10 @@ const sample = {
 const pipeline = usePipeline();
 let call: Invoke;
 let appId: string;
+let store: Store;
 
 beforeEach(async () => {
-  ({ call, appId } = await freshApp(pipeline));
+  ({ call, appId, store } = await freshApp(pipeline));
   const created = await call({
     method: "POST",
     path: "/api/v2/events",
@@ -63,6 +65,27 @@ describe("idempotency-key", () => {
     expect(again.body.request_id).not.toBe(first.body.request_id);
     expect(pipeline.messaging.eventBridge).toHaveReceivedCommandTimes(PutEventsCommand, 1);
     expect(await pipeline.table.items("event")).toHaveLength(1);
+  });
+
+  it("treats the same body with its keys in another order as the same request", async () => {
+    const first = await trigger({ payload: { b: 1, a: { y: 2, x: 1 } } }, withKey("order-4"));
+    const again = await trigger({ payload: { a: { x: 1, y: 2 }, b: 1 } }, withKey("order-4"));
+    expect(again.status).toBe(200);
+    expect(again.body.event_id).toBe(first.body.event_id);
+  });
+
+  it("answers 200 when the event was handed off but marking the key answered failed", async () => {
+    const original = store.completeIdempotencyKey;
+    store.completeIdempotencyKey = async () => {
+      throw new Error("throttled");
+    };
+    try {
+      const response = await trigger({ payload: {} }, withKey("order-5"));
+      expect(response.status).toBe(200);
+      expect(pipeline.messaging.eventBridge).toHaveReceivedCommandTimes(PutEventsCommand, 1);
+    } finally {
+      store.completeIdempotencyKey = original;
+    }
   });
 
   it("answers 409 when the key comes back with another body", async () => {
@@ -158,6 +181,25 @@ describe("naming the event", () => {
     expect(response.body.message).toBe(
       `Trigger with name Wrong_Event not found for application ${appId}`,
     );
+  });
+
+  it("names the unknown path slug, not the event the body names", async () => {
+    const response = await call({
+      method: "POST",
+      path: "/api/v2/public/event/nope",
+      headers: { linked_account_id: "acme" },
+      body: { event: "contact_created" },
+    });
+    expect(response.status).toBe(400);
+    expect(response.body.message).toBe(`Trigger with name nope not found for application ${appId}`);
+  });
+
+  it("answers 405 for another method on a trigger path", async () => {
+    for (const path of ["/api/v2/public/event/contact_created", "/api/v2/public/event"]) {
+      const response = await call({ method: "GET", path });
+      expect(response.status, path).toBe(405);
+      expect(response.body.error_type).toBe("METHOD_NOT_ALLOWED");
+    }
   });
 
   it("answers an unknown slug in the path the same way", async () => {

@@ -1,0 +1,57 @@
+import { describe, expect, it } from "vitest";
+import { environmentFor, loadConfig } from "../../functions/config.ts";
+
+describe("loadConfig", () => {
+  it("answers the cloud defaults from an empty environment", () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      retry: { maxRetries: 3, baseSeconds: 30 },
+      deliveryTimeoutMs: 10_000,
+      allowPrivateUrls: false,
+      requireHttps: true,
+    });
+    expect(config.aws.credentials).toBeUndefined(); // on Lambda, the function's role
+  });
+
+  it.each([
+    "SWITCHYARD_AWS_ENDPOINT",
+    "SWITCHYARD_DYNAMODB_ENDPOINT",
+    "SWITCHYARD_SQS_ENDPOINT",
+    "SWITCHYARD_EVENTBRIDGE_ENDPOINT",
+  ])("uses static credentials whenever %s points a client at an emulator", (name) => {
+    const config = loadConfig({ [name]: "http://127.0.0.1:9" });
+    expect(config.aws.credentials).toEqual({ accessKeyId: "local", secretAccessKey: "local" });
+  });
+
+  it("reads back what environmentFor writes", () => {
+    const settings = {
+      tableName: "t",
+      busName: "b",
+      deliveryQueueUrl: "q",
+      deadLetterQueueUrl: "d",
+      maxRetries: 5,
+      retryBaseSeconds: 0.5,
+      deliveryTimeoutSeconds: 2,
+      allowPrivateUrls: true,
+      requireHttps: false,
+    };
+    expect(loadConfig(environmentFor(settings))).toMatchObject({
+      tableName: "t",
+      busName: "b",
+      deliveryQueueUrl: "q",
+      deadLetterQueueUrl: "d",
+      retry: { maxRetries: 5, baseSeconds: 0.5 },
+      deliveryTimeoutMs: 2_000,
+      allowPrivateUrls: true,
+      requireHttps: false,
+    });
+  });
+
+  it.each([
+    [{ SWITCHYARD_MAX_RETRIES: "lots" }, "SWITCHYARD_MAX_RETRIES must be a number"],
+    [{ SWITCHYARD_MAX_RETRIES: "1.5" }, "whole number"],
+    [{ SWITCHYARD_ALLOW_PRIVATE_URLS: "maybe" }, "true or false"],
+  ])("refuses %j", (env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+});
