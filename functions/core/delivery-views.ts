@@ -1,7 +1,7 @@
-import type { Attempt, Delivery } from "./model.ts";
+import type { Attempt, Delivery, DeliverySummary } from "./model.ts";
 
 /** A delivery as lists show it (SPEC §2.5). */
-export function deliveryView(delivery: Delivery) {
+export function deliveryView(delivery: DeliverySummary) {
   return {
     id: delivery.id,
     event_id: delivery.event_id,

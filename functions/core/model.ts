@@ -89,6 +89,9 @@ export interface Delivery {
   last_attempt: Attempt | null;
 }
 
+/** A delivery as lists carry it: without its request body, which is kept apart. */
+export type DeliverySummary = Omit<Delivery, "body">;
+
 /** The SQS message of one delivery: small and versioned; the delivery itself is in the table. */
 export interface DeliveryMessage {
   v: 1;

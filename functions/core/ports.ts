@@ -3,6 +3,7 @@ import type {
   Attempt,
   Delivery,
   DeliveryMessage,
+  DeliverySummary,
   EventDefinition,
   Page,
   PageRequest,
@@ -99,7 +100,11 @@ export interface DeliveryStore {
   /** Records an attempt; false when another deliverer recorded one first. */
   recordAttempt(appId: string, id: string, update: AttemptUpdate): Promise<boolean>;
   setDeliveryStatus(appId: string, id: string, status: DeliveryStatus, at: string): Promise<void>;
-  listDeliveries(appId: string, filter: DeliveryFilter, page: PageRequest): Promise<Page<Delivery>>;
+  listDeliveries(
+    appId: string,
+    filter: DeliveryFilter,
+    page: PageRequest,
+  ): Promise<Page<DeliverySummary>>;
 }
 
 export interface Store

@@ -1,5 +1,5 @@
 import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import type { Attempt, Delivery } from "../../core/model.ts";
+import type { Attempt, DeliverySummary } from "../../core/model.ts";
 import type { DeliveryFilter, DeliveryStore } from "../../core/ports.ts";
 import type { DeliveryStatus } from "../../core/schemas.ts";
 import { type PagedQuery, queryPage } from "./pagination.ts";
@@ -16,6 +16,7 @@ const statusPartition = (appId: string, status: DeliveryStatus) =>
   `${appPartition(appId)}#DLV#${status}`;
 const targetPartition = (appId: string, targetId: string) =>
   `${appPartition(appId)}#TGT#${targetId}`;
+const bodyKey = (deliveryId: string) => `BODY#${deliveryId}`;
 const attemptKey = (deliveryId: string, attempt: number) =>
   `ATT#${deliveryId}#${String(attempt).padStart(6, "0")}`;
 
@@ -45,8 +46,22 @@ export function deliveryStore(table: TableContext): DeliveryStore {
   };
 
   return {
-    createDelivery: (delivery) =>
-      putIf(
+    async createDelivery({ body, ...delivery }) {
+      // The body is written once, in an item of its own: the delivery item is rewritten at
+      // every attempt and copied into both indexes, where a large body would multiply the cost.
+      // A body already there belongs to this very delivery (its id is derived from event and
+      // target), written by a run that stopped before the delivery item: it is kept.
+      await putIf(
+        table,
+        {
+          PK: appPartition(delivery.app_id),
+          SK: bodyKey(delivery.id),
+          kind: "delivery_body",
+          body,
+        },
+        "attribute_not_exists(PK)",
+      );
+      return putIf(
         table,
         {
           PK: appPartition(delivery.app_id),
@@ -59,9 +74,18 @@ export function deliveryStore(table: TableContext): DeliveryStore {
           ...delivery,
         },
         "attribute_not_exists(PK)",
-      ),
+      );
+    },
 
-    getDelivery: (appId, id) => getRecord<Delivery>(table, appId, `DLV#${id}`),
+    async getDelivery(appId, id) {
+      const [delivery, body] = await Promise.all([
+        getRecord<DeliverySummary>(table, appId, `DLV#${id}`),
+        getRecord<{ body: string }>(table, appId, bodyKey(id)),
+      ]);
+      if (!delivery) return null;
+      if (!body) throw new Error(`delivery ${id} has no request body`);
+      return { ...delivery, body: body.body };
+    },
 
     listAttempts: (appId, id) => queryAll<Attempt>(table, appId, `ATT#${id}#`),
 
@@ -100,7 +124,7 @@ export function deliveryStore(table: TableContext): DeliveryStore {
     setDeliveryStatus: (appId, id, status, at) => setStatus(appId, id, status, at),
 
     listDeliveries: (appId, filter, page) =>
-      queryPage<Delivery>(table, deliveryQuery(appId, filter), page),
+      queryPage<DeliverySummary>(table, deliveryQuery(appId, filter), page),
   };
 }
 

@@ -11,6 +11,7 @@
  * | event | `APP#<app>` | `EVT#<id>` | | |
  * | idempotency key | `APP#<app>` | `IDEM#<key>` | | |
  * | delivery | `APP#<app>` | `DLV#<id>` | `APP#<app>#DLV#<status>` / `<id>` | `APP#<app>#TGT#<target>` / `<id>` |
+ * | delivery's request body | `APP#<app>` | `BODY#<delivery>` | | |
  * | attempt | `APP#<app>` | `ATT#<delivery>#<n>` | | |
  *
  * Ids are ULID-based, so `SK` order is creation order and lists read newest first.
