@@ -111,10 +111,5 @@ export const deliveryListQuery = z
     }),
   );
 
-export type TriggerBody = z.output<typeof triggerBody>;
 export type CreateDefinitionBody = z.output<typeof createDefinitionBody>;
 export type PatchDefinitionBody = z.output<typeof patchDefinitionBody>;
-export type CreateWebhookBody = z.output<typeof createWebhookBody>;
-export type PatchWebhookBody = z.output<typeof patchWebhookBody>;
-export type DeliveryListQuery = z.output<typeof deliveryListQuery>;
-export type ListQuery = z.output<typeof listQuery>;

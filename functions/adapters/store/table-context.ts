@@ -7,7 +7,7 @@ export interface TableContext {
   tableName: string;
 }
 
-export const KEY_ATTRIBUTES = ["PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK"] as const;
+const KEY_ATTRIBUTES = ["PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK"] as const;
 
 /** An item without its key and bookkeeping attributes: the domain record. */
 export function withoutKeys<T>(item: Record<string, unknown>): T {

@@ -17,7 +17,7 @@ import { assertPayloadFitsSample } from "../trigger-variables.ts";
 import { parseInput } from "../validation.ts";
 
 /** Idempotency keys are remembered for 24 hours (SPEC §2.1). */
-export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
+const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 export interface TriggerDeps {
   store: DefinitionStore & EventStore & IdempotencyStore;

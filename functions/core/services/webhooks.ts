@@ -11,7 +11,7 @@ import { newSigningSecret } from "../sign.ts";
 import { parseInput } from "../validation.ts";
 
 /** After a rotation the old secret keeps signing alongside the new one for 24 h (§2.3). */
-export const ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000;
+const ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000;
 
 export interface WebhookDeps {
   store: SubscriptionStore & DefinitionStore;
