@@ -1,3 +1,5 @@
+import { compilePath } from "./router.ts";
+
 /**
  * The trigger function's paths. The management function knows them too, so a request there
  * with another method (which API Gateway sends to the management function's `$default`) is a
@@ -5,9 +7,7 @@
  */
 export const TRIGGER_PATHS = ["/api/v2/public/event/{slug}", "/api/v2/public/event"] as const;
 
-const TRIGGER_PATTERNS = TRIGGER_PATHS.map(
-  (path) => new RegExp(`^${path.replace(/\{\w+\}/g, "[^/]+")}/?$`),
-);
+const TRIGGER_PATTERNS = TRIGGER_PATHS.map((path) => compilePath(path).pattern);
 
 /** Whether API Gateway sends this request to the trigger function (its routes are POSTs). */
 export function isTriggerRoute(method: string, path: string): boolean {

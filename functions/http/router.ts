@@ -71,7 +71,7 @@ export function createRouter<Deps>(
 }
 
 /** `/api/v2/events/{slug}` → a pattern whose groups are the `{name}` segments. */
-function compilePath(path: string): { pattern: RegExp; names: string[] } {
+export function compilePath(path: string): { pattern: RegExp; names: string[] } {
   const names: string[] = [];
   const source = path.replace(/\{(\w+)\}/g, (_, name: string) => {
     names.push(name);

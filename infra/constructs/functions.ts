@@ -42,25 +42,28 @@ export class Functions extends Construct {
       allowPrivateUrls: settings.allowPrivateUrls,
       requireHttps: settings.requireHttps,
     });
-    const apiTimeout = Duration.seconds(10);
-
-    this.trigger = new SwitchyardFunction(this, "Trigger", {
-      name: "trigger",
-      description: "POST /api/v2/public/event: accepts events and puts them on the bus",
-      environment,
-      timeout: apiTimeout,
-    });
-    table.grantReadWriteData(this.trigger);
-    messaging.bus.grantPutEventsTo(this.trigger);
-
-    this.api = new SwitchyardFunction(this, "Api", {
-      name: "api",
-      description: "Management API: event definitions, webhooks, deliveries, dead letters",
-      environment,
-      timeout: apiTimeout,
-    });
-    table.grantReadWriteData(this.api);
-    messaging.bus.grantPutEventsTo(this.api);
+    // The two API functions read and write the table and put events on the bus.
+    const apiFunction = (id: string, name: "trigger" | "api", description: string) => {
+      const fn = new SwitchyardFunction(this, id, {
+        name,
+        description,
+        environment,
+        timeout: Duration.seconds(10),
+      });
+      table.grantReadWriteData(fn);
+      messaging.bus.grantPutEventsTo(fn);
+      return fn;
+    };
+    this.trigger = apiFunction(
+      "Trigger",
+      "trigger",
+      "POST /api/v2/public/event: accepts events and puts them on the bus",
+    );
+    this.api = apiFunction(
+      "Api",
+      "api",
+      "Management API: event definitions, webhooks, deliveries, dead letters",
+    );
 
     this.fanOut = new SwitchyardFunction(this, "FanOut", {
       name: "fanout",

@@ -19,17 +19,21 @@ export async function fanOut(deps: FanOutDeps, event: RoutedEvent): Promise<{ qu
   const payload = event.payload ?? (await storedPayload(deps.store, event));
   const subscriptions = await deps.store.allSubscriptions(event.app_id);
   const now = deps.clock.now();
-  const messages: DeliveryMessage[] = [];
-  for (const subscription of subscriptions) {
-    if (!subscriptionReceives(subscription, event, payload)) continue;
-    const delivery = webhookDelivery(subscription, event, payload, now);
-    const created = await deps.store.createDelivery(delivery);
-    if (!created) {
-      const existing = await deps.store.getDelivery(event.app_id, delivery.id);
-      if (existing?.status !== "pending" || existing.attempt_count > 0) continue;
-    }
-    messages.push({ v: 1, app_id: event.app_id, delivery_id: delivery.id });
-  }
+  const receiving = subscriptions.filter((subscription) =>
+    subscriptionReceives(subscription, event, payload),
+  );
+  // Each subscription's delivery is written independently: in parallel, not one after another.
+  const queued = await Promise.all(
+    receiving.map(async (subscription): Promise<DeliveryMessage | null> => {
+      const delivery = webhookDelivery(subscription, event, payload, now);
+      if (!(await deps.store.createDelivery(delivery))) {
+        const existing = await deps.store.getDelivery(event.app_id, delivery.id);
+        if (existing?.status !== "pending" || existing.attempt_count > 0) return null;
+      }
+      return { v: 1, app_id: event.app_id, delivery_id: delivery.id };
+    }),
+  );
+  const messages = queued.filter((message): message is DeliveryMessage => message !== null);
   await deps.queue.enqueue(messages);
   return { queued: messages.length };
 }

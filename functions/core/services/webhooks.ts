@@ -122,12 +122,17 @@ const notFound = (id: string) => new NotFound(`webhook "${id}" not found`);
 
 /** Each entry is `*`, a platform event type, or the slug of one of the app's definitions. */
 async function checkEvents(store: DefinitionStore, appId: string, events: string[]) {
-  for (const [index, event] of events.entries()) {
-    if (event === ALL_EVENTS || isPlatformEventType(event)) continue;
-    if (!(await store.getDefinition(appId, event))) {
-      throw new BadRequest(`events[${index}]: no event with slug "${event}"`);
-    }
-  }
+  // Looked up in parallel; the first unknown one in the caller's order is the one named.
+  const known = await Promise.all(
+    events.map(
+      async (event) =>
+        event === ALL_EVENTS ||
+        isPlatformEventType(event) ||
+        (await store.getDefinition(appId, event)) !== null,
+    ),
+  );
+  const index = known.indexOf(false);
+  if (index >= 0) throw new BadRequest(`events[${index}]: no event with slug "${events[index]}"`);
 }
 
 const unique = (values: string[]) => [...new Set(values)];
