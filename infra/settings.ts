@@ -14,6 +14,16 @@ export interface StackSettings {
    */
   apiRateLimit: number;
   apiBurstLimit: number;
+  /** Most fan-out invocations at once (the event source mapping's MaximumConcurrency). */
+  fanOutConcurrency: number;
+  /** Most deliverer invocations at once: a backlog never takes the account's whole concurrency. */
+  deliveryConcurrency: number;
+  /** Concurrency reserved for the trigger; 0 reserves none (the account's pool is shared). */
+  triggerReservedConcurrency: number;
+  /** Delivery dead letters per 5 minutes that page the operator; 0 never does (the default). */
+  deliveryDeadLetterAlarm: number;
+  /** An address the alarm topic mails; none when empty. */
+  alarmEmail: string;
 }
 
 export const DEFAULT_STACK_SETTINGS: StackSettings = {
@@ -24,9 +34,14 @@ export const DEFAULT_STACK_SETTINGS: StackSettings = {
   requireHttps: true,
   apiRateLimit: 10_000,
   apiBurstLimit: 5_000,
+  fanOutConcurrency: 10,
+  deliveryConcurrency: 50,
+  triggerReservedConcurrency: 0,
+  deliveryDeadLetterAlarm: 0,
+  alarmEmail: "",
 };
 
-type Bounds = Record<keyof StackSettings, [number, number] | "boolean">;
+type Bounds = Record<keyof StackSettings, [number, number] | "boolean" | "email">;
 const BOUNDS: Bounds = {
   retries: [0, 20],
   retryBaseSeconds: [1, 3600],
@@ -35,7 +50,21 @@ const BOUNDS: Bounds = {
   requireHttps: "boolean",
   apiRateLimit: [1, 1_000_000],
   apiBurstLimit: [1, 1_000_000],
+  // Lambda's MaximumConcurrency takes 2 to 1,000.
+  fanOutConcurrency: [2, 1000],
+  deliveryConcurrency: [2, 1000],
+  triggerReservedConcurrency: [0, 10_000],
+  deliveryDeadLetterAlarm: [0, 1_000_000],
+  alarmEmail: "email",
 };
+
+const WHOLE_NUMBERS = new Set<keyof StackSettings>([
+  "retries",
+  "fanOutConcurrency",
+  "deliveryConcurrency",
+  "triggerReservedConcurrency",
+  "deliveryDeadLetterAlarm",
+]);
 
 /**
  * Reads the settings from context. `-c` values arrive as strings and `cdk.json` values as JSON,
@@ -47,6 +76,13 @@ export function settingsFromContext(node: Node): StackSettings {
     const raw: unknown = node.tryGetContext(key);
     if (raw === undefined) continue;
     const bounds = BOUNDS[key];
+    if (bounds === "email") {
+      if (typeof raw !== "string" || (raw !== "" && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(raw))) {
+        throw new Error(`context ${key} must be an email address, not ${JSON.stringify(raw)}`);
+      }
+      (settings[key] as string) = raw;
+      continue;
+    }
     if (bounds === "boolean") {
       if (raw !== true && raw !== false && raw !== "true" && raw !== "false") {
         throw new Error(`context ${key} must be true or false, not ${JSON.stringify(raw)}`);
@@ -65,8 +101,8 @@ export function settingsFromContext(node: Node): StackSettings {
         `context ${key} must be a number from ${bounds[0]} to ${bounds[1]}, not ${JSON.stringify(raw)}`,
       );
     }
-    if (key === "retries" && !Number.isInteger(value))
-      throw new Error("context retries must be a whole number");
+    if (WHOLE_NUMBERS.has(key) && !Number.isInteger(value))
+      throw new Error(`context ${key} must be a whole number`);
     (settings[key] as number) = value;
   }
   return settings;

@@ -1,5 +1,6 @@
 import { CfnOutput, type CfnResource, Stack, type StackProps } from "aws-cdk-lib";
 import type { Construct, IConstruct } from "constructs";
+import { BUS_RULES } from "../functions/core/bus-rules.ts";
 import { deliveryQueueSettings } from "../functions/core/delivery-settings.ts";
 import { acknowledgeFindings } from "./acknowledgements.ts";
 import { Alarms } from "./constructs/alarms.ts";
@@ -28,6 +29,7 @@ export class SwitchyardStack extends Stack {
     const messaging = new Messaging(this, "Messaging", { queueSettings });
     const functions = new Functions(this, "Functions", {
       table: storage.table,
+      secretsKey: storage.secretsKey,
       messaging,
       settings,
       queueSettings,
@@ -39,8 +41,37 @@ export class SwitchyardStack extends Stack {
       burstLimit: settings.apiBurstLimit,
     });
     const alarms = new Alarms(this, "Alarms", {
-      deadLetterQueue: messaging.deadLetterQueue,
-      busDeadLetterQueue: messaging.busDeadLetterQueue,
+      systemDeadLetterQueues: {
+        BusDeadLetter: messaging.busDeadLetterQueue,
+        ...Object.fromEntries(
+          BUS_RULES.map((rule) => [
+            `${rule.id}DeadLetter`,
+            messaging.busTarget(rule.id).deadLetterQueue,
+          ]),
+        ),
+      },
+      workQueues: {
+        Delivery: {
+          queue: messaging.deliveryQueue,
+          maxAgeSeconds: queueSettings.oldestMessageAlarmSeconds,
+        },
+        ...Object.fromEntries(
+          BUS_RULES.map((rule) => [
+            rule.id,
+            // Longer than one failed receive's wait, shorter than its five before parking.
+            { queue: messaging.busTarget(rule.id).queue, maxAgeSeconds: 300 },
+          ]),
+        ),
+      },
+      functions: {
+        Trigger: functions.trigger,
+        Api: functions.api,
+        FanOut: functions.fanOut,
+        Deliverer: functions.deliverer,
+      },
+      httpApi: api.httpApi,
+      deliveryDeadLetterThreshold: settings.deliveryDeadLetterAlarm,
+      email: settings.alarmEmail,
     });
 
     // Stateful resources keep their logical ids whatever the construct tree becomes, so a
@@ -50,6 +81,11 @@ export class SwitchyardStack extends Stack {
     pin(messaging.deliveryQueue, "DeliveryQueue");
     pin(messaging.deadLetterQueue, "DeadLetterQueue");
     pin(messaging.busDeadLetterQueue, "BusDeadLetterQueue");
+    pin(storage.secretsKey, "SecretsKey");
+    for (const rule of BUS_RULES) {
+      pin(messaging.busTarget(rule.id).queue, `${rule.id}Queue`);
+      pin(messaging.busTarget(rule.id).deadLetterQueue, `${rule.id}DeadLetterQueue`);
+    }
 
     acknowledgeFindings({ functions, api, messaging });
 
@@ -59,6 +95,11 @@ export class SwitchyardStack extends Stack {
     new CfnOutput(this, "DeliveryQueueUrl", { value: messaging.deliveryQueue.queueUrl });
     new CfnOutput(this, "DeadLetterQueueUrl", { value: messaging.deadLetterQueue.queueUrl });
     new CfnOutput(this, "BusDeadLetterQueueUrl", { value: messaging.busDeadLetterQueue.queueUrl });
+    for (const rule of BUS_RULES) {
+      new CfnOutput(this, `${rule.id}DeadLetterQueueUrl`, {
+        value: messaging.busTarget(rule.id).deadLetterQueue.queueUrl,
+      });
+    }
     new CfnOutput(this, "AlarmTopicArn", { value: alarms.topic.topicArn });
   }
 }

@@ -1,12 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import {
-  ChangeMessageVisibilityCommand,
-  type Message,
-  SendMessageBatchCommand,
-  type SQSClient,
-} from "@aws-sdk/client-sqs";
+import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { EventBridgeEvent } from "aws-lambda";
 import { BUS_RULES, type BusRule } from "../functions/core/bus-rules.ts";
 import {
@@ -15,22 +10,17 @@ import {
   parseEventPattern,
 } from "../functions/core/event-pattern.ts";
 import { LOCAL_REGION } from "./emulators/credentials.ts";
-import { type Poller, startPoller } from "./sqs-poller.ts";
-
-type Target = (event: EventBridgeEvent<string, unknown>) => Promise<unknown>;
 
 export interface LocalBusOptions {
   sqs: SQSClient;
-  /** Per rule id, the queue that holds its events until the target took them. */
+  /** Per rule id, the queue the rule targets. */
   targetQueueUrls: Map<string, string>;
-  /** Per rule target (`fanout`), the function to invoke. */
-  targets: Record<BusRule["target"], Target>;
   onError(error: unknown): void;
 }
 
 export interface LocalBus {
   endpoint: string;
-  /** Whether it takes events and its targets' pollers run. */
+  /** Whether it takes events. */
   healthy(): boolean;
   stop(): Promise<void>;
 }
@@ -47,10 +37,12 @@ const ACCOUNT = "000000000000";
 
 /**
  * A local EventBridge: a PutEvents endpoint the unchanged EventBridge adapter talks to. It
- * applies the stack's own rule patterns, keeps each matching event in its rule's queue (so an
- * accepted event survives a crash), answers, and then — asynchronously, as EventBridge does —
- * invokes the target with a real EventBridge envelope, retrying until it succeeds or the
- * queue's redrive parks the event in the bus DLQ.
+ * applies the stack's own rule patterns and sends each matching event, in the envelope
+ * EventBridge gives a target, to the rule's target queue before it answers, so an accepted
+ * event survives a crash. The queue's consumer is fed by its own event source (see
+ * `event-source.ts`), as in AWS. An entry that could not be queued is answered as a failed
+ * entry, which the publisher retries and then reports: locally the hand-off to the queue is
+ * synchronous, so nothing needs the bus DLQ that covers EventBridge's asynchronous one.
  */
 export async function startLocalBus(options: LocalBusOptions): Promise<LocalBus> {
   const rules = BUS_RULES.map((rule) => ({
@@ -64,24 +56,10 @@ export async function startLocalBus(options: LocalBusOptions): Promise<LocalBus>
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const pollers: Poller[] = BUS_RULES.map((rule) =>
-    startPoller({
-      client: options.sqs,
-      queueUrl: queueOf(options, rule.id),
-      batchSize: 10,
-      concurrency: 2,
-      onError: options.onError,
-      handle: (messages) =>
-        invokeTarget(options, options.targets[rule.target], queueOf(options, rule.id), messages),
-    }),
-  );
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    healthy: () => server.listening && pollers.every((poller) => poller.running()),
-    async stop() {
-      await closeServer(server);
-      await Promise.all(pollers.map((poller) => poller.stop()));
-    },
+    healthy: () => server.listening,
+    stop: () => closeServer(server),
   };
 }
 
@@ -152,40 +130,6 @@ async function enqueue(
   );
   if (Failed.length > 0)
     throw new Error(`could not keep event ${envelope.id}: ${Failed[0]?.Message}`);
-}
-
-/**
- * Invokes the target once per event. A failed invocation comes back after a backoff that
- * doubles with each receive, as EventBridge's retry policy does.
- */
-async function invokeTarget(
-  options: LocalBusOptions,
-  target: Target,
-  queueUrl: string,
-  messages: Message[],
-) {
-  const keep = new Set<string>();
-  await Promise.all(
-    messages.map(async (message) => {
-      try {
-        await target(JSON.parse(message.Body ?? "{}"));
-      } catch (error) {
-        options.onError(error);
-        keep.add(message.MessageId ?? "");
-        const receives = Number(message.Attributes?.ApproximateReceiveCount ?? 1);
-        await options.sqs
-          .send(
-            new ChangeMessageVisibilityCommand({
-              QueueUrl: queueUrl,
-              ReceiptHandle: message.ReceiptHandle,
-              VisibilityTimeout: Math.min(2 ** receives, 60),
-            }),
-          )
-          .catch(options.onError);
-      }
-    }),
-  );
-  return keep;
 }
 
 function queueOf(options: LocalBusOptions, ruleId: string): string {

@@ -1,30 +1,38 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Message } from "@aws-sdk/client-sqs";
-import type { EventBridgeEvent, SQSEvent, SQSRecord } from "aws-lambda";
 import { createHttpSender } from "../functions/adapters/http-sender.ts";
 import { busFor, queueFor, storeFor } from "../functions/adapters/index.ts";
 import { checkWebhookUrl } from "../functions/adapters/url-guard.ts";
 import { createApiHandler } from "../functions/api/handler.ts";
 import type { Config } from "../functions/config.ts";
+import { BUS_RULES } from "../functions/core/bus-rules.ts";
 import { systemClock } from "../functions/core/clock.ts";
 import { DELIVERY_BATCH_SIZE, deliveryQueueSettings } from "../functions/core/delivery-settings.ts";
-import type { RoutedEvent } from "../functions/core/model.ts";
 import { createDelivererHandler } from "../functions/deliverer/handler.ts";
 import { createFanOutHandler } from "../functions/fanout/handler.ts";
 import { createTriggerHandler } from "../functions/trigger/handler.ts";
 import { USER_AGENT } from "../functions/version.ts";
 import { startApiServer } from "./api-server.ts";
+import { watchDeadLetters } from "./dead-letter-watch.ts";
 import { LOCAL_CREDENTIALS } from "./emulators/credentials.ts";
 import { startDynamo } from "./emulators/dynamodb.ts";
 import { startSqs } from "./emulators/sqs.ts";
 import { startLocalBus } from "./event-bus.ts";
+import { startEventSource } from "./event-source.ts";
+import { crashingPublisher, failingFanOut } from "./faults.ts";
 import { ensureLocalApp, type LocalApp } from "./local-app.ts";
 import type { LocalSettings } from "./settings.ts";
-import { startPoller } from "./sqs-poller.ts";
 
 /** Deliverer invocations handled at once, as Lambda scales an SQS source out. */
 const DELIVERER_CONCURRENCY = 4;
+/** Fan-out invocations handled at once. */
+const FAN_OUT_CONCURRENCY = 2;
+/**
+ * How long a fan-out batch stays hidden once received. The stack's queue hides it for six
+ * times the function's timeout (3 minutes), so a failed event comes back 3 minutes later; a
+ * local fan-out takes milliseconds, so here it comes back within seconds.
+ */
+const LOCAL_FAN_OUT_VISIBILITY_SECONDS = 2;
 
 export interface Runtime {
   apiUrl: string;
@@ -34,8 +42,9 @@ export interface Runtime {
 }
 
 /**
- * Starts Switchyard on this machine: dynalite and fauxqs in process, a local bus, the API
- * server and the delivery poller, all wired to the same handlers the Lambda functions run.
+ * Starts Switchyard on this machine: dynalite and fauxqs in process, a local bus that feeds
+ * each rule's queue, an event source per queue (fan-out, deliverer) and the API server, all
+ * wired to the same handlers the Lambda functions run.
  */
 export async function startRuntime(
   settings: LocalSettings,
@@ -50,35 +59,61 @@ export async function startRuntime(
   });
   const dynamo = await startDynamo(settings.dataDir, base.tableName);
   const sqs = await startSqs(settings.dataDir, queueSettings);
-  const withEndpoints = (eventbridge?: string): Config => ({
-    ...base,
-    deliveryQueueUrl: sqs.queues.deliveryQueueUrl,
-    deadLetterQueueUrl: sqs.queues.deadLetterQueueUrl,
-    aws: {
-      region: base.aws.region,
-      endpoints: { dynamodb: dynamo.endpoint, sqs: sqs.endpoint, eventbridge },
-      credentials: LOCAL_CREDENTIALS,
-    },
-  });
-
-  // The fan-out needs no bus, so it can be the bus's target before the bus has an address.
-  const early = withEndpoints();
-  const store = storeFor(early);
-  const queue = queueFor(early);
-  const fanOut = createFanOutHandler({ store, queue, clock: systemClock });
+  const { queues } = sqs;
   const bus = await startLocalBus({
     sqs: sqs.client,
-    targetQueueUrls: sqs.queues.busTargetQueueUrls,
-    targets: {
-      // The fan-out checks the detail itself, as it must for anything EventBridge hands it.
-      fanout: (event) =>
-        fanOut(event as EventBridgeEvent<string, RoutedEvent>, lambdaContext("fanout")),
-    },
+    targetQueueUrls: new Map(
+      [...queues.busTargets].map(([ruleId, target]) => [ruleId, target.queue.url]),
+    ),
     onError,
   });
-  const config = withEndpoints(bus.endpoint);
+  const config: Config = {
+    ...base,
+    deliveryQueueUrl: queues.delivery.url,
+    deadLetterQueueUrl: queues.deliveryDeadLetter.url,
+    aws: {
+      region: base.aws.region,
+      endpoints: { dynamodb: dynamo.endpoint, sqs: sqs.endpoint, eventbridge: bus.endpoint },
+      credentials: LOCAL_CREDENTIALS,
+    },
+  };
+  const store = storeFor(config);
+  const queue = queueFor(config);
   const publisher = busFor(config);
   const app = await ensureLocalApp(store, settings.dataDir, settings.apiKey, systemClock);
+
+  // One event source per bus rule's queue, feeding its consumer as Lambda's mapping does.
+  const fanOut = createFanOutHandler({ store, queue, clock: systemClock });
+  const consumers = {
+    fanout: failingFanOut(
+      (event) => fanOut(event, lambdaContext("fanout")),
+      settings.faults.fanOutFailures,
+    ),
+  };
+  const busTargets = BUS_RULES.map((rule) => {
+    const target = queues.busTargets.get(rule.id);
+    if (!target) throw new Error(`no queue for bus rule ${rule.id}`);
+    return startEventSource({
+      client: sqs.client,
+      queueUrl: target.queue.url,
+      queueArn: target.queue.arn,
+      batchSize: rule.queue.batchSize,
+      concurrency: FAN_OUT_CONCURRENCY,
+      visibilityTimeoutSeconds: LOCAL_FAN_OUT_VISIBILITY_SECONDS,
+      invoke: consumers[rule.consumer],
+      onError,
+    });
+  });
+  const deadLetterWatch = watchDeadLetters(
+    sqs.client,
+    BUS_RULES.flatMap((rule) => {
+      const target = queues.busTargets.get(rule.id);
+      return target
+        ? [{ label: `${rule.consumer} dead-letter queue`, url: target.deadLetter.url }]
+        : [];
+    }),
+    (message) => onError(message),
+  );
 
   const sender = createHttpSender({
     timeoutMs: config.deliveryTimeoutMs,
@@ -93,22 +128,24 @@ export async function startRuntime(
     retry: config.retry,
     userAgent: USER_AGENT,
   });
-  const delivery = startPoller({
+  const delivery = startEventSource({
     client: sqs.client,
-    queueUrl: sqs.queues.deliveryQueueUrl,
+    queueUrl: queues.delivery.url,
+    queueArn: queues.delivery.arn,
     batchSize: DELIVERY_BATCH_SIZE,
     concurrency: DELIVERER_CONCURRENCY,
     // Nothing throttles a local deliverer, so a message it was handling when the runtime died
     // needs to stay hidden only as long as one attempt can take, not the queue's 6 × margin.
     visibilityTimeoutSeconds: Math.ceil(config.deliveryTimeoutMs / 1000) + 5,
+    invoke: (event) => deliverer(event, lambdaContext("deliverer")),
     onError,
-    handle: async (messages) => {
-      const { batchItemFailures } = await deliverer(sqsEvent(messages), lambdaContext("deliverer"));
-      return new Set(batchItemFailures.map((failure) => failure.itemIdentifier));
-    },
   });
 
-  const trigger = createTriggerHandler({ store, bus: publisher, clock: systemClock });
+  const trigger = createTriggerHandler({
+    store,
+    bus: crashingPublisher(publisher, settings.faults.crash),
+    clock: systemClock,
+  });
   const management = createApiHandler({
     store,
     bus: publisher,
@@ -124,13 +161,31 @@ export async function startRuntime(
       dynamodb: await dynamo.healthy(),
       sqs: await sqs.healthy(),
       bus: bus.healthy(),
+      fanout: busTargets.every((poller) => poller.running()),
       deliverer: delivery.running(),
     }),
     onError,
   });
   writeFileSync(
     join(settings.dataDir, "runtime.json"),
-    `${JSON.stringify({ pid: process.pid, api_url: api.url, started_at: new Date().toISOString() }, null, 2)}\n`,
+    `${JSON.stringify(
+      {
+        pid: process.pid,
+        api_url: api.url,
+        sqs_endpoint: sqs.endpoint,
+        queues: Object.fromEntries([
+          ["delivery", queues.delivery.url],
+          ["delivery_dlq", queues.deliveryDeadLetter.url],
+          ...[...queues.busTargets].flatMap(([ruleId, target]) => [
+            [ruleId.toLowerCase(), target.queue.url],
+            [`${ruleId.toLowerCase()}_dlq`, target.deadLetter.url],
+          ]),
+        ]),
+        started_at: new Date().toISOString(),
+      },
+      null,
+      2,
+    )}\n`,
   );
 
   return {
@@ -139,31 +194,13 @@ export async function startRuntime(
     config,
     async stop() {
       await api.stop();
-      await delivery.stop();
+      deadLetterWatch.stop();
+      await Promise.all([delivery.stop(), ...busTargets.map((poller) => poller.stop())]);
       await bus.stop();
       sender.close();
       await sqs.stop();
       await dynamo.stop();
     },
-  };
-}
-
-/** The event Lambda's SQS source hands the deliverer. */
-function sqsEvent(messages: Message[]): SQSEvent {
-  return {
-    Records: messages.map(
-      (message): SQSRecord => ({
-        messageId: message.MessageId ?? "",
-        receiptHandle: message.ReceiptHandle ?? "",
-        body: message.Body ?? "",
-        attributes: message.Attributes as unknown as SQSRecord["attributes"],
-        messageAttributes: {},
-        md5OfBody: message.MD5OfBody ?? "",
-        eventSource: "aws:sqs",
-        eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:switchyard-deliveries",
-        awsRegion: "us-east-1",
-      }),
-    ),
   };
 }
 

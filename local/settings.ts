@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import { type Config, loadConfig } from "../functions/config.ts";
+import { type Faults, parseFaults } from "./faults.ts";
 
 /** The local runtime's settings (SPEC §5), read from the environment once at start. */
 export interface LocalSettings {
@@ -10,6 +11,8 @@ export interface LocalSettings {
   apiKey: string | undefined;
   /** The functions' configuration: the same reader the Lambda functions use. */
   functions: Config;
+  /** Faults to inject, for trying failures (`SWITCHYARD_FAULTS`); none by default. */
+  faults: Faults;
 }
 
 type Env = Record<string, string | undefined>;
@@ -32,5 +35,6 @@ export function localSettings(env: Env = process.env): LocalSettings {
       SWITCHYARD_REQUIRE_HTTPS: "false",
       ...env,
     }),
+    faults: parseFaults(env.SWITCHYARD_FAULTS),
   };
 }

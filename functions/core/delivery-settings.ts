@@ -35,6 +35,12 @@ export interface DeliveryQueueSettings {
   backstopMaxReceiveCount: number;
   /** How long a dead letter is kept: SQS's maximum, 14 days. */
   deadLetterRetentionSeconds: number;
+  /**
+   * The age of the delivery queue's oldest message that means deliveries are stuck, not
+   * waiting out their backoff: every retry's longest delay and every attempt's timeout, plus
+   * five minutes.
+   */
+  oldestMessageAlarmSeconds: number;
 }
 
 export function deliveryQueueSettings(settings: DeliverySettings): DeliveryQueueSettings {
@@ -45,5 +51,17 @@ export function deliveryQueueSettings(settings: DeliverySettings): DeliveryQueue
     visibilityTimeoutSeconds: 6 * delivererTimeoutSeconds,
     backstopMaxReceiveCount: (settings.maxRetries + 1) * 3,
     deadLetterRetentionSeconds: 14 * 24 * 60 * 60,
+    oldestMessageAlarmSeconds: Math.ceil(
+      longestRetrySchedule(settings) + (settings.maxRetries + 1) * delivererTimeoutSeconds + 300,
+    ),
   };
+}
+
+/** The sum of every backoff at its longest (base × 4^(n-1), plus 10 % jitter). */
+function longestRetrySchedule(settings: DeliverySettings): number {
+  let total = 0;
+  for (let retry = 1; retry <= settings.maxRetries; retry++) {
+    total += settings.retryBaseSeconds * 4 ** (retry - 1) * 1.1;
+  }
+  return total;
 }

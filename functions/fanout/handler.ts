@@ -1,5 +1,5 @@
 import middy from "@middy/core";
-import type { EventBridgeEvent } from "aws-lambda";
+import type { EventBridgeEvent, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { queueFor, storeFor } from "../adapters/index.ts";
 import { config } from "../config.ts";
 import { systemClock } from "../core/clock.ts";
@@ -8,21 +8,43 @@ import { type FanOutDeps, fanOut } from "../core/services/fan-out.ts";
 import { createLogger } from "../logger.ts";
 
 /**
- * The bus target that routes each event to its subscriptions. Any failure is thrown, so
- * EventBridge retries the target (and, after its retry policy, parks the event in the
- * target's dead-letter queue) instead of the event being lost.
+ * The consumer of the fan-out rule's queue: each record is an EventBridge event, routed to its
+ * subscriptions. A record that fails is reported in `batchItemFailures`, so SQS keeps it and
+ * hands it back after the queue's visibility timeout; after the queue's `maxReceiveCount` it
+ * is parked in the fan-out DLQ, where the operator is alarmed. Nothing is dropped.
  */
 export function createFanOutHandler(deps: FanOutDeps) {
   const logger = createLogger("fanout");
-  return middy(async (event: EventBridgeEvent<string, RoutedEvent>) => {
-    const routed = event.detail;
-    if (routed?.v !== 1 || typeof routed.app_id !== "string") {
-      throw new Error(`event ${event.id} is not a Switchyard event of version 1`);
-    }
-    const { queued } = await fanOut(deps, routed);
-    logger.info("routed", { event_id: routed.event_id, type: routed.type, queued });
-    return { queued };
+  return middy(async (event: SQSEvent): Promise<SQSBatchResponse> => {
+    const outcomes = await Promise.allSettled(
+      event.Records.map(async (record) => {
+        const routed = routedEvent(record.body);
+        const { queued } = await fanOut(deps, routed);
+        logger.info("routed", { event_id: routed.event_id, type: routed.type, queued });
+      }),
+    );
+    const batchItemFailures = outcomes.flatMap((outcome, index) => {
+      const record = event.Records[index];
+      if (!record || outcome.status === "fulfilled") return [];
+      logger.error("fan-out failed; the event comes back from the queue", {
+        messageId: record.messageId,
+        receiveCount: record.attributes?.ApproximateReceiveCount,
+        error: outcome.reason,
+      });
+      return [{ itemIdentifier: record.messageId }];
+    });
+    return { batchItemFailures };
   });
+}
+
+/** The Switchyard event inside the EventBridge envelope that the rule put on the queue. */
+function routedEvent(body: string): RoutedEvent {
+  const envelope = JSON.parse(body) as Partial<EventBridgeEvent<string, RoutedEvent>>;
+  const routed = envelope.detail;
+  if (routed?.v !== 1 || typeof routed.app_id !== "string") {
+    throw new Error(`event ${envelope.id} is not a Switchyard event of version 1`);
+  }
+  return routed;
 }
 
 const settings = config();

@@ -1,11 +1,15 @@
 import { Duration } from "aws-cdk-lib";
 import type { ITableV2 } from "aws-cdk-lib/aws-dynamodb";
 import { Rule } from "aws-cdk-lib/aws-events";
-import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
-import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
+import { SqsQueue } from "aws-cdk-lib/aws-events-targets";
+import { PolicyStatement } from "aws-cdk-lib/aws-iam";
+import type { IKey } from "aws-cdk-lib/aws-kms";
+import { EventSourceMapping, type IFunction } from "aws-cdk-lib/aws-lambda";
+import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
+import { TABLE } from "../../functions/adapters/store/table-definition.ts";
 import { environmentFor } from "../../functions/config.ts";
-import { BUS_RULES } from "../../functions/core/bus-rules.ts";
+import { BUS_CONSUMERS, BUS_RULES } from "../../functions/core/bus-rules.ts";
 import {
   DELIVERY_BATCH_SIZE,
   type DeliveryQueueSettings,
@@ -16,12 +20,16 @@ import { SwitchyardFunction } from "./switchyard-function.ts";
 
 export interface FunctionsProps {
   table: ITableV2;
+  secretsKey: IKey;
   messaging: Messaging;
   settings: StackSettings;
   queueSettings: DeliveryQueueSettings;
 }
 
-/** The four functions, each granted exactly what it calls, and what invokes them. */
+/**
+ * The functions, what feeds them, and their grants: each role holds exactly the actions its
+ * code calls, on exactly the resources it calls them on (the stack test lists them).
+ */
 export class Functions extends Construct {
   readonly trigger: SwitchyardFunction;
   readonly api: SwitchyardFunction;
@@ -30,7 +38,7 @@ export class Functions extends Construct {
 
   constructor(scope: Construct, id: string, props: FunctionsProps) {
     super(scope, id);
-    const { table, messaging, settings, queueSettings } = props;
+    const { table, secretsKey, messaging, settings, queueSettings } = props;
     const environment = environmentFor({
       tableName: table.tableName,
       busName: messaging.bus.eventBusName,
@@ -42,50 +50,72 @@ export class Functions extends Construct {
       allowPrivateUrls: settings.allowPrivateUrls,
       requireHttps: settings.requireHttps,
     });
-    // The two API functions read and write the table and put events on the bus.
-    const apiFunction = (id: string, name: "trigger" | "api", description: string) => {
-      const fn = new SwitchyardFunction(this, id, {
-        name,
-        description,
-        environment,
-        timeout: Duration.seconds(10),
-      });
-      table.grantReadWriteData(fn);
-      messaging.bus.grantPutEventsTo(fn);
-      return fn;
-    };
-    this.trigger = apiFunction(
-      "Trigger",
-      "trigger",
-      "POST /api/v2/public/event: accepts events and puts them on the bus",
-    );
-    this.api = apiFunction(
-      "Api",
-      "api",
-      "Management API: event definitions, webhooks, deliveries, dead letters",
-    );
+    const allowTable = (fn: IFunction, actions: string[], indexes: boolean) =>
+      allow(
+        fn,
+        actions.map((action) => `dynamodb:${action}`),
+        [
+          table.tableArn,
+          ...(indexes ? TABLE.indexes.map((index) => `${table.tableArn}/index/${index.name}`) : []),
+        ],
+      );
+    const allowPutEvents = (fn: IFunction) =>
+      allow(fn, ["events:PutEvents"], [messaging.bus.eventBusArn]);
+
+    this.trigger = new SwitchyardFunction(this, "Trigger", {
+      name: "trigger",
+      description: "POST /api/v2/public/event: accepts events and puts them on the bus",
+      environment,
+      timeout: Duration.seconds(10),
+      ...(settings.triggerReservedConcurrency > 0 && {
+        reservedConcurrentExecutions: settings.triggerReservedConcurrency,
+      }),
+    });
+    // Keys and definitions are read; events and idempotency claims written, completed, undone.
+    allowTable(this.trigger, ["GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"], false);
+    allowPutEvents(this.trigger);
+
+    this.api = new SwitchyardFunction(this, "Api", {
+      name: "api",
+      description: "Management API: event definitions, webhooks, deliveries, dead letters",
+      environment,
+      timeout: Duration.seconds(10),
+    });
+    // Lists query the indexes; definition changes are announced on the bus; secrets are
+    // sealed on create and rotate and opened to be shown.
+    allowTable(this.api, ["GetItem", "Query", "PutItem", "DeleteItem"], true);
+    allowPutEvents(this.api);
+    allow(this.api, ["kms:GenerateDataKey", "kms:Decrypt"], [secretsKey.keyArn]);
 
     this.fanOut = new SwitchyardFunction(this, "FanOut", {
       name: "fanout",
-      description: "Bus target: one delivery and one queue message per matching subscription",
+      description:
+        "Consumes the bus rule's queue: one delivery and one queue message per subscription",
       environment,
-      timeout: Duration.seconds(30),
+      timeout: Duration.seconds(BUS_CONSUMERS.fanout.timeoutSeconds),
     });
-    table.grantReadWriteData(this.fanOut);
-    messaging.deliveryQueue.grantSendMessages(this.fanOut);
+    allowTable(this.fanOut, ["GetItem", "Query", "PutItem"], false);
+    allow(this.fanOut, ["sqs:SendMessage"], [messaging.deliveryQueue.queueArn]);
     for (const rule of BUS_RULES) {
+      const target = messaging.busTarget(rule.id);
       new Rule(this, `${rule.id}Rule`, {
         eventBus: messaging.bus,
         description: rule.description,
         eventPattern: rule.pattern,
         targets: [
-          new LambdaFunction(this.fanOut, {
-            // EventBridge keeps retrying a failing fan-out for a day, then parks the event.
+          new SqsQueue(target.queue, {
+            // Covers only the hand-off to the queue: EventBridge retries it for a day, then
+            // parks the event in the bus DLQ.
             retryAttempts: 185,
             maxEventAge: Duration.hours(24),
             deadLetterQueue: messaging.busDeadLetterQueue,
           }),
         ],
+      });
+      const consumer = { fanout: this.fanOut }[rule.consumer];
+      consume(this, `${rule.id}Source`, consumer, target.queue, {
+        batchSize: rule.queue.batchSize,
+        maxConcurrency: settings.fanOutConcurrency,
       });
     }
 
@@ -96,14 +126,45 @@ export class Functions extends Construct {
       timeout: Duration.seconds(queueSettings.delivererTimeoutSeconds),
       memorySize: 512,
     });
-    table.grantReadWriteData(this.deliverer);
-    messaging.bus.grantPutEventsTo(this.deliverer);
-    messaging.deadLetterQueue.grantSendMessages(this.deliverer);
-    this.deliverer.addEventSource(
-      new SqsEventSource(messaging.deliveryQueue, {
-        batchSize: DELIVERY_BATCH_SIZE,
-        reportBatchItemFailures: true,
-      }),
-    );
+    allowTable(this.deliverer, ["GetItem", "PutItem", "UpdateItem"], false);
+    allowPutEvents(this.deliverer);
+    allow(this.deliverer, ["kms:Decrypt"], [secretsKey.keyArn]);
+    allow(this.deliverer, ["sqs:SendMessage"], [messaging.deadLetterQueue.queueArn]);
+    // The backoff: the deliverer hides a message it failed to deliver.
+    allow(this.deliverer, ["sqs:ChangeMessageVisibility"], [messaging.deliveryQueue.queueArn]);
+    consume(this, "DeliverySource", this.deliverer, messaging.deliveryQueue, {
+      batchSize: DELIVERY_BATCH_SIZE,
+      maxConcurrency: settings.deliveryConcurrency,
+    });
   }
+}
+
+function allow(fn: IFunction, actions: string[], resources: string[]) {
+  fn.addToRolePolicy(new PolicyStatement({ actions, resources }));
+}
+
+/**
+ * An SQS event source with partial batch responses and capped concurrency, and the three
+ * actions Lambda's poller needs on the queue (granted by hand: the SqsEventSource helper also
+ * grants GetQueueUrl and ChangeMessageVisibility, which no poller calls).
+ */
+function consume(
+  scope: Construct,
+  id: string,
+  fn: IFunction,
+  queue: IQueue,
+  options: { batchSize: number; maxConcurrency: number },
+) {
+  new EventSourceMapping(scope, id, {
+    target: fn,
+    eventSourceArn: queue.queueArn,
+    batchSize: options.batchSize,
+    maxConcurrency: options.maxConcurrency,
+    reportBatchItemFailures: true,
+  });
+  allow(
+    fn,
+    ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+    [queue.queueArn],
+  );
 }

@@ -2,48 +2,73 @@ import { Duration, RemovalPolicy } from "aws-cdk-lib";
 import { EventBus } from "aws-cdk-lib/aws-events";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
+import { BUS_RULES } from "../../functions/core/bus-rules.ts";
 import type { DeliveryQueueSettings } from "../../functions/core/delivery-settings.ts";
 
 export interface MessagingProps {
   queueSettings: DeliveryQueueSettings;
 }
 
+/** A bus rule's target queue and the DLQ its redrive parks events in. */
+export interface BusTarget {
+  queue: Queue;
+  deadLetterQueue: Queue;
+}
+
 /**
- * The event bus and the queues: the delivery queue with its dead-letter queue, and the queue
- * where events land that the bus could not hand to a target.
+ * The event bus and the queues: one target queue per bus rule (each with its DLQ), the queue
+ * where events land that EventBridge could not hand to a target queue, and the delivery queue
+ * with its dead-letter queue.
  */
 export class Messaging extends Construct {
   readonly bus: EventBus;
   readonly deliveryQueue: Queue;
   readonly deadLetterQueue: Queue;
   readonly busDeadLetterQueue: Queue;
+  /** Per bus rule id. */
+  readonly busTargets: ReadonlyMap<string, BusTarget>;
 
   constructor(scope: Construct, id: string, props: MessagingProps) {
     super(scope, id);
     const { queueSettings } = props;
-    const retention = Duration.seconds(queueSettings.deadLetterRetentionSeconds);
-    const common = {
-      enforceSSL: true,
-      encryption: QueueEncryption.SQS_MANAGED,
-      removalPolicy: RemovalPolicy.RETAIN,
-    };
+    const retentionPeriod = Duration.seconds(queueSettings.deadLetterRetentionSeconds);
+    const queue = (queueId: string, extra: ConstructorParameters<typeof Queue>[2] = {}) =>
+      new Queue(this, queueId, {
+        enforceSSL: true,
+        // SQS-managed keys: EventBridge may send to the queue without a key policy of ours.
+        encryption: QueueEncryption.SQS_MANAGED,
+        removalPolicy: RemovalPolicy.RETAIN,
+        retentionPeriod,
+        ...extra,
+      });
+
     this.bus = new EventBus(this, "Bus", { description: "Switchyard app and platform events" });
-    this.deadLetterQueue = new Queue(this, "DeadLetterQueue", {
-      ...common,
-      retentionPeriod: retention,
-    });
-    this.deliveryQueue = new Queue(this, "DeliveryQueue", {
-      ...common,
+    this.busDeadLetterQueue = queue("BusDeadLetterQueue");
+    const busTargets = new Map<string, BusTarget>();
+    for (const rule of BUS_RULES) {
+      const deadLetterQueue = queue(`${rule.id}DeadLetterQueue`);
+      const target = queue(`${rule.id}Queue`, {
+        visibilityTimeout: Duration.seconds(rule.queue.visibilityTimeoutSeconds),
+        deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: rule.queue.maxReceiveCount },
+      });
+      busTargets.set(rule.id, { queue: target, deadLetterQueue });
+    }
+    this.busTargets = busTargets;
+
+    this.deadLetterQueue = queue("DeadLetterQueue");
+    this.deliveryQueue = queue("DeliveryQueue", {
       visibilityTimeout: Duration.seconds(queueSettings.visibilityTimeoutSeconds),
-      retentionPeriod: retention,
       deadLetterQueue: {
         queue: this.deadLetterQueue,
         maxReceiveCount: queueSettings.backstopMaxReceiveCount,
       },
     });
-    this.busDeadLetterQueue = new Queue(this, "BusDeadLetterQueue", {
-      ...common,
-      retentionPeriod: retention,
-    });
+  }
+
+  /** The bus rule's target, which every rule has. */
+  busTarget(ruleId: string): BusTarget {
+    const target = this.busTargets.get(ruleId);
+    if (!target) throw new Error(`no target queue for bus rule ${ruleId}`);
+    return target;
   }
 }

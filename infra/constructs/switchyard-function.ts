@@ -1,5 +1,5 @@
 import { type Duration, RemovalPolicy } from "aws-cdk-lib";
-import { Architecture, LoggingFormat, Runtime } from "aws-cdk-lib/aws-lambda";
+import { Architecture, LoggingFormat, Runtime, Tracing } from "aws-cdk-lib/aws-lambda";
 import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
@@ -13,11 +13,13 @@ export interface SwitchyardFunctionProps {
   timeout: Duration;
   /** @default 256 */
   memorySize?: number;
+  /** Concurrency kept for this function alone; by default it shares the account's pool. */
+  reservedConcurrentExecutions?: number;
 }
 
 /**
  * Every Switchyard function: Node 24 on arm64, an ESM bundle made by the local esbuild
- * (minified, with source maps), JSON logs kept for a month.
+ * (minified, with source maps), JSON logs kept for a month, X-Ray active tracing.
  */
 export class SwitchyardFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: SwitchyardFunctionProps) {
@@ -33,6 +35,8 @@ export class SwitchyardFunction extends NodejsFunction {
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      tracing: Tracing.ACTIVE,
       logGroup,
       loggingFormat: LoggingFormat.JSON,
       environment: { ...props.environment, NODE_OPTIONS: "--enable-source-maps" },

@@ -11,17 +11,17 @@ import { BUS_RULES } from "../../functions/core/bus-rules.ts";
 import type { DeliveryQueueSettings } from "../../functions/core/delivery-settings.ts";
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from "./credentials.ts";
 
-/** A bus target that fails this many times goes to the bus's dead-letter queue. */
-const BUS_TARGET_MAX_RECEIVES = 10;
-/** Far longer than one fan-out run takes; a failed run is retried sooner (see the bus worker). */
-const BUS_TARGET_VISIBILITY_SECONDS = 10;
+/** A queue of the local runtime: its URL, and its ARN for the records' `eventSourceARN`. */
+export interface LocalQueue {
+  url: string;
+  arn: string;
+}
 
 export interface LocalQueues {
-  deliveryQueueUrl: string;
-  deadLetterQueueUrl: string;
-  /** One queue per bus rule: where the local bus keeps events until its target took them. */
-  busTargetQueueUrls: Map<string, string>;
-  busDeadLetterQueueUrl: string;
+  delivery: LocalQueue;
+  deliveryDeadLetter: LocalQueue;
+  /** Per bus rule id, the queue the rule sends its events to, and that queue's DLQ. */
+  busTargets: Map<string, { queue: LocalQueue; deadLetter: LocalQueue }>;
 }
 
 export interface LocalSqs {
@@ -33,8 +33,9 @@ export interface LocalSqs {
 }
 
 /**
- * fauxqs on a loopback port, persisted in SQLite under `<dataDir>/sqs`, with the delivery
- * queue and its DLQ set up as the stack sets them up (visibility, redrive backstop, retention).
+ * fauxqs on a loopback port, persisted in SQLite under `<dataDir>/sqs`, with the queues set
+ * up as the stack sets them up (visibility, redrive to their DLQs, retention): the delivery
+ * queue, and one queue per bus rule.
  */
 export async function startSqs(
   dataDir: string,
@@ -51,39 +52,35 @@ export async function startSqs(
   const queue = createQueueWith(client);
   const retention = String(settings.deadLetterRetentionSeconds);
 
-  const deadLetter = await queue("switchyard-deliveries-dlq", {
+  const deliveryDeadLetter = await queue("switchyard-deliveries-dlq", {
     MessageRetentionPeriod: retention,
   });
   const delivery = await queue("switchyard-deliveries", {
     VisibilityTimeout: String(settings.visibilityTimeoutSeconds),
     MessageRetentionPeriod: retention,
     RedrivePolicy: JSON.stringify({
-      deadLetterTargetArn: deadLetter.arn,
+      deadLetterTargetArn: deliveryDeadLetter.arn,
       maxReceiveCount: settings.backstopMaxReceiveCount,
     }),
   });
-  const busDeadLetter = await queue("switchyard-bus-dlq", { MessageRetentionPeriod: retention });
-  const busTargetQueueUrls = new Map<string, string>();
+  const busTargets = new Map<string, { queue: LocalQueue; deadLetter: LocalQueue }>();
   for (const rule of BUS_RULES) {
-    const target = await queue(`switchyard-bus-${rule.id.toLowerCase()}`, {
-      VisibilityTimeout: String(BUS_TARGET_VISIBILITY_SECONDS),
+    const name = `switchyard-${rule.id.toLowerCase()}`;
+    const deadLetter = await queue(`${name}-dlq`, { MessageRetentionPeriod: retention });
+    const target = await queue(name, {
+      VisibilityTimeout: String(rule.queue.visibilityTimeoutSeconds),
       RedrivePolicy: JSON.stringify({
-        deadLetterTargetArn: busDeadLetter.arn,
-        maxReceiveCount: BUS_TARGET_MAX_RECEIVES,
+        deadLetterTargetArn: deadLetter.arn,
+        maxReceiveCount: rule.queue.maxReceiveCount,
       }),
     });
-    busTargetQueueUrls.set(rule.id, target.url);
+    busTargets.set(rule.id, { queue: target, deadLetter });
   }
 
   return {
     endpoint: server.address,
     client,
-    queues: {
-      deliveryQueueUrl: delivery.url,
-      deadLetterQueueUrl: deadLetter.url,
-      busTargetQueueUrls,
-      busDeadLetterQueueUrl: busDeadLetter.url,
-    },
+    queues: { delivery, deliveryDeadLetter, busTargets },
     async healthy() {
       try {
         await client.send(
@@ -103,7 +100,7 @@ export async function startSqs(
 
 /** Creates a queue, or brings an existing one (from an earlier run) to these attributes. */
 function createQueueWith(client: SQSClient) {
-  return async (name: string, attributes: Record<string, string>) => {
+  return async (name: string, attributes: Record<string, string>): Promise<LocalQueue> => {
     const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: name }));
     if (!QueueUrl) throw new Error(`fauxqs did not create ${name}`);
     await client.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: attributes }));

@@ -18,6 +18,11 @@ describe("settings from context", () => {
       requireHttps: "false",
       apiRateLimit: "50",
       apiBurstLimit: "100",
+      fanOutConcurrency: "3",
+      deliveryConcurrency: "7",
+      triggerReservedConcurrency: "25",
+      deliveryDeadLetterAlarm: "12",
+      alarmEmail: "ops@example.com",
     }));
   }, 120_000);
 
@@ -54,6 +59,39 @@ describe("settings from context", () => {
     });
   });
 
+  it("caps each event source mapping at the deployment's concurrency", () => {
+    const caps = Object.values(template.findResources("AWS::Lambda::EventSourceMapping")).map(
+      (mapping) => (mapping as { Properties: { ScalingConfig: unknown } }).Properties.ScalingConfig,
+    );
+    expect(caps.sort()).toEqual([{ MaximumConcurrency: 3 }, { MaximumConcurrency: 7 }].sort());
+    template.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+      EventSourceArn: { "Fn::GetAtt": ["DeliveryQueue", "Arn"] },
+      ScalingConfig: { MaximumConcurrency: 7 },
+    });
+  });
+
+  it("reserves the trigger's concurrency when asked", () => {
+    template.hasResourceProperties("AWS::Lambda::Function", {
+      Description: Match.stringLikeRegexp("^POST /api/v2/public/event"),
+      ReservedConcurrentExecutions: 25,
+    });
+  });
+
+  it("pages the operator above the delivery dead-letter threshold, and mails the alarm address", () => {
+    template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      Namespace: "Switchyard",
+      MetricName: "DeliveryDeadLettered",
+      Dimensions: [{ Name: "service", Value: "switchyard" }],
+      Statistic: "Sum",
+      Period: 300,
+      Threshold: 12,
+    });
+    template.hasResourceProperties("AWS::SNS::Subscription", {
+      Protocol: "email",
+      Endpoint: "ops@example.com",
+    });
+  });
+
   it("throttles the API at the deployment's limits", () => {
     template.hasResourceProperties("AWS::ApiGatewayV2::Stage", {
       DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
@@ -75,6 +113,9 @@ describe("settingsFromContext", () => {
     [{ retries: 1.5 }, "retries must be a whole number"],
     [{ deliveryTimeoutSeconds: 0 }, "deliveryTimeoutSeconds must be a number from 1"],
     [{ allowPrivateUrls: "yes" }, "allowPrivateUrls must be true or false"],
+    [{ deliveryConcurrency: 1 }, "deliveryConcurrency must be a number from 2 to 1000"],
+    [{ fanOutConcurrency: 2.5 }, "fanOutConcurrency must be a whole number"],
+    [{ alarmEmail: "ops" }, "alarmEmail must be an email address"],
   ])("stops the synth on %j", (context, message) => {
     expect(() => read(context)).toThrow(message);
   });

@@ -6,6 +6,7 @@ import { BUS_RULES } from "../../functions/core/bus-rules.ts";
 import { deliveryQueueSettings } from "../../functions/core/delivery-settings.ts";
 import { TRIGGER_ROUTES } from "../../functions/trigger/routes.ts";
 import { synthesize, type ValidationReport } from "./synth.ts";
+import { grantsOf, lambda, logicalIdOf, resource, resourcesOf } from "./template-queries.ts";
 
 let template: Template;
 let report: ValidationReport;
@@ -14,14 +15,21 @@ const queueSettings = deliveryQueueSettings({
   retryBaseSeconds: 30,
   deliveryTimeoutSeconds: 10,
 });
+const FUNCTIONS = ["Trigger", "Api", "FanOut", "Deliverer"];
 
 beforeAll(() => {
   ({ template, report } = synthesize());
 }, 120_000);
 
-type Resource = { Type: string; Properties: Record<string, unknown> };
-const resourcesOf = (type: string) =>
-  Object.entries(template.findResources(type) as Record<string, Resource>);
+const arnOf = (logicalId: string) => ({ "Fn::GetAtt": [logicalId, "Arn"] });
+const mappingsOf = (functionName: string) =>
+  resourcesOf(template, "AWS::Lambda::EventSourceMapping")
+    .map(([, mapping]) => mapping.Properties)
+    .filter(
+      (mapping) =>
+        JSON.stringify(mapping.FunctionName) ===
+        JSON.stringify({ Ref: lambda(template, functionName).id }),
+    );
 
 describe("cdk-nag", () => {
   it("finds nothing unacknowledged, and every acknowledgement gives its reason", () => {
@@ -36,16 +44,32 @@ describe("cdk-nag", () => {
 });
 
 describe("stateful resources", () => {
-  it("pins the logical ids of the table, bus and queues", () => {
-    const resources = template.toJSON().Resources as Record<string, Resource>;
-    expect(resources.Table?.Type).toBe("AWS::DynamoDB::GlobalTable");
-    expect(resources.EventBus?.Type).toBe("AWS::Events::EventBus");
-    expect(resources.DeliveryQueue?.Type).toBe("AWS::SQS::Queue");
-    expect(resources.DeadLetterQueue?.Type).toBe("AWS::SQS::Queue");
-    expect(resources.BusDeadLetterQueue?.Type).toBe("AWS::SQS::Queue");
+  it("pins the logical ids of the table, secrets key, bus and queues", () => {
+    const types = Object.fromEntries(
+      [
+        "Table",
+        "SecretsKey",
+        "EventBus",
+        "DeliveryQueue",
+        "DeadLetterQueue",
+        "BusDeadLetterQueue",
+        "FanOutQueue",
+        "FanOutDeadLetterQueue",
+      ].map((id) => [id, resource(template, id).Type]),
+    );
+    expect(types).toEqual({
+      Table: "AWS::DynamoDB::GlobalTable",
+      SecretsKey: "AWS::KMS::Key",
+      EventBus: "AWS::Events::EventBus",
+      DeliveryQueue: "AWS::SQS::Queue",
+      DeadLetterQueue: "AWS::SQS::Queue",
+      BusDeadLetterQueue: "AWS::SQS::Queue",
+      FanOutQueue: "AWS::SQS::Queue",
+      FanOutDeadLetterQueue: "AWS::SQS::Queue",
+    });
   });
 
-  it("keeps the table on delete, on demand, with point-in-time recovery and TTL", () => {
+  it("keeps the table on delete and protects it from deletion, on demand, with point-in-time recovery and TTL", () => {
     template.hasResource("AWS::DynamoDB::GlobalTable", {
       DeletionPolicy: "Retain",
       UpdateReplacePolicy: "Retain",
@@ -67,31 +91,79 @@ describe("stateful resources", () => {
         ),
         Replicas: [
           Match.objectLike({
+            DeletionProtectionEnabled: true,
             PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
           }),
         ],
       }),
     });
   });
+
+  it("seals signing secrets with a rotating KMS key that outlives the stack", () => {
+    template.hasResource("AWS::KMS::Key", {
+      DeletionPolicy: "Retain",
+      Properties: Match.objectLike({ EnableKeyRotation: true }),
+    });
+    expect(resource(template, "SecretsKey").Properties.EnableKeyRotation).toBe(true);
+  });
 });
 
 describe("queues", () => {
-  it("hides a delivery for six deliverer timeouts and backs the deliverer's own DLQ move with a redrive", () => {
-    const delivery = template.toJSON().Resources.DeliveryQueue as Resource;
-    expect(delivery.Properties.VisibilityTimeout).toBe(queueSettings.visibilityTimeoutSeconds);
-    expect(queueSettings.visibilityTimeoutSeconds).toBe(6 * queueSettings.delivererTimeoutSeconds);
-    expect(delivery.Properties.RedrivePolicy).toEqual({
-      deadLetterTargetArn: { "Fn::GetAtt": ["DeadLetterQueue", "Arn"] },
+  it("hides a delivery for six times the deliverer's timeout, with a redrive backstop above its own dead-lettering", () => {
+    const deliverer = lambda(template, "Deliverer").properties;
+    expect(deliverer.Timeout).toBe(queueSettings.delivererTimeoutSeconds);
+    const delivery = resource(template, "DeliveryQueue").Properties;
+    expect(delivery.VisibilityTimeout).toBe(6 * (deliverer.Timeout as number));
+    expect(delivery.RedrivePolicy).toEqual({
+      deadLetterTargetArn: arnOf("DeadLetterQueue"),
       maxReceiveCount: queueSettings.backstopMaxReceiveCount,
     });
     // Above the deliverer's own count (1 attempt + 3 retries), so the deliverer acts first.
     expect(queueSettings.backstopMaxReceiveCount).toBeGreaterThan(4);
   });
 
+  it("hides a fan-out event for six times the fan-out's timeout, and parks it after five receives", () => {
+    const fanOut = lambda(template, "FanOut").properties;
+    const queue = resource(template, "FanOutQueue").Properties;
+    expect(queue.VisibilityTimeout).toBe(6 * (fanOut.Timeout as number));
+    expect(queue.RedrivePolicy).toEqual({
+      deadLetterTargetArn: arnOf("FanOutDeadLetterQueue"),
+      maxReceiveCount: 5,
+    });
+  });
+
+  it("gives every queue a dead-letter queue, or makes it one", () => {
+    const queues = resourcesOf(template, "AWS::SQS::Queue");
+    const deadLetterTargets = new Set(
+      queues.flatMap(([, queue]) => {
+        const redrive = queue.Properties.RedrivePolicy as { deadLetterTargetArn: unknown };
+        return redrive ? [JSON.stringify(redrive.deadLetterTargetArn)] : [];
+      }),
+    );
+    const ruleDeadLetters = JSON.stringify(resourcesOf(template, "AWS::Events::Rule"));
+    for (const [id, queue] of queues) {
+      const hasDeadLetterQueue = queue.Properties.RedrivePolicy !== undefined;
+      const isDeadLetterQueue =
+        deadLetterTargets.has(JSON.stringify(arnOf(id))) ||
+        ruleDeadLetters.includes(JSON.stringify({ Arn: arnOf(id) }));
+      expect(hasDeadLetterQueue || isDeadLetterQueue, id).toBe(true);
+    }
+  });
+
   it("refuses plain-HTTP access to every queue", () => {
-    const queues = resourcesOf("AWS::SQS::Queue").map(([id]) => id);
-    expect(queues.sort()).toEqual(["BusDeadLetterQueue", "DeadLetterQueue", "DeliveryQueue"]);
-    const policies = resourcesOf("AWS::SQS::QueuePolicy").map(([, policy]) => policy.Properties);
+    const queues = resourcesOf(template, "AWS::SQS::Queue").map(([id]) => id);
+    expect(queues.sort()).toEqual(
+      [
+        "BusDeadLetterQueue",
+        "DeadLetterQueue",
+        "DeliveryQueue",
+        "FanOutDeadLetterQueue",
+        "FanOutQueue",
+      ].sort(),
+    );
+    const policies = resourcesOf(template, "AWS::SQS::QueuePolicy").map(
+      ([, policy]) => policy.Properties,
+    );
     for (const queue of queues) {
       const guarded = policies.some(
         (policy) =>
@@ -101,44 +173,86 @@ describe("queues", () => {
       expect(guarded, queue).toBe(true);
     }
   });
+});
 
-  it("feeds the deliverer in batches of 10 that report partial failures", () => {
-    template.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
-      BatchSize: 10,
-      FunctionResponseTypes: ["ReportBatchItemFailures"],
-      EventSourceArn: { "Fn::GetAtt": ["DeliveryQueue", "Arn"] },
-    });
+describe("event source mappings", () => {
+  it("feeds the fan-out from its queue in batches of 10, reporting partial failures, at most 10 at once", () => {
+    expect(mappingsOf("FanOut")).toEqual([
+      expect.objectContaining({
+        EventSourceArn: arnOf("FanOutQueue"),
+        BatchSize: 10,
+        FunctionResponseTypes: ["ReportBatchItemFailures"],
+        ScalingConfig: { MaximumConcurrency: 10 },
+      }),
+    ]);
+  });
+
+  it("feeds the deliverer from the delivery queue in batches of 10, reporting partial failures, at most 50 at once", () => {
+    expect(mappingsOf("Deliverer")).toEqual([
+      expect.objectContaining({
+        EventSourceArn: arnOf("DeliveryQueue"),
+        BatchSize: 10,
+        FunctionResponseTypes: ["ReportBatchItemFailures"],
+        ScalingConfig: { MaximumConcurrency: 50 },
+      }),
+    ]);
+  });
+
+  it("caps every mapping's concurrency and reports partial failures on every one", () => {
+    const mappings = resourcesOf(template, "AWS::Lambda::EventSourceMapping");
+    expect(mappings).toHaveLength(2);
+    for (const [id, mapping] of mappings) {
+      expect(mapping.Properties.FunctionResponseTypes, id).toEqual(["ReportBatchItemFailures"]);
+      expect(mapping.Properties.ScalingConfig, id).toEqual({
+        MaximumConcurrency: expect.any(Number),
+      });
+    }
   });
 });
 
 describe("bus", () => {
-  it("routes with the shared rule patterns, retrying each target and parking what fails", () => {
+  it("sends each rule's events to its queue, retrying the hand-off and parking what fails", () => {
     for (const rule of BUS_RULES) {
       template.hasResourceProperties("AWS::Events::Rule", {
         EventBusName: { Ref: "EventBus" },
         EventPattern: rule.pattern,
         Targets: [
           Match.objectLike({
+            Arn: arnOf(`${rule.id}Queue`),
             RetryPolicy: { MaximumEventAgeInSeconds: 86400, MaximumRetryAttempts: 185 },
-            DeadLetterConfig: { Arn: { "Fn::GetAtt": ["BusDeadLetterQueue", "Arn"] } },
+            DeadLetterConfig: { Arn: arnOf("BusDeadLetterQueue") },
           }),
         ],
       });
     }
   });
+
+  it("targets no function directly: EventBridge would invoke it asynchronously and drop what fails", () => {
+    const targets = resourcesOf(template, "AWS::Events::Rule").flatMap(
+      ([, rule]) => rule.Properties.Targets as { Arn: unknown }[],
+    );
+    const queueArns = resourcesOf(template, "AWS::SQS::Queue").map(([id]) =>
+      JSON.stringify(arnOf(id)),
+    );
+    expect(targets.length).toBe(BUS_RULES.length);
+    for (const target of targets) expect(queueArns).toContain(JSON.stringify(target.Arn));
+    const invokedByEvents = resourcesOf(template, "AWS::Lambda::Permission").filter(
+      ([, permission]) => permission.Properties.Principal === "events.amazonaws.com",
+    );
+    expect(invokedByEvents).toEqual([]);
+  });
 });
 
 describe("functions", () => {
-  const functions = () => resourcesOf("AWS::Lambda::Function").map(([, fn]) => fn.Properties);
-
-  it("runs four functions on Node 24, arm64, with source maps and the deployment's settings", () => {
-    expect(functions()).toHaveLength(4);
-    for (const fn of functions()) {
-      expect(fn).toMatchObject({
+  it("runs four functions on Node 24, arm64, traced, with source maps and the deployment's settings", () => {
+    for (const name of FUNCTIONS) {
+      const fn = lambda(template, name).properties;
+      expect(fn, name).toMatchObject({
         Runtime: "nodejs24.x",
         Architectures: ["arm64"],
         Handler: "index.handler",
         LoggingConfig: { LogFormat: "JSON" },
+        TracingConfig: { Mode: "Active" },
       });
       expect((fn.Environment as { Variables: Record<string, unknown> }).Variables).toMatchObject({
         NODE_OPTIONS: "--enable-source-maps",
@@ -153,56 +267,96 @@ describe("functions", () => {
         SWITCHYARD_REQUIRE_HTTPS: "true",
       });
     }
+    expect(resourcesOf(template, "AWS::Lambda::Function")).toHaveLength(FUNCTIONS.length);
   });
 
-  it("gives the deliverer the timeout the queue's visibility was sized from", () => {
-    const timeouts = functions().map((fn) => fn.Timeout);
-    expect(timeouts).toContain(queueSettings.delivererTimeoutSeconds);
+  it("gives each function its own timeout", () => {
+    const timeouts = Object.fromEntries(
+      FUNCTIONS.map((name) => [name, lambda(template, name).properties.Timeout]),
+    );
+    expect(timeouts).toEqual({
+      Trigger: 10,
+      Api: 10,
+      FanOut: 30,
+      Deliverer: queueSettings.delivererTimeoutSeconds,
+    });
+  });
+
+  it("reserves no concurrency unless the deployment asks", () => {
+    for (const name of FUNCTIONS) {
+      expect(lambda(template, name).properties.ReservedConcurrentExecutions, name).toBeUndefined();
+    }
   });
 
   it("keeps every function's logs for a month", () => {
-    const retentions = resourcesOf("AWS::Logs::LogGroup").map(
+    const retentions = resourcesOf(template, "AWS::Logs::LogGroup").map(
       ([, group]) => group.Properties.RetentionInDays,
     );
-    expect(retentions.filter((days) => days === 30)).toHaveLength(4);
+    expect(retentions.filter((days) => days === 30)).toHaveLength(FUNCTIONS.length);
   });
 });
 
 describe("least privilege", () => {
-  const statements = () =>
-    resourcesOf("AWS::IAM::Policy").flatMap(
-      ([, policy]) =>
-        (
-          policy.Properties.PolicyDocument as {
-            Statement: { Action: unknown; Resource: unknown }[];
-          }
-        ).Statement,
+  const xray = ["xray:PutTelemetryRecords *", "xray:PutTraceSegments *"];
+  const consume = (queue: string) =>
+    ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"].map(
+      (action) => `${action} ${queue}`,
     );
+  const table = (actions: string[], resources = ["Table"]) =>
+    actions.flatMap((action) => resources.map((name) => `dynamodb:${action} ${name}`));
+  const expected: Record<string, string[]> = {
+    Trigger: [
+      ...table(["DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem"]),
+      "events:PutEvents EventBus",
+      ...xray,
+    ],
+    Api: [
+      ...table(
+        ["DeleteItem", "GetItem", "PutItem", "Query"],
+        ["Table", "Table/index/GSI1", "Table/index/GSI2"],
+      ),
+      "events:PutEvents EventBus",
+      "kms:Decrypt SecretsKey",
+      "kms:GenerateDataKey SecretsKey",
+      ...xray,
+    ],
+    FanOut: [
+      ...table(["GetItem", "PutItem", "Query"]),
+      "sqs:SendMessage DeliveryQueue",
+      ...consume("FanOutQueue"),
+      ...xray,
+    ],
+    Deliverer: [
+      ...table(["GetItem", "PutItem", "UpdateItem"]),
+      "events:PutEvents EventBus",
+      "kms:Decrypt SecretsKey",
+      "sqs:SendMessage DeadLetterQueue",
+      "sqs:ChangeMessageVisibility DeliveryQueue",
+      ...consume("DeliveryQueue"),
+      ...xray,
+    ],
+  };
 
-  it("grants no wildcard action, and nothing on every resource", () => {
-    for (const statement of statements()) {
-      const actions = [statement.Action].flat() as string[];
-      expect(
-        actions.some((action) => action === "*" || action.endsWith(":*")),
-        JSON.stringify(actions),
-      ).toBe(false);
-      expect([statement.Resource].flat()).not.toContain("*");
+  it.each(FUNCTIONS)(
+    "grants %s exactly the actions its code calls, on its resources alone",
+    (name) => {
+      expect(grantsOf(template, name)).toEqual([...(expected[name] ?? [])].sort());
+    },
+  );
+
+  it("lets no function scan, read streams, or use a wildcard action", () => {
+    for (const name of FUNCTIONS) {
+      for (const grant of grantsOf(template, name)) {
+        const [action = ""] = grant.split(" ");
+        expect(action, grant).not.toMatch(/\*|Scan|Stream|BatchWrite/);
+      }
     }
-  });
-
-  it("lets only the deliverer move messages to the dead-letter queue", () => {
-    const senders = statements().filter(
-      (statement) =>
-        JSON.stringify(statement.Resource).includes('"DeadLetterQueue"') &&
-        ([statement.Action].flat() as string[]).includes("sqs:SendMessage"),
-    );
-    expect(senders).toHaveLength(1);
   });
 });
 
 describe("HTTP API", () => {
   it("has a route for every route the functions answer, and $default", () => {
-    const routeKeys = resourcesOf("AWS::ApiGatewayV2::Route").map(
+    const routeKeys = resourcesOf(template, "AWS::ApiGatewayV2::Route").map(
       ([, route]) => route.Properties.RouteKey,
     );
     const expected = [...TRIGGER_ROUTES, ...API_ROUTES].map(
@@ -224,20 +378,92 @@ describe("HTTP API", () => {
   });
 });
 
-describe("alarms and outputs", () => {
-  it("alarms on the first message in the delivery DLQ", () => {
-    template.hasResourceProperties("AWS::CloudWatch::Alarm", {
-      MetricName: "ApproximateNumberOfMessagesVisible",
-      Dimensions: [
-        { Name: "QueueName", Value: { "Fn::GetAtt": ["DeadLetterQueue", "QueueName"] } },
-      ],
-      Threshold: 1,
-      ComparisonOperator: "GreaterThanOrEqualToThreshold",
-      AlarmActions: [Match.anyValue()],
-    });
+describe("alarms", () => {
+  const alarms = () => resourcesOf(template, "AWS::CloudWatch::Alarm").map(([, a]) => a.Properties);
+  const topicId = () => logicalIdOf(template, "AWS::SNS::Topic", "AlarmsAlarmTopic");
+
+  it("publishes to a topic encrypted with a rotating key of its own that CloudWatch may use", () => {
+    const keyId = logicalIdOf(template, "AWS::KMS::Key", "AlarmsAlarmTopicKey");
+    expect(resource(template, topicId()).Properties.KmsMasterKeyId).toEqual(arnOf(keyId));
+    const key = resource(template, keyId).Properties;
+    expect(key.EnableKeyRotation).toBe(true);
+    const statements = (key.KeyPolicy as { Statement: Record<string, unknown>[] }).Statement;
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Effect: "Allow",
+        Principal: { Service: "cloudwatch.amazonaws.com" },
+        Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+      }),
+    );
   });
 
-  it("outputs the API URL, table, bus and queue URLs", () => {
+  it("alarms on the first message in the bus and fan-out dead-letter queues", () => {
+    for (const queue of ["BusDeadLetterQueue", "FanOutDeadLetterQueue"]) {
+      expect(alarms(), queue).toContainEqual(
+        expect.objectContaining({
+          Namespace: "AWS/SQS",
+          MetricName: "ApproximateNumberOfMessagesVisible",
+          Dimensions: [{ Name: "QueueName", Value: { "Fn::GetAtt": [queue, "QueueName"] } }],
+          Threshold: 1,
+          ComparisonOperator: "GreaterThanOrEqualToThreshold",
+        }),
+      );
+    }
+  });
+
+  it("does not page the operator for a customer's endpoint unless asked", () => {
+    const onDeliveryDeadLetters = alarms().filter(
+      (alarm) =>
+        JSON.stringify(alarm.Dimensions ?? "").includes('"DeadLetterQueue"') ||
+        alarm.MetricName === "DeliveryDeadLettered",
+    );
+    expect(onDeliveryDeadLetters).toEqual([]);
+  });
+
+  it("alarms on every function's errors and throttles", () => {
+    for (const name of FUNCTIONS) {
+      for (const metric of ["Errors", "Throttles"]) {
+        expect(alarms(), `${name} ${metric}`).toContainEqual(
+          expect.objectContaining({
+            Namespace: "AWS/Lambda",
+            MetricName: metric,
+            Dimensions: [{ Name: "FunctionName", Value: { Ref: lambda(template, name).id } }],
+            Threshold: 1,
+          }),
+        );
+      }
+    }
+  });
+
+  it("alarms when a queue's oldest message is older than its consumer should ever leave it", () => {
+    const ageAlarm = (queue: string) =>
+      alarms().find(
+        (alarm) =>
+          alarm.MetricName === "ApproximateAgeOfOldestMessage" &&
+          JSON.stringify(alarm.Dimensions).includes(`"${queue}"`),
+      );
+    expect(ageAlarm("FanOutQueue")?.Threshold).toBe(300);
+    expect(ageAlarm("DeliveryQueue")?.Threshold).toBe(queueSettings.oldestMessageAlarmSeconds);
+    // 30 s + 2 min + 8 min of backoff at their longest, four attempts' timeouts, five minutes.
+    expect(queueSettings.oldestMessageAlarmSeconds).toBe(Math.ceil(630 * 1.1 + 4 * 30 + 300));
+  });
+
+  it("alarms on the API's 5xx answers", () => {
+    expect(alarms()).toContainEqual(
+      expect.objectContaining({ Namespace: "AWS/ApiGateway", MetricName: "5xx", Threshold: 1 }),
+    );
+  });
+
+  it("sends every alarm, and its end, to the topic", () => {
+    for (const alarm of alarms()) {
+      expect(alarm.AlarmActions).toEqual([{ Ref: topicId() }]);
+      expect(alarm.OKActions).toEqual([{ Ref: topicId() }]);
+    }
+  });
+});
+
+describe("outputs", () => {
+  it("outputs the API URL, table, bus, queue URLs and alarm topic", () => {
     const outputs = Object.keys(template.toJSON().Outputs);
     expect(outputs).toEqual(
       expect.arrayContaining([
@@ -246,6 +472,9 @@ describe("alarms and outputs", () => {
         "EventBusName",
         "DeliveryQueueUrl",
         "DeadLetterQueueUrl",
+        "BusDeadLetterQueueUrl",
+        "FanOutDeadLetterQueueUrl",
+        "AlarmTopicArn",
       ]),
     );
   });

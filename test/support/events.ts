@@ -1,4 +1,4 @@
-import type { EventBridgeEvent } from "aws-lambda";
+import type { EventBridgeEvent, SQSEvent, SQSRecord } from "aws-lambda";
 import type { RoutedEvent, Subscription } from "../../functions/core/model.ts";
 
 /** A routed app event as the trigger puts it on the bus. */
@@ -48,5 +48,22 @@ export function testSubscription(overrides: Partial<Subscription> = {}): Subscri
     updated_at: "2026-11-23T01:00:00.000Z",
     secrets: [{ secret: TEST_SECRET, created_at: "2026-11-23T01:00:00.000Z", expires_at: null }],
     ...overrides,
+  };
+}
+
+/** The SQS event Lambda hands a queue's consumer: one record per body, ids `m-0`, `m-1`, … */
+export function sqsRecords(...bodies: unknown[]): SQSEvent {
+  return {
+    Records: bodies.map((body, index) => ({
+      messageId: `m-${index}`,
+      receiptHandle: `r-${index}`,
+      body: typeof body === "string" ? body : JSON.stringify(body),
+      attributes: { ApproximateReceiveCount: "1" } as SQSRecord["attributes"],
+      messageAttributes: {},
+      md5OfBody: "",
+      eventSource: "aws:sqs",
+      eventSourceARN: "arn:aws:sqs:us-east-1:123456789012:queue",
+      awsRegion: "us-east-1",
+    })),
   };
 }

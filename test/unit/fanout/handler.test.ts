@@ -1,11 +1,11 @@
 import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
 import type { Context } from "aws-lambda";
 import { beforeEach, describe, expect, it } from "vitest";
-import type { Subscription } from "../../../functions/core/model.ts";
+import type { RoutedEvent, Subscription } from "../../../functions/core/model.ts";
 import type { Store } from "../../../functions/core/ports.ts";
 import { createFanOutHandler } from "../../../functions/fanout/handler.ts";
 import type { TestTable } from "../../support/dynamo.ts";
-import { appEvent, busEnvelope, testSubscription } from "../../support/events.ts";
+import { appEvent, busEnvelope, sqsRecords, testSubscription } from "../../support/events.ts";
 import { fixedClock, type Messaging, QUEUE_URLS, usePipeline } from "../../support/harness.ts";
 
 const APP = "app_01JD0000000000000000000000";
@@ -32,6 +32,10 @@ async function subscribe(overrides: Partial<Subscription> = {}): Promise<Subscri
   return subscription;
 }
 
+/** Hands the fan-out its queue's records, one per event, as Lambda's SQS source does. */
+const route = (...events: RoutedEvent[]) =>
+  fanOut(sqsRecords(...events.map((event) => busEnvelope(event))), context);
+
 const queuedDeliveryIds = () =>
   messaging.sqs
     .commandCalls(SendMessageBatchCommand)
@@ -51,9 +55,9 @@ describe("fan-out", () => {
     await subscribe({ enabled: false }); // disabled
     await subscribe({ events: ["invoice_paid"] }); // another event
 
-    const result = await fanOut(busEnvelope(appEvent(APP)), context);
+    const result = await route(appEvent(APP));
 
-    expect(result).toEqual({ queued: 4 });
+    expect(result).toEqual({ batchItemFailures: [] });
     expect(messaging.sqs).toHaveReceivedCommandTimes(SendMessageBatchCommand, 1);
     expect(messaging.sqs).toHaveReceivedCommandWith(SendMessageBatchCommand, {
       QueueUrl: QUEUE_URLS.deliveryQueueUrl,
@@ -68,7 +72,7 @@ describe("fan-out", () => {
 
   it("writes the Standard Webhooks body for each delivery", async () => {
     await subscribe();
-    await fanOut(busEnvelope(appEvent(APP)), context);
+    await route(appEvent(APP));
     const [item] = await table.items("delivery");
     const delivery = await store.getDelivery(APP, String(item?.id));
     expect(item?.body).toBeUndefined(); // kept apart, out of the item every attempt rewrites
@@ -84,8 +88,8 @@ describe("fan-out", () => {
 
   it("makes no second delivery when the bus delivers the event twice", async () => {
     await subscribe();
-    await fanOut(busEnvelope(appEvent(APP)), context);
-    await fanOut(busEnvelope(appEvent(APP)), context);
+    await route(appEvent(APP));
+    await route(appEvent(APP));
     expect(await table.items("delivery")).toHaveLength(1);
     // Still pending, so it is queued again: at-least-once, deduped by webhook-id.
     expect(new Set(queuedDeliveryIds()).size).toBe(1);
@@ -93,7 +97,7 @@ describe("fan-out", () => {
 
   it("does not queue again a delivery that has already been attempted", async () => {
     await subscribe();
-    await fanOut(busEnvelope(appEvent(APP)), context);
+    await route(appEvent(APP));
     const [delivery] = await table.items("delivery");
     await store.setDeliveryStatus(
       APP,
@@ -102,7 +106,7 @@ describe("fan-out", () => {
       "2026-11-23T01:29:00.000Z",
     );
     messaging.reset();
-    await fanOut(busEnvelope(appEvent(APP)), context);
+    await route(appEvent(APP));
     expect(messaging.sqs).toHaveReceivedCommandTimes(SendMessageBatchCommand, 0);
   });
 
@@ -110,7 +114,7 @@ describe("fan-out", () => {
     await subscribe();
     const { payload, ...reference } = appEvent(APP);
     await store.putEvent({ ...reference, payload: payload ?? {} });
-    await fanOut(busEnvelope(reference), context);
+    await route(reference);
     const [item] = await table.items("delivery");
     const delivery = await store.getDelivery(APP, String(item?.id));
     expect(JSON.parse(String(delivery?.body)).data).toEqual(payload);
@@ -124,7 +128,8 @@ describe("fan-out", () => {
       linked_account_id: null,
       payload: { slug: "x", change: "created" },
     });
-    expect(await fanOut(busEnvelope(changed), context)).toEqual({ queued: 0 });
+    await route(changed);
+    expect(messaging.sqs).toHaveReceivedCommandTimes(SendMessageBatchCommand, 0);
   });
 
   it("resends only the messages SQS reported as failed", async () => {
@@ -137,25 +142,44 @@ describe("fan-out", () => {
         Failed: [{ Id: "1", SenderFault: false, Code: "InternalError" }],
       })
       .resolves({ Successful: [{ Id: "1", MessageId: "m", MD5OfMessageBody: "" }], Failed: [] });
-    await fanOut(busEnvelope(appEvent(APP)), context);
+    await route(appEvent(APP));
     const calls = messaging.sqs.commandCalls(SendMessageBatchCommand);
     expect(calls).toHaveLength(2);
     expect(calls[1]?.args[0].input.Entries?.map((entry) => entry.Id)).toEqual(["1"]);
   });
 
-  it("throws when SQS keeps failing, so EventBridge retries the event", async () => {
+  it("reports an event it could not route as a batch item failure, so the queue hands it back", async () => {
     await subscribe();
     messaging.sqs.on(SendMessageBatchCommand).rejects(new Error("sqs down"));
-    await expect(fanOut(busEnvelope(appEvent(APP)), context)).rejects.toThrow("sqs down");
-    // The delivery stays pending; the retried fan-out queues it then.
+    await expect(route(appEvent(APP))).resolves.toEqual({
+      batchItemFailures: [{ itemIdentifier: "m-0" }],
+    });
+    // The delivery stays pending; when the queue hands the event back, it is queued then.
     messaging.reset();
-    await fanOut(busEnvelope(appEvent(APP)), context);
+    await route(appEvent(APP));
     expect(queuedDeliveryIds()).toHaveLength(1);
   });
 
-  it("refuses an event that is not a Switchyard event", async () => {
+  it("fails only the records that failed: the rest of the batch is routed and deleted", async () => {
+    await subscribe();
+    const stored = appEvent(APP, { event_id: "evt_01JD0000000000000000000002" });
+    const { payload: _, ...missing } = appEvent(APP, {
+      event_id: "evt_01JD0000000000000000000003",
+    });
+    // The second travels by reference to a stored event that is not there: it fails alone.
+    const result = await route(stored, missing, appEvent(APP));
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: "m-1" }] });
+    expect(await table.items("delivery")).toHaveLength(2);
+  });
+
+  it("fails a record that is not a Switchyard event, and it alone", async () => {
+    await subscribe();
     const bogus = busEnvelope(appEvent(APP));
     (bogus.detail as unknown as { v: number }).v = 2;
-    await expect(fanOut(bogus, context)).rejects.toThrow("version 1");
+    const event = sqsRecords(bogus, "not json", busEnvelope(appEvent(APP)));
+    await expect(fanOut(event, context)).resolves.toEqual({
+      batchItemFailures: [{ itemIdentifier: "m-0" }, { itemIdentifier: "m-1" }],
+    });
+    expect(await table.items("delivery")).toHaveLength(1);
   });
 });
