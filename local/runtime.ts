@@ -20,6 +20,7 @@ import { startDynamo } from "./emulators/dynamodb.ts";
 import { startSqs } from "./emulators/sqs.ts";
 import { startLocalBus } from "./event-bus.ts";
 import { ensureLocalApp, type LocalApp } from "./local-app.ts";
+import { openLocalSecretVault } from "./secrets-key.ts";
 import type { LocalSettings } from "./settings.ts";
 import { startPoller } from "./sqs-poller.ts";
 
@@ -79,6 +80,7 @@ export async function startRuntime(
   const config = withEndpoints(bus.endpoint);
   const publisher = busFor(config);
   const app = await ensureLocalApp(store, settings.dataDir, settings.apiKey, systemClock);
+  const vault = openLocalSecretVault(settings.dataDir);
 
   const sender = createHttpSender({
     timeoutMs: config.deliveryTimeoutMs,
@@ -90,6 +92,7 @@ export async function startRuntime(
     bus: publisher,
     sender,
     clock: systemClock,
+    vault,
     retry: config.retry,
     userAgent: USER_AGENT,
   });
@@ -114,6 +117,7 @@ export async function startRuntime(
     bus: publisher,
     clock: systemClock,
     checkUrl: (url) => checkWebhookUrl(url, config),
+    vault,
     onNoticeError: onError,
   });
   const api = await startApiServer({
