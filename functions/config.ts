@@ -3,7 +3,7 @@ import type { RetryPolicy } from "./core/retry-policy.ts";
 /** Where the AWS SDK clients point; endpoints are set only for emulators. */
 export interface AwsSettings {
   region: string;
-  endpoints: { dynamodb?: string; sqs?: string; eventbridge?: string };
+  endpoints: { dynamodb?: string; sqs?: string; eventbridge?: string; kms?: string };
   /** Static credentials for emulators; undefined in AWS, where the Lambda role's are used. */
   credentials?: { accessKeyId: string; secretAccessKey: string };
 }
@@ -18,6 +18,8 @@ export interface Config {
   deliveryTimeoutMs: number;
   allowPrivateUrls: boolean;
   requireHttps: boolean;
+  /** The KMS key that wraps the data keys of signing secrets; unset outside the cloud. */
+  secretsKeyId: string | undefined;
   aws: AwsSettings;
 }
 
@@ -34,6 +36,8 @@ export interface DeploymentEnvironment {
   deliveryTimeoutSeconds: number;
   allowPrivateUrls: boolean;
   requireHttps: boolean;
+  /** The stack's KMS key for signing secrets (id, ARN or alias); only the API and deliverer use it. */
+  secretsKeyId?: string;
 }
 
 /** The environment variables that give a function these settings: what `loadConfig` reads. */
@@ -48,6 +52,9 @@ export function environmentFor(settings: DeploymentEnvironment): Record<string, 
     SWITCHYARD_DELIVERY_TIMEOUT_SECONDS: String(settings.deliveryTimeoutSeconds),
     SWITCHYARD_ALLOW_PRIVATE_URLS: String(settings.allowPrivateUrls),
     SWITCHYARD_REQUIRE_HTTPS: String(settings.requireHttps),
+    ...(settings.secretsKeyId !== undefined && {
+      SWITCHYARD_SECRETS_KEY_ID: settings.secretsKeyId,
+    }),
   };
 }
 
@@ -66,12 +73,14 @@ export function loadConfig(env: Env = process.env): Config {
     deliveryTimeoutMs: number(env, "SWITCHYARD_DELIVERY_TIMEOUT_SECONDS", 10, 0.1, 900) * 1000,
     allowPrivateUrls: flag(env, "SWITCHYARD_ALLOW_PRIVATE_URLS", false),
     requireHttps: flag(env, "SWITCHYARD_REQUIRE_HTTPS", true),
+    secretsKeyId: env.SWITCHYARD_SECRETS_KEY_ID || undefined,
     aws: {
       region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? "us-east-1",
       endpoints: {
         dynamodb: env.SWITCHYARD_DYNAMODB_ENDPOINT ?? endpoint,
         sqs: env.SWITCHYARD_SQS_ENDPOINT ?? endpoint,
         eventbridge: env.SWITCHYARD_EVENTBRIDGE_ENDPOINT ?? endpoint,
+        kms: endpoint,
       },
       // Any emulator endpoint means static credentials: the SDK must never go looking for
       // real ones (its default chain probes the instance-metadata address).

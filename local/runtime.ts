@@ -21,6 +21,7 @@ import { startLocalBus } from "./event-bus.ts";
 import { startEventSource } from "./event-source.ts";
 import { crashingPublisher, failingFanOut } from "./faults.ts";
 import { ensureLocalApp, type LocalApp } from "./local-app.ts";
+import { openLocalSecretVault } from "./secrets-key.ts";
 import type { LocalSettings } from "./settings.ts";
 
 /** Deliverer invocations handled at once, as Lambda scales an SQS source out. */
@@ -81,6 +82,7 @@ export async function startRuntime(
   const queue = queueFor(config);
   const publisher = busFor(config);
   const app = await ensureLocalApp(store, settings.dataDir, settings.apiKey, systemClock);
+  const vault = openLocalSecretVault(settings.dataDir);
 
   // One event source per bus rule's queue, feeding its consumer as Lambda's mapping does.
   const fanOut = createFanOutHandler({ store, queue, clock: systemClock });
@@ -125,6 +127,7 @@ export async function startRuntime(
     bus: publisher,
     sender,
     clock: systemClock,
+    vault,
     retry: config.retry,
     userAgent: USER_AGENT,
   });
@@ -151,6 +154,7 @@ export async function startRuntime(
     bus: publisher,
     clock: systemClock,
     checkUrl: (url) => checkWebhookUrl(url, config),
+    vault,
     onNoticeError: onError,
   });
   const api = await startApiServer({

@@ -1,5 +1,6 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
+import { KMSClient } from "@aws-sdk/client-kms";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { AwsSettings } from "../config.ts";
@@ -27,4 +28,8 @@ export function createSqsClient(settings: AwsSettings): SQSClient {
 
 export function createEventBridgeClient(settings: AwsSettings): EventBridgeClient {
   return new EventBridgeClient({ ...common(settings), endpoint: settings.endpoints.eventbridge });
+}
+
+export function createKmsClient(settings: AwsSettings): KMSClient {
+  return new KMSClient({ ...common(settings), endpoint: settings.endpoints.kms });
 }

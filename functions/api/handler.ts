@@ -1,5 +1,6 @@
 import middy from "@middy/core";
 import { busFor, storeFor } from "../adapters/index.ts";
+import { kmsVaultFor } from "../adapters/secrets/kms-vault.ts";
 import { checkWebhookUrl } from "../adapters/url-guard.ts";
 import { config } from "../config.ts";
 import { systemClock } from "../core/clock.ts";
@@ -25,5 +26,6 @@ export const handler = createApiHandler({
   bus: busFor(settings),
   clock: systemClock,
   checkUrl: (url) => checkWebhookUrl(url, settings),
+  vault: kmsVaultFor(settings),
   onNoticeError: (error) => logger.warn("platform event not published", { error }),
 });

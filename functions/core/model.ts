@@ -19,12 +19,29 @@ export interface EventDefinition {
   updated_at: string;
 }
 
-/** One live signing secret; the one before a rotation keeps signing until `expires_at`. */
-export interface SigningSecret {
-  secret: string;
-  created_at: string;
-  expires_at: string | null;
+/**
+ * A signing secret as the table keeps it (SPEC §2.3): AES-256-GCM under a data key that is
+ * itself wrapped by a key kept outside the table (KMS in the cloud, a key file locally).
+ * Only the `SecretVault` reads or writes its fields; all are base64 but `v`.
+ */
+export interface SealedSecret {
+  v: 1;
+  /** The data key, wrapped by the key outside the table. */
+  key: string;
+  iv: string;
+  ciphertext: string;
+  tag: string;
 }
+
+/**
+ * One live signing secret; the one before a rotation keeps signing until `expires_at`. It is
+ * stored `sealed`; `secret` in clear only on items written before secrets were sealed, until
+ * the subscription is next written (PATCH or a rotation seals it).
+ */
+export type SigningSecret = { created_at: string; expires_at: string | null } & (
+  | { sealed: SealedSecret }
+  | { secret: string }
+);
 
 export interface Subscription {
   id: string;
@@ -39,6 +56,11 @@ export interface Subscription {
   updated_at: string;
   /** Newest first. */
   secrets: SigningSecret[];
+  /**
+   * Raised by every write of the subscription; a rewrite succeeds only while the item still
+   * holds the version it was read at. Absent on items older than versions: they count as 0.
+   */
+  version?: number;
 }
 
 /** One event as it travels on the bus and is stored for replay. */

@@ -8,6 +8,7 @@ import type {
   Page,
   PageRequest,
   RoutedEvent,
+  SealedSecret,
   Subscription,
 } from "./model.ts";
 import type { DeliveryStatus } from "./schemas.ts";
@@ -33,12 +34,16 @@ export interface DefinitionStore {
 }
 
 export interface SubscriptionStore {
-  createSubscription(appId: string, subscription: Subscription): Promise<void>;
   getSubscription(appId: string, id: string): Promise<Subscription | null>;
   listSubscriptions(appId: string, page: PageRequest): Promise<Page<Subscription>>;
   /** Every subscription of the app, for routing. */
   allSubscriptions(appId: string): Promise<Subscription[]>;
-  /** Replaces a subscription that exists; false when it does not. */
+  /** Creates a subscription at version 1. */
+  createSubscription(appId: string, subscription: Subscription): Promise<void>;
+  /**
+   * Writes back a subscription read at `subscription.version` (absent: 0), raising its
+   * version; false when it is gone or was written since it was read (re-read to tell which).
+   */
   replaceSubscription(appId: string, subscription: Subscription): Promise<boolean>;
   deleteSubscription(appId: string, id: string): Promise<boolean>;
 }
@@ -151,4 +156,15 @@ export interface SendResult {
 
 export interface WebhookSender {
   send(request: OutboundRequest): Promise<SendResult>;
+}
+
+/**
+ * Seals signing secrets for the table and opens them again (SPEC §2.3): envelope encryption
+ * under a key kept outside the table. `open` throws `UnreadableSecret` (core/secrets.ts) when
+ * the record cannot be decrypted with this deployment's key — tampered with, or sealed under a
+ * key that is gone; any other error is a fault worth trying again.
+ */
+export interface SecretVault {
+  seal(plaintext: string): Promise<SealedSecret>;
+  open(sealed: SealedSecret): Promise<string>;
 }

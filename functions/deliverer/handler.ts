@@ -3,6 +3,7 @@ import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { parseDeliveryMessage } from "../adapters/delivery-queue.ts";
 import { createHttpSender } from "../adapters/http-sender.ts";
 import { busFor, queueFor, storeFor } from "../adapters/index.ts";
+import { kmsVaultFor } from "../adapters/secrets/kms-vault.ts";
 import { config } from "../config.ts";
 import { systemClock } from "../core/clock.ts";
 import { type DeliverDeps, deliver } from "../core/services/deliver.ts";
@@ -49,6 +50,7 @@ export const handler = createDelivererHandler({
     allowPrivateUrls: settings.allowPrivateUrls,
   }),
   clock: systemClock,
+  vault: kmsVaultFor(settings),
   retry: settings.retry,
   userAgent: USER_AGENT,
 });

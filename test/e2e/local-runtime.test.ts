@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Webhook } from "standardwebhooks";
@@ -62,6 +62,12 @@ const trigger = (runtime: LocalRuntime, firstName: string) =>
     { payload: { first_name: firstName } },
     { linked_account_id: "acme" },
   );
+
+/** Every file under `dir`, however deep. */
+const filesUnder = (dir: string): string[] =>
+  readdirSync(dir, { recursive: true, encoding: "utf8" })
+    .map((name) => join(dir, name))
+    .filter((path) => statSync(path).isFile());
 
 const receivedEventIds = () =>
   new Set(receiver.requests.map((request) => JSON.parse(request.body).event_id as string));
@@ -178,6 +184,55 @@ describe("npm start", () => {
       expect(key.api_key).toBe(apiKey);
     }, 30_000);
   });
+
+  it("keeps signing secrets sealed on disk, and opens them again after a restart", async () => {
+    receiver.requests.length = 0;
+    receiver.respond = { status: 200, body: "ok" };
+    const dataDir = newDataDir();
+    const first = await start(dataDir);
+    const { id, secret: created } = await subscribeReceiver(first);
+    const rotated = (await first.call("POST", `/api/v2/webhooks/${id}/rotate-secret`)).body.secret;
+    expect((await first.call("PATCH", `/api/v2/webhooks/${id}`, { name: "CRM" })).status).toBe(200);
+    await trigger(first, "Ada");
+    const [request] = await eventually(
+      async () => receiver.requests.length > 0 && receiver.requests,
+      10_000,
+      "the webhook",
+    );
+    const headers = request?.headers as Record<string, string>;
+    for (const secret of [created, rotated]) {
+      expect(() => new Webhook(secret).verify(request?.body ?? "", headers)).not.toThrow();
+    }
+    await first.stop("SIGTERM");
+
+    const keyFile = join(dataDir, "secrets.key");
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    const files = filesUnder(dataDir);
+    expect(files.length).toBeGreaterThan(3); // the table, the queues, the app and the key
+    for (const file of files) {
+      const bytes = readFileSync(file);
+      for (const secret of [created, rotated]) {
+        const keyPart = secret.slice("whsec_".length);
+        expect(bytes.includes(secret), `${file} holds a secret`).toBe(false);
+        expect(bytes.includes(keyPart), `${file} holds a secret's key`).toBe(false);
+        expect(bytes.includes(Buffer.from(keyPart, "base64")), `${file} holds raw key`).toBe(false);
+      }
+    }
+
+    receiver.requests.length = 0;
+    const second = await start(dataDir);
+    const shown = await second.call("GET", `/api/v2/webhooks/${id}/secret`);
+    expect(shown.body).toEqual({ secret: rotated });
+    await trigger(second, "Grace");
+    const [after] = await eventually(
+      async () => receiver.requests.length > 0 && receiver.requests,
+      10_000,
+      "the webhook after the restart",
+    );
+    expect(() =>
+      new Webhook(rotated).verify(after?.body ?? "", after?.headers as Record<string, string>),
+    ).not.toThrow();
+  }, 60_000);
 
   it("loses no accepted event when it is killed mid-delivery", async () => {
     receiver.requests.length = 0;

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import {
   ChangeMessageVisibilityCommand,
@@ -10,10 +11,17 @@ import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeAll, beforeEach } from "vitest";
 import { createDeliveryQueue } from "../../functions/adapters/delivery-queue.ts";
 import { createEventPublisher } from "../../functions/adapters/event-publisher.ts";
+import { aesKeyWrapper } from "../../functions/adapters/secrets/aes-key-wrapper.ts";
+import { createEnvelopeVault } from "../../functions/adapters/secrets/envelope-vault.ts";
 import { checkWebhookUrl, type UrlPolicy } from "../../functions/adapters/url-guard.ts";
 import { createApiHandler } from "../../functions/api/handler.ts";
 import type { Clock } from "../../functions/core/clock.ts";
-import type { DeliveryQueue, EventPublisher, Store } from "../../functions/core/ports.ts";
+import type {
+  DeliveryQueue,
+  EventPublisher,
+  SecretVault,
+  Store,
+} from "../../functions/core/ports.ts";
 import { createApp } from "../../functions/core/services/apps.ts";
 import { isTriggerRoute } from "../../functions/http/paths.ts";
 import { createTriggerHandler } from "../../functions/trigger/handler.ts";
@@ -26,6 +34,12 @@ export const QUEUE_URLS = {
 };
 const credentials = { accessKeyId: "test", secretAccessKey: "test" };
 const noPause = async () => {};
+
+/**
+ * The secret vault of the API and deliverer in tests: the real envelope encryption, with data
+ * keys wrapped under a random key of this test file (as the local runtime's `secrets.key`).
+ */
+export const testVault: SecretVault = createEnvelopeVault(aesKeyWrapper(randomBytes(32)));
 
 /** EventBridge and SQS, mocked; every PutEvents and SendMessageBatch succeeds unless told. */
 export function mockMessaging() {
@@ -101,13 +115,14 @@ export function apiClient(
   clock: Clock,
   defaultKey: string,
   policy: UrlPolicy = { allowPrivateUrls: false, requireHttps: true },
+  vault: SecretVault = testVault,
 ) {
   // Names resolve to a public address without asking DNS; "*.internal" hosts to a private one.
   const resolve = async (host: string) => [
     host.endsWith(".internal") ? "10.0.0.7" : "93.184.215.14",
   ];
   const checkUrl = (url: string) => checkWebhookUrl(url, policy, resolve);
-  const api = createApiHandler({ store, bus: messaging.bus, clock, checkUrl });
+  const api = createApiHandler({ store, bus: messaging.bus, clock, checkUrl, vault });
   const trigger = createTriggerHandler({ store, bus: messaging.bus, clock });
   const invoke: Invoke = async (call) => {
     const apiKey = call.apiKey === null ? undefined : (call.apiKey ?? defaultKey);

@@ -11,6 +11,13 @@ describe("loadConfig", () => {
       requireHttps: true,
     });
     expect(config.aws.credentials).toBeUndefined(); // on Lambda, the function's role
+    expect(config.secretsKeyId).toBeUndefined();
+  });
+
+  it("reads the KMS key of signing secrets from SWITCHYARD_SECRETS_KEY_ID", () => {
+    const arn = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    expect(loadConfig({ SWITCHYARD_SECRETS_KEY_ID: arn }).secretsKeyId).toBe(arn);
+    expect(loadConfig({ SWITCHYARD_SECRETS_KEY_ID: "" }).secretsKeyId).toBeUndefined();
   });
 
   it.each([
@@ -34,6 +41,7 @@ describe("loadConfig", () => {
       deliveryTimeoutSeconds: 2,
       allowPrivateUrls: true,
       requireHttps: false,
+      secretsKeyId: "alias/switchyard-secrets",
     };
     expect(loadConfig(environmentFor(settings))).toMatchObject({
       tableName: "t",
@@ -44,7 +52,10 @@ describe("loadConfig", () => {
       deliveryTimeoutMs: 2_000,
       allowPrivateUrls: true,
       requireHttps: false,
+      secretsKeyId: "alias/switchyard-secrets",
     });
+    const { secretsKeyId: _, ...withoutKey } = settings;
+    expect(environmentFor(withoutKey)).not.toHaveProperty("SWITCHYARD_SECRETS_KEY_ID");
   });
 
   it.each([

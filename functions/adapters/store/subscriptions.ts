@@ -20,11 +20,23 @@ export function subscriptionStore(table: TableContext): SubscriptionStore {
 
   return {
     async createSubscription(appId, subscription) {
-      await putIf(table, item(appId, subscription), "attribute_not_exists(PK)");
+      await putIf(table, item(appId, { ...subscription, version: 1 }), "attribute_not_exists(PK)");
     },
 
-    replaceSubscription: (appId, subscription) =>
-      putIf(table, item(appId, subscription), "attribute_exists(PK)"),
+    // Conditional on the version it was read at, so a write that landed in between is never
+    // overwritten by a change computed from what it replaced.
+    replaceSubscription(appId, subscription) {
+      const readAt = subscription.version ?? 0;
+      return putIf(
+        table,
+        item(appId, { ...subscription, version: readAt + 1 }),
+        readAt === 0
+          ? "attribute_exists(PK) AND (attribute_not_exists(#version) OR #version = :readAt)"
+          : "#version = :readAt",
+        { ":readAt": readAt },
+        { "#version": "version" },
+      );
+    },
 
     getSubscription: (appId, id) => getRecord<Subscription>(table, appId, `SUB#${id}`),
 

@@ -7,11 +7,12 @@ import type {
   DeliveryQueue,
   DeliveryStore,
   EventPublisher,
+  SecretVault,
   SubscriptionStore,
   WebhookSender,
 } from "../ports.ts";
 import { decideAfterFailure, type RetryPolicy } from "../retry-policy.ts";
-import { liveSecrets } from "../secrets.ts";
+import { signingSecrets } from "../secrets.ts";
 import { signatureHeaders } from "../sign.ts";
 import { platformEvent } from "./platform-notice.ts";
 
@@ -21,6 +22,8 @@ export interface DeliverDeps {
   bus: EventPublisher;
   sender: WebhookSender;
   clock: Clock;
+  /** Opens the subscription's sealed signing secrets. */
+  vault: SecretVault;
   retry: RetryPolicy;
   userAgent: string;
   random?: () => number;
@@ -85,9 +88,12 @@ async function attemptOnce(deps: DeliverDeps, delivery: Delivery): Promise<Attem
   const number = delivery.attempt_count + 1;
   const at = deps.clock.now();
   const subscription = await deps.store.getSubscription(delivery.app_id, delivery.target.id);
-  const secrets = subscription ? liveSecrets(subscription, at).map((live) => live.secret) : [];
-  if (!subscription || secrets.length === 0) {
+  if (!subscription) {
     return failedWithoutRequest(number, at, "the webhook subscription no longer exists");
+  }
+  const secrets = await signingSecrets(deps.vault, subscription, at);
+  if (secrets.length === 0) {
+    return failedWithoutRequest(number, at, "the webhook's signing secret cannot be decrypted");
   }
   const headers = {
     "content-type": "application/json",

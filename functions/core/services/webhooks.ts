@@ -1,28 +1,33 @@
 import type { Clock } from "../clock.ts";
-import { BadRequest, NotFound } from "../errors.ts";
+import { BadRequest, Conflict, NotFound } from "../errors.ts";
 import { parseEventPattern } from "../event-pattern.ts";
 import { isId, newId } from "../ids.ts";
 import type { PageRequest, SigningSecret, Subscription } from "../model.ts";
 import { ALL_EVENTS, isPlatformEventType } from "../platform-events.ts";
-import type { DefinitionStore, SubscriptionStore } from "../ports.ts";
+import type { DefinitionStore, SecretVault, SubscriptionStore } from "../ports.ts";
 import { createWebhookBody, patchWebhookBody } from "../schemas.ts";
-import { liveSecrets } from "../secrets.ts";
+import { liveSecrets, openSecret, sealedForm, UnreadableSecret } from "../secrets.ts";
 import { newSigningSecret } from "../sign.ts";
 import { parseInput } from "../validation.ts";
 
 /** After a rotation the old secret keeps signing alongside the new one for 24 h (§2.3). */
 const ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000;
 
+/** Reads and writes of one change before a 409: each lost race re-reads and re-applies it. */
+const REWRITE_TRIES = 3;
+
 export interface WebhookDeps {
   store: SubscriptionStore & DefinitionStore;
   clock: Clock;
   /** Checks a URL against the deployment's policy and answers it normalized, or throws a 400. */
   checkUrl: (url: string) => Promise<string>;
+  /** Seals secrets before they are stored and opens them for the secret route. */
+  vault: SecretVault;
 }
 
-/** A subscription as lists and GET show it: never with its secrets. */
+/** A subscription as lists and GET show it: never with its secrets (nor its write version). */
 export function webhookView(subscription: Subscription) {
-  const { secrets: _secrets, ...view } = subscription;
+  const { secrets: _secrets, version: _version, ...view } = subscription;
   return view;
 }
 
@@ -32,6 +37,7 @@ export async function createWebhook(deps: WebhookDeps, appId: string, input: unk
   await checkEvents(deps.store, appId, body.events);
   const url = await deps.checkUrl(body.url);
   const now = deps.clock.now();
+  const secret = newSigningSecret();
   const subscription: Subscription = {
     id: newId("subscription", now.getTime()),
     url,
@@ -43,10 +49,12 @@ export async function createWebhook(deps: WebhookDeps, appId: string, input: unk
     enabled: body.enabled ?? true,
     created_at: now.toISOString(),
     updated_at: now.toISOString(),
-    secrets: [{ secret: newSigningSecret(), created_at: now.toISOString(), expires_at: null }],
+    secrets: [
+      { sealed: await deps.vault.seal(secret), created_at: now.toISOString(), expires_at: null },
+    ],
   };
   await deps.store.createSubscription(appId, subscription);
-  return { ...webhookView(subscription), secret: currentSecret(subscription) };
+  return { ...webhookView(subscription), secret };
 }
 
 export async function getWebhook(deps: WebhookDeps, appId: string, id: string) {
@@ -61,12 +69,12 @@ export async function listWebhooks(deps: WebhookDeps, appId: string, page: PageR
 export async function patchWebhook(deps: WebhookDeps, appId: string, id: string, input: unknown) {
   const body = parseInput(patchWebhookBody, input);
   const filter = body.filter ? parseEventPattern(body.filter) : body.filter;
-  const current = await mustExist(deps.store, appId, id);
+  const first = await mustExist(deps.store, appId, id);
   if (body.events) await checkEvents(deps.store, appId, body.events);
-  const url = body.url === undefined ? current.url : await deps.checkUrl(body.url);
-  const updated: Subscription = {
+  const url = body.url === undefined ? undefined : await deps.checkUrl(body.url);
+  const updated = await rewrite(deps, appId, first, async (current) => ({
     ...current,
-    url,
+    ...(url !== undefined && { url }),
     ...(body.events !== undefined && { events: unique(body.events) }),
     ...(body.name !== undefined && { name: body.name }),
     ...(body.description !== undefined && { description: body.description }),
@@ -75,9 +83,9 @@ export async function patchWebhook(deps: WebhookDeps, appId: string, id: string,
     }),
     ...(filter !== undefined && { filter: filter as Subscription["filter"] }),
     ...(body.enabled !== undefined && { enabled: body.enabled }),
+    secrets: await Promise.all(current.secrets.map((secret) => sealedForm(deps.vault, secret))),
     updated_at: deps.clock.now().toISOString(),
-  };
-  if (!(await deps.store.replaceSubscription(appId, updated))) throw notFound(id);
+  }));
   return webhookView(updated);
 }
 
@@ -88,28 +96,61 @@ export async function deleteWebhook(deps: WebhookDeps, appId: string, id: string
 }
 
 export async function getWebhookSecret(deps: WebhookDeps, appId: string, id: string) {
-  return { secret: currentSecret(await mustExist(deps.store, appId, id)) };
+  const [newest] = (await mustExist(deps.store, appId, id)).secrets;
+  if (!newest) throw new Error(`subscription ${id} has no secret`);
+  try {
+    return { secret: await openSecret(deps.vault, newest) };
+  } catch (error) {
+    if (!(error instanceof UnreadableSecret)) throw error;
+    throw new Conflict(
+      `the secret of webhook "${id}" cannot be decrypted with this deployment's key: rotate it`,
+    );
+  }
 }
 
 /** A new secret signs from now on; the previous one keeps signing for 24 h beside it. */
 export async function rotateWebhookSecret(deps: WebhookDeps, appId: string, id: string) {
-  const current = await mustExist(deps.store, appId, id);
+  const first = await mustExist(deps.store, appId, id);
   const now = deps.clock.now();
   const overlapEnds = new Date(now.getTime() + ROTATION_OVERLAP_MS).toISOString();
-  const [previous] = liveSecrets(current, now);
-  const secrets: SigningSecret[] = [
-    { secret: newSigningSecret(), created_at: now.toISOString(), expires_at: null },
-    ...(previous ? [{ ...previous, expires_at: overlapEnds }] : []),
-  ];
-  const updated = { ...current, secrets, updated_at: now.toISOString() };
-  if (!(await deps.store.replaceSubscription(appId, updated))) throw notFound(id);
-  return { secret: currentSecret(updated) };
+  const secret = newSigningSecret();
+  const sealed = await deps.vault.seal(secret);
+  await rewrite(deps, appId, first, async (current) => {
+    // The newest live secret of what is stored now, so a rotation that won the race just
+    // before this one is the secret that keeps signing for the overlap.
+    const [previous] = liveSecrets(current, now);
+    const secrets: SigningSecret[] = [
+      { sealed, created_at: now.toISOString(), expires_at: null },
+      ...(previous
+        ? [{ ...(await sealedForm(deps.vault, previous)), expires_at: overlapEnds }]
+        : []),
+    ];
+    return { ...current, secrets, updated_at: now.toISOString() };
+  });
+  return { secret };
 }
 
-function currentSecret(subscription: Subscription): string {
-  const [newest] = subscription.secrets;
-  if (!newest) throw new Error(`subscription ${subscription.id} has no secret`);
-  return newest.secret;
+/**
+ * Writes `change(current)` back unless another write landed since `current` was read; then
+ * reads the subscription again and re-applies the change, so a lost race never undoes the
+ * other write (a PATCH cannot bring back the secret a rotation just replaced). After
+ * REWRITE_TRIES lost races in a row: 409, nothing of this change written.
+ */
+async function rewrite(
+  deps: WebhookDeps,
+  appId: string,
+  first: Subscription,
+  change: (current: Subscription) => Promise<Subscription>,
+): Promise<Subscription> {
+  let current = first;
+  for (let tries = 1; ; tries++) {
+    const updated = await change(current);
+    if (await deps.store.replaceSubscription(appId, updated)) return updated;
+    if (tries === REWRITE_TRIES) {
+      throw new Conflict(`webhook "${first.id}" is being changed by another request: try again`);
+    }
+    current = await mustExist(deps.store, appId, first.id); // 404 when it was deleted
+  }
 }
 
 async function mustExist(store: SubscriptionStore, appId: string, id: string) {

@@ -1,3 +1,4 @@
+import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BadRequest } from "../../../functions/core/errors.ts";
 import { type DeliveryTarget, deliveryId, newId } from "../../../functions/core/ids.ts";
@@ -278,7 +279,7 @@ describe("DynamoDB store: subscriptions", () => {
     expect(await store.allSubscriptions(APP_B)).toEqual([]);
     expect(await store.replaceSubscription(APP_B, sub)).toBe(false);
     expect(await store.deleteSubscription(APP_B, sub.id)).toBe(false);
-    expect(await store.getSubscription(APP_A, sub.id)).toEqual(sub);
+    expect(await store.getSubscription(APP_A, sub.id)).toEqual({ ...sub, version: 1 });
   });
 
   it("refuses a cursor of app A's subscriptions on app B's with a 400", async () => {
@@ -296,12 +297,50 @@ describe("DynamoDB store: subscriptions", () => {
     const sub = subscription();
     await store.createSubscription(APP_A, sub);
 
-    expect(await store.replaceSubscription(APP_A, { ...sub, enabled: false })).toBe(true);
+    expect(await store.replaceSubscription(APP_A, { ...sub, version: 1, enabled: false })).toBe(
+      true,
+    );
     expect((await store.getSubscription(APP_A, sub.id))?.enabled).toBe(false);
     expect(await store.replaceSubscription(APP_A, subscription())).toBe(false);
     expect(await store.deleteSubscription(APP_A, sub.id)).toBe(true);
     expect(await store.deleteSubscription(APP_A, sub.id)).toBe(false);
     expect(await store.allSubscriptions(APP_A)).toEqual([]);
+  });
+
+  it("writes a subscription back only at the version it was read at, raising it", async () => {
+    const store = await table.freshStore();
+    await store.createSubscription(APP_A, subscription());
+    const [read] = await store.allSubscriptions(APP_A);
+    if (!read) throw new Error("not stored");
+    expect(read.version).toBe(1);
+
+    expect(await store.replaceSubscription(APP_A, { ...read, name: "first" })).toBe(true);
+    // A second change computed from the same read lost the race: refused, nothing written.
+    expect(await store.replaceSubscription(APP_A, { ...read, name: "stale" })).toBe(false);
+    expect(await store.getSubscription(APP_A, read.id)).toMatchObject({
+      name: "first",
+      version: 2,
+    });
+  });
+
+  it("counts an item written before versions as version 0", async () => {
+    const store = await table.freshStore();
+    const sub = subscription(); // no version, as older items are
+    await table.doc.send(
+      new PutCommand({
+        TableName: table.tableName(),
+        Item: { PK: `APP#${APP_A}`, SK: `SUB#${sub.id}`, kind: "subscription", ...sub },
+      }),
+    );
+    const read = await store.getSubscription(APP_A, sub.id);
+    expect(read?.version).toBeUndefined();
+    expect(await store.replaceSubscription(APP_A, { ...sub, version: 1 })).toBe(false);
+    expect(await store.replaceSubscription(APP_A, { ...sub, name: "renamed" })).toBe(true);
+    expect(await store.replaceSubscription(APP_A, { ...sub, name: "stale" })).toBe(false);
+    expect(await store.getSubscription(APP_A, sub.id)).toMatchObject({
+      name: "renamed",
+      version: 1,
+    });
   });
 });
 

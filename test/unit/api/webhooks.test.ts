@@ -1,12 +1,29 @@
+import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { beforeEach, describe, expect, it } from "vitest";
-import { type fixedClock, freshApp, type Invoke, usePipeline } from "../../support/harness.ts";
+import { aesKeyWrapper } from "../../../functions/adapters/secrets/aes-key-wrapper.ts";
+import { createEnvelopeVault } from "../../../functions/adapters/secrets/envelope-vault.ts";
+import type { Subscription } from "../../../functions/core/model.ts";
+import type { Store } from "../../../functions/core/ports.ts";
+import { openSecret } from "../../../functions/core/secrets.ts";
+import { TEST_SECRET, testSubscription } from "../../support/events.ts";
+import {
+  apiClient,
+  type fixedClock,
+  freshApp,
+  type Invoke,
+  testVault,
+  usePipeline,
+} from "../../support/harness.ts";
 
 const pipeline = usePipeline();
 let call: Invoke;
 let clock: ReturnType<typeof fixedClock>;
+let store: Store;
+let appId: string;
+let apiKey: string;
 
 beforeEach(async () => {
-  ({ call, clock } = await freshApp(pipeline));
+  ({ call, clock, store, appId, apiKey } = await freshApp(pipeline));
   await call({
     method: "POST",
     path: "/api/v2/events",
@@ -136,26 +153,220 @@ describe("secrets", () => {
     expect(current.body.secret).toBe(rotated.body.secret);
     const [stored] = await pipeline.table.items("subscription");
     expect(stored?.secrets).toEqual([
-      expect.objectContaining({ secret: rotated.body.secret, expires_at: null }),
-      expect.objectContaining({ secret: body.secret, expires_at: "2026-11-24T01:28:00.000Z" }),
+      {
+        sealed: expect.objectContaining({ v: 1 }),
+        created_at: expect.any(String),
+        expires_at: null,
+      },
+      {
+        sealed: expect.objectContaining({ v: 1 }),
+        created_at: expect.any(String),
+        expires_at: "2026-11-24T01:28:00.000Z",
+      },
     ]);
+    expect(JSON.stringify(stored)).not.toContain("whsec_");
   });
 
   it("drops a secret whose overlap has ended at the next rotation", async () => {
     const { body } = await create();
-    await call({ method: "POST", path: `/api/v2/webhooks/${body.id}/rotate-secret` });
+    const first = await call({ method: "POST", path: `/api/v2/webhooks/${body.id}/rotate-secret` });
     clock.set("2026-11-25T00:00:00.000Z");
     const second = await call({
       method: "POST",
       path: `/api/v2/webhooks/${body.id}/rotate-secret`,
     });
-    const [stored] = await pipeline.table.items("subscription");
-    const secrets = stored?.secrets as { secret: string }[];
-    expect(secrets).toHaveLength(2);
-    expect(secrets[0]?.secret).toBe(second.body.secret);
-    expect(secrets.map((s) => s.secret)).not.toContain(body.secret);
+    expect(await storedSecrets()).toEqual([
+      [second.body.secret, null],
+      [first.body.secret, "2026-11-26T00:00:00.000Z"],
+    ]);
   });
 });
+
+describe("secrets at rest", () => {
+  it("stores a new subscription's secret sealed: its item holds no whsec_ nor the key", async () => {
+    const { body } = await create();
+    const items = JSON.stringify(await pipeline.table.items());
+    expect(items).not.toContain("whsec_");
+    expect(items).not.toContain(body.secret.slice("whsec_".length));
+    const shown = await call({ method: "GET", path: `/api/v2/webhooks/${body.id}/secret` });
+    expect(shown.body).toEqual({ secret: body.secret });
+  });
+
+  it("shows and keeps a secret an older version stored in clear", async () => {
+    const id = await putLegacyItem();
+    const shown = await call({ method: "GET", path: `/api/v2/webhooks/${id}/secret` });
+    expect(shown.body).toEqual({ secret: TEST_SECRET });
+    const one = await call({ method: "GET", path: `/api/v2/webhooks/${id}` });
+    expect(JSON.stringify(one.body)).not.toContain("whsec_");
+  });
+
+  it("seals a secret stored in clear when a PATCH rewrites the subscription", async () => {
+    const id = await putLegacyItem();
+    const patched = await call({
+      method: "PATCH",
+      path: `/api/v2/webhooks/${id}`,
+      body: { name: "renamed" },
+    });
+    expect(patched.status).toBe(200);
+    expect(JSON.stringify(await pipeline.table.items("subscription"))).not.toContain("whsec_");
+    expect(await storedSecrets()).toEqual([[TEST_SECRET, null]]);
+  });
+
+  it("seals the secret kept for the overlap when a rotation replaces one stored in clear", async () => {
+    const id = await putLegacyItem();
+    const rotated = await call({ method: "POST", path: `/api/v2/webhooks/${id}/rotate-secret` });
+    expect(JSON.stringify(await pipeline.table.items("subscription"))).not.toContain("whsec_");
+    expect(await storedSecrets()).toEqual([
+      [rotated.body.secret, null],
+      [TEST_SECRET, "2026-11-24T01:28:00.000Z"],
+    ]);
+  });
+
+  it("answers 409 for a secret this deployment's key cannot open, and a rotation mends it", async () => {
+    const lostKey = createEnvelopeVault(aesKeyWrapper(Buffer.alloc(32, 9)));
+    const id = await putLegacyItem({
+      secrets: [{ sealed: await lostKey.seal(TEST_SECRET), created_at: "", expires_at: null }],
+    });
+    const shown = await call({ method: "GET", path: `/api/v2/webhooks/${id}/secret` });
+    expect(shown.status).toBe(409);
+    expect(shown.body.message).toContain("cannot be decrypted with this deployment's key");
+    const rotated = await call({ method: "POST", path: `/api/v2/webhooks/${id}/rotate-secret` });
+    expect(rotated.status).toBe(200);
+    const after = await call({ method: "GET", path: `/api/v2/webhooks/${id}/secret` });
+    expect(after.body).toEqual({ secret: rotated.body.secret });
+  });
+});
+
+describe("a PATCH and a rotation at the same time", () => {
+  /**
+   * The app's store, but the next reads of a subscription each let `write` land between the
+   * read and the write that follows it: another request's read-modify-write, interleaved.
+   */
+  function racing(writes: (() => Promise<unknown>)[]) {
+    const raced: Store = {
+      ...store,
+      async getSubscription(app, id) {
+        const read = await store.getSubscription(app, id);
+        await writes.shift()?.();
+        return read;
+      },
+    };
+    return apiClient(raced, pipeline.messaging, clock, apiKey);
+  }
+
+  const rotate = (id: string) =>
+    call({ method: "POST", path: `/api/v2/webhooks/${id}/rotate-secret` });
+
+  it("a PATCH that read before a rotation landed keeps the rotated secret", async () => {
+    const { body } = await create();
+    let rotated: string | undefined;
+    const patched = await racing([
+      async () => {
+        rotated = (await rotate(body.id)).body.secret;
+      },
+    ])({ method: "PATCH", path: `/api/v2/webhooks/${body.id}`, body: { name: "renamed" } });
+
+    expect(patched.status).toBe(200);
+    expect(patched.body.name).toBe("renamed");
+    const shown = await call({ method: "GET", path: `/api/v2/webhooks/${body.id}/secret` });
+    expect(shown.body.secret).toBe(rotated);
+    expect(await storedSecrets()).toEqual([
+      [rotated, null],
+      [body.secret, "2026-11-24T01:28:00.000Z"],
+    ]);
+    const [item] = await pipeline.table.items("subscription");
+    expect(item).toMatchObject({ name: "renamed", version: 3 });
+  });
+
+  it("a rotation that read before a PATCH landed keeps the PATCH", async () => {
+    const { body } = await create();
+    const rotated = await racing([
+      () =>
+        call({ method: "PATCH", path: `/api/v2/webhooks/${body.id}`, body: { enabled: false } }),
+    ])({ method: "POST", path: `/api/v2/webhooks/${body.id}/rotate-secret` });
+
+    expect(rotated.status).toBe(200);
+    const one = await call({ method: "GET", path: `/api/v2/webhooks/${body.id}` });
+    expect(one.body.enabled).toBe(false);
+    const shown = await call({ method: "GET", path: `/api/v2/webhooks/${body.id}/secret` });
+    expect(shown.body.secret).toBe(rotated.body.secret);
+  });
+
+  it("two rotations at once both answer a secret that signs: the later one's and its overlap", async () => {
+    const { body } = await create();
+    let first: string | undefined;
+    const second = await racing([
+      async () => {
+        first = (await rotate(body.id)).body.secret;
+      },
+    ])({ method: "POST", path: `/api/v2/webhooks/${body.id}/rotate-secret` });
+    expect(await storedSecrets()).toEqual([
+      [second.body.secret, null],
+      [first, "2026-11-24T01:28:00.000Z"],
+    ]);
+  });
+
+  it("answers 409 after losing three races in a row, leaving the other writes as they are", async () => {
+    const { body } = await create();
+    const rotations: string[] = [];
+    const rotateBetween = async () => {
+      rotations.push((await rotate(body.id)).body.secret);
+    };
+    const patched = await racing([rotateBetween, rotateBetween, rotateBetween])({
+      method: "PATCH",
+      path: `/api/v2/webhooks/${body.id}`,
+      body: { name: "renamed" },
+    });
+
+    expect(patched.status).toBe(409);
+    expect(patched.body).toMatchObject({
+      error_type: "CONFLICT",
+      message: `webhook "${body.id}" is being changed by another request: try again`,
+    });
+    const one = await call({ method: "GET", path: `/api/v2/webhooks/${body.id}` });
+    expect(one.body.name).toBe("CRM sync");
+    const shown = await call({ method: "GET", path: `/api/v2/webhooks/${body.id}/secret` });
+    expect(shown.body.secret).toBe(rotations[2]);
+  });
+
+  it("answers 404 when the subscription was deleted between the read and the write", async () => {
+    const { body } = await create();
+    const patched = await racing([
+      () => call({ method: "DELETE", path: `/api/v2/webhooks/${body.id}` }),
+    ])({ method: "PATCH", path: `/api/v2/webhooks/${body.id}`, body: { name: "renamed" } });
+    expect(patched.status).toBe(404);
+    expect(await pipeline.table.items("subscription")).toEqual([]);
+  });
+});
+
+/** The stored secrets of the only subscription, opened: [secret, expires_at], newest first. */
+async function storedSecrets() {
+  const [item] = await pipeline.table.items("subscription");
+  const secrets = (item?.secrets ?? []) as Subscription["secrets"];
+  return Promise.all(
+    secrets.map(async (secret) => [await openSecret(testVault, secret), secret.expires_at]),
+  );
+}
+
+/** A subscription item as versions before sealing wrote it: secret in clear, no version. */
+async function putLegacyItem(overrides: Partial<Subscription> = {}) {
+  const subscription = testSubscription({
+    secrets: [{ secret: TEST_SECRET, created_at: "", expires_at: null }],
+    ...overrides,
+  });
+  await pipeline.table.doc.send(
+    new PutCommand({
+      TableName: pipeline.table.tableName(),
+      Item: {
+        PK: `APP#${appId}`,
+        SK: `SUB#${subscription.id}`,
+        kind: "subscription",
+        ...subscription,
+      },
+    }),
+  );
+  return subscription.id;
+}
 
 describe("GET /api/v2/webhooks/{id}/deliveries", () => {
   it("answers an empty page for a new subscription and 404 for an unknown one", async () => {

@@ -1,12 +1,16 @@
 import { createHmac } from "node:crypto";
 import { PutEventsCommand } from "@aws-sdk/client-eventbridge";
+import { DecryptCommand, GenerateDataKeyCommand, KMSServiceException } from "@aws-sdk/client-kms";
 import { ChangeMessageVisibilityCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import type { Context, SQSEvent } from "aws-lambda";
 import { Webhook } from "standardwebhooks";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createHttpSender } from "../../../functions/adapters/http-sender.ts";
+import { aesKeyWrapper } from "../../../functions/adapters/secrets/aes-key-wrapper.ts";
+import { createEnvelopeVault } from "../../../functions/adapters/secrets/envelope-vault.ts";
+import { kmsKeyWrapper } from "../../../functions/adapters/secrets/kms-vault.ts";
 import type { Delivery, DeliveryMessage, Subscription } from "../../../functions/core/model.ts";
-import type { Store } from "../../../functions/core/ports.ts";
+import type { SecretVault, Store } from "../../../functions/core/ports.ts";
 import { webhookDelivery } from "../../../functions/core/routing.ts";
 import { createDelivererHandler } from "../../../functions/deliverer/handler.ts";
 import type { TestTable } from "../../support/dynamo.ts";
@@ -17,8 +21,10 @@ import {
   type Messaging,
   newApp,
   QUEUE_URLS,
+  testVault,
   usePipeline,
 } from "../../support/harness.ts";
+import { mockKms, TEST_KMS_KEY_ID, testKmsClient } from "../../support/kms.ts";
 import { startReceiver, type TestReceiver } from "../../support/receiver.ts";
 
 const SECRET = TEST_SECRET;
@@ -55,7 +61,9 @@ afterEach(() => {
   senders = [];
 });
 
-function deliverer(options: { allowPrivateUrls?: boolean; timeoutMs?: number } = {}) {
+function deliverer(
+  options: { allowPrivateUrls?: boolean; timeoutMs?: number; vault?: SecretVault } = {},
+) {
   const sender = createHttpSender({
     timeoutMs: options.timeoutMs ?? 2_000,
     allowPrivateUrls: options.allowPrivateUrls ?? true,
@@ -67,6 +75,7 @@ function deliverer(options: { allowPrivateUrls?: boolean; timeoutMs?: number } =
     bus: messaging.bus,
     sender,
     clock,
+    vault: options.vault ?? testVault,
     retry: { maxRetries: 3, baseSeconds: 30 },
     userAgent: "Switchyard/test",
     random: () => 0.5,
@@ -387,5 +396,147 @@ describe("faults", () => {
     expect(messaging.sqs).toHaveReceivedCommandWith(SendMessageCommand, {
       QueueUrl: QUEUE_URLS.deadLetterQueueUrl,
     });
+  });
+});
+
+describe("signing secrets sealed at rest", () => {
+  const kms = mockKms();
+  afterEach(() => kms.reset());
+  afterAll(() => kms.restore());
+
+  /** A subscription of the receiver made through the API; its delivery and its secret. */
+  async function subscribedThroughApi(vault: SecretVault = testVault) {
+    const policy = { allowPrivateUrls: true, requireHttps: false };
+    const call = apiClient(store, messaging, clock, apiKey, policy, vault);
+    const created = await call({
+      method: "POST",
+      path: "/api/v2/webhooks",
+      body: { url: receiver.url, events: ["*"] },
+    });
+    expect(created.status).toBe(201);
+    const subscription = await store.getSubscription(appId, created.body.id);
+    if (!subscription) throw new Error("the subscription was not stored");
+    const newDelivery = async (eventId: string) => {
+      const event = appEvent(appId, { event_id: eventId });
+      const delivery = webhookDelivery(subscription, event, event.payload ?? {}, clock.now());
+      await store.createDelivery(delivery);
+      return delivery;
+    };
+    return {
+      call,
+      id: created.body.id as string,
+      secret: created.body.secret as string,
+      newDelivery,
+    };
+  }
+
+  const verifies = (secret: string, index = 0) => {
+    const request = receiver.requests[index];
+    return () => new Webhook(secret).verify(request?.body ?? "", request?.headers as never);
+  };
+
+  it("signs with the secret the API answered, while the table holds it only sealed", async () => {
+    const { secret, newDelivery } = await subscribedThroughApi();
+    const [item] = await table.items("subscription");
+    expect(JSON.stringify(item)).not.toContain("whsec_");
+    expect(JSON.stringify(item)).not.toContain(secret.slice("whsec_".length));
+
+    await deliverer()(sqsEvent(await newDelivery("evt_01JD0000000000000000000010")), context);
+    expect(verifies(secret)).not.toThrow();
+    const key = Buffer.from(secret.slice("whsec_".length), "base64");
+    const request = receiver.requests[0];
+    expect(request?.headers["x-switchyard-signature"]).toBe(
+      createHmac("sha256", key)
+        .update(request?.body ?? "")
+        .digest("hex"),
+    );
+  });
+
+  it("signs with both sealed secrets after a rotation through the API", async () => {
+    const { call, id, secret, newDelivery } = await subscribedThroughApi();
+    const rotated = await call({ method: "POST", path: `/api/v2/webhooks/${id}/rotate-secret` });
+    await deliverer()(sqsEvent(await newDelivery("evt_01JD0000000000000000000011")), context);
+    expect(String(receiver.requests[0]?.headers["webhook-signature"]).split(" ")).toHaveLength(2);
+    expect(verifies(secret)).not.toThrow();
+    expect(verifies(rotated.body.secret)).not.toThrow();
+    expect(JSON.stringify(await table.items("subscription"))).not.toContain("whsec_");
+  });
+
+  it("still signs with a secret an older version stored in clear", async () => {
+    const delivery = await pendingDelivery(); // secrets: [{ secret: "whsec_…" }], as before sealing
+    expect(JSON.stringify(await table.items("subscription"))).toContain(SECRET);
+    await deliverer()(sqsEvent(delivery), context);
+    expect(verifies(SECRET)).not.toThrow();
+    expect((await stored(delivery))?.status).toBe("succeeded");
+  });
+
+  it("makes no KMS call per delivery once warm: one Decrypt for every delivery of the container", async () => {
+    const wrapper = kmsKeyWrapper(testKmsClient(), TEST_KMS_KEY_ID);
+    const { secret, newDelivery } = await subscribedThroughApi(createEnvelopeVault(wrapper));
+    kms.kms.resetHistory();
+    const handler = deliverer({ vault: createEnvelopeVault(wrapper) }); // another container
+    for (let batch = 0; batch < 3; batch++) {
+      const deliveries = [
+        await newDelivery(`evt_01JD00000000000000000002${batch}A`),
+        await newDelivery(`evt_01JD00000000000000000002${batch}B`),
+      ];
+      expect(await handler(sqsEvent(...deliveries), context)).toEqual({ batchItemFailures: [] });
+    }
+    expect(receiver.requests).toHaveLength(6);
+    for (const index of receiver.requests.keys()) expect(verifies(secret, index)).not.toThrow();
+    expect(kms.kms).toHaveReceivedCommandTimes(DecryptCommand, 1);
+    expect(kms.kms).toHaveReceivedCommandTimes(GenerateDataKeyCommand, 0);
+  });
+
+  it("keeps the message, sending nothing, when KMS cannot be reached to open the secret", async () => {
+    const wrapper = kmsKeyWrapper(testKmsClient(), TEST_KMS_KEY_ID);
+    const { newDelivery } = await subscribedThroughApi(createEnvelopeVault(wrapper));
+    kms.kms.on(DecryptCommand).rejects(
+      new KMSServiceException({
+        name: "ThrottlingException",
+        $fault: "client",
+        $metadata: {},
+        message: "slow down",
+      }),
+    );
+    const delivery = await newDelivery("evt_01JD0000000000000000000030");
+    const result = await deliverer({ vault: createEnvelopeVault(wrapper) })(
+      sqsEvent(delivery),
+      context,
+    );
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: "m-0" }]);
+    expect(receiver.requests).toHaveLength(0);
+    expect((await stored(delivery))?.attempt_count).toBe(0); // no attempt spent
+  });
+
+  it("records a failed attempt, sending nothing, when no live secret can be decrypted", async () => {
+    const lostKey = createEnvelopeVault(aesKeyWrapper(Buffer.alloc(32, 7)));
+    const sealed = await lostKey.seal(SECRET);
+    const delivery = await pendingDelivery({
+      secrets: [{ sealed, created_at: "", expires_at: null }],
+    });
+    const result = await deliverer()(sqsEvent(delivery), context);
+    expect(result.batchItemFailures).toHaveLength(1); // retried with the backoff
+    expect(receiver.requests).toHaveLength(0);
+    expect((await stored(delivery))?.last_attempt?.error).toBe(
+      "the webhook's signing secret cannot be decrypted",
+    );
+  });
+
+  it("signs with the new secret alone when the one kept for the overlap cannot be decrypted", async () => {
+    const lostKey = createEnvelopeVault(aesKeyWrapper(Buffer.alloc(32, 7)));
+    const delivery = await pendingDelivery({
+      secrets: [
+        { sealed: await testVault.seal(SECRET), created_at: "", expires_at: null },
+        {
+          sealed: await lostKey.seal(OLD_SECRET),
+          created_at: "",
+          expires_at: new Date(Date.now() + 3_600_000).toISOString(),
+        },
+      ],
+    });
+    await deliverer()(sqsEvent(delivery), context);
+    expect(String(receiver.requests[0]?.headers["webhook-signature"]).split(" ")).toHaveLength(1);
+    expect(verifies(SECRET)).not.toThrow();
   });
 });
