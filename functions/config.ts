@@ -37,7 +37,7 @@ export interface DeploymentEnvironment {
   allowPrivateUrls: boolean;
   requireHttps: boolean;
   /** The stack's KMS key for signing secrets (id, ARN or alias); only the API and deliverer use it. */
-  secretsKeyId?: string;
+  secretsKeyId: string;
 }
 
 /** The environment variables that give a function these settings: what `loadConfig` reads. */
@@ -52,9 +52,7 @@ export function environmentFor(settings: DeploymentEnvironment): Record<string, 
     SWITCHYARD_DELIVERY_TIMEOUT_SECONDS: String(settings.deliveryTimeoutSeconds),
     SWITCHYARD_ALLOW_PRIVATE_URLS: String(settings.allowPrivateUrls),
     SWITCHYARD_REQUIRE_HTTPS: String(settings.requireHttps),
-    ...(settings.secretsKeyId !== undefined && {
-      SWITCHYARD_SECRETS_KEY_ID: settings.secretsKeyId,
-    }),
+    SWITCHYARD_SECRETS_KEY_ID: settings.secretsKeyId,
   };
 }
 

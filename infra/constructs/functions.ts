@@ -49,6 +49,7 @@ export class Functions extends Construct {
       deliveryTimeoutSeconds: settings.deliveryTimeoutSeconds,
       allowPrivateUrls: settings.allowPrivateUrls,
       requireHttps: settings.requireHttps,
+      secretsKeyId: secretsKey.keyArn,
     });
     const allowTable = (fn: IFunction, actions: string[], indexes: boolean) =>
       allow(

@@ -265,6 +265,7 @@ describe("functions", () => {
         SWITCHYARD_DELIVERY_TIMEOUT_SECONDS: "10",
         SWITCHYARD_ALLOW_PRIVATE_URLS: "false",
         SWITCHYARD_REQUIRE_HTTPS: "true",
+        SWITCHYARD_SECRETS_KEY_ID: arnOf("SecretsKey"),
       });
     }
     expect(resourcesOf(template, "AWS::Lambda::Function")).toHaveLength(FUNCTIONS.length);

@@ -54,8 +54,6 @@ describe("loadConfig", () => {
       requireHttps: false,
       secretsKeyId: "alias/switchyard-secrets",
     });
-    const { secretsKeyId: _, ...withoutKey } = settings;
-    expect(environmentFor(withoutKey)).not.toHaveProperty("SWITCHYARD_SECRETS_KEY_ID");
   });
 
   it.each([
