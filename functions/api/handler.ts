@@ -7,25 +7,30 @@ import { systemClock } from "../core/clock.ts";
 import { authenticate, errorResponses, jsonBody } from "../http/middleware.ts";
 import { TRIGGER_PATHS } from "../http/paths.ts";
 import { createRouter } from "../http/router.ts";
-import { createLogger } from "../logger.ts";
+import { observed, requestIdOnLogs, type Telemetry, telemetryFor } from "../telemetry.ts";
 import { API_ROUTES, type ApiDeps } from "./routes.ts";
 
 /** The management API: definitions, webhooks, deliveries and the DLQ. */
-export function createApiHandler(deps: ApiDeps) {
-  const logger = createLogger("api");
+export function createApiHandler(deps: ApiDeps, telemetry: Telemetry = telemetryFor("api")) {
+  const { logger } = telemetry;
   return middy(createRouter(API_ROUTES, deps, TRIGGER_PATHS))
+    .use(observed(telemetry))
+    .use(requestIdOnLogs(logger))
     .use(errorResponses((message, error) => logger.error(message, { error })))
     .use(authenticate(deps.store, { publicPaths: ["/health"] }))
     .use(jsonBody());
 }
 
 const settings = config();
-const logger = createLogger("api");
-export const handler = createApiHandler({
-  store: storeFor(settings),
-  bus: busFor(settings),
-  clock: systemClock,
-  checkUrl: (url) => checkWebhookUrl(url, settings),
-  vault: kmsVaultFor(settings),
-  onNoticeError: (error) => logger.warn("platform event not published", { error }),
-});
+const telemetry = telemetryFor("api");
+export const handler = createApiHandler(
+  {
+    store: storeFor(settings),
+    bus: busFor(settings),
+    clock: systemClock,
+    checkUrl: (url) => checkWebhookUrl(url, settings),
+    vault: kmsVaultFor(settings),
+    onNoticeError: (error) => telemetry.logger.warn("platform event not published", { error }),
+  },
+  telemetry,
+);

@@ -7,7 +7,7 @@ import { kmsVaultFor } from "../adapters/secrets/kms-vault.ts";
 import { config } from "../config.ts";
 import { systemClock } from "../core/clock.ts";
 import { type DeliverDeps, deliver } from "../core/services/deliver.ts";
-import { createLogger } from "../logger.ts";
+import { observed, type Telemetry, telemetryFor } from "../telemetry.ts";
 import { USER_AGENT } from "../version.ts";
 
 /**
@@ -15,8 +15,11 @@ import { USER_AGENT } from "../version.ts";
  * that should come back later (a backoff, or an error) is reported in `batchItemFailures`, so
  * SQS keeps it while the rest of the batch is deleted.
  */
-export function createDelivererHandler(deps: DeliverDeps) {
-  const logger = createLogger("deliverer");
+export function createDelivererHandler(
+  deps: DeliverDeps,
+  telemetry: Telemetry = telemetryFor("deliverer"),
+) {
+  const { logger } = telemetry;
   return middy(async (event: SQSEvent): Promise<SQSBatchResponse> => {
     const outcomes = await Promise.allSettled(
       // Parsed inside each record's own promise: a malformed body fails that record alone,
@@ -37,7 +40,7 @@ export function createDelivererHandler(deps: DeliverDeps) {
       return [{ itemIdentifier: record.messageId }];
     });
     return { batchItemFailures };
-  });
+  }).use(observed(telemetry));
 }
 
 const settings = config();

@@ -5,7 +5,7 @@ import { config } from "../config.ts";
 import { systemClock } from "../core/clock.ts";
 import type { RoutedEvent } from "../core/model.ts";
 import { type FanOutDeps, fanOut } from "../core/services/fan-out.ts";
-import { createLogger } from "../logger.ts";
+import { observed, type Telemetry, telemetryFor } from "../telemetry.ts";
 
 /**
  * The consumer of the fan-out rule's queue: each record is an EventBridge event, routed to its
@@ -13,28 +13,33 @@ import { createLogger } from "../logger.ts";
  * hands it back after the queue's visibility timeout; after the queue's `maxReceiveCount` it
  * is parked in the fan-out DLQ, where the operator is alarmed. Nothing is dropped.
  */
-export function createFanOutHandler(deps: FanOutDeps) {
-  const logger = createLogger("fanout");
+export function createFanOutHandler(
+  deps: FanOutDeps,
+  telemetry: Telemetry = telemetryFor("fanout"),
+) {
+  const { logger } = telemetry;
   return middy(async (event: SQSEvent): Promise<SQSBatchResponse> => {
-    const outcomes = await Promise.allSettled(
+    const batchItemFailures: SQSBatchResponse["batchItemFailures"] = [];
+    await Promise.all(
       event.Records.map(async (record) => {
-        const routed = routedEvent(record.body);
-        const { queued } = await fanOut(deps, routed);
-        logger.info("routed", { event_id: routed.event_id, type: routed.type, queued });
+        let routed: RoutedEvent | undefined;
+        try {
+          routed = routedEvent(record.body);
+          const { queued } = await fanOut(deps, routed);
+          logger.debug("routed", { event_id: routed.event_id, type: routed.type, queued });
+        } catch (error) {
+          logger.error("fan-out failed; the event comes back from the queue", {
+            event_id: routed?.event_id,
+            messageId: record.messageId,
+            receiveCount: record.attributes?.ApproximateReceiveCount,
+            error,
+          });
+          batchItemFailures.push({ itemIdentifier: record.messageId });
+        }
       }),
     );
-    const batchItemFailures = outcomes.flatMap((outcome, index) => {
-      const record = event.Records[index];
-      if (!record || outcome.status === "fulfilled") return [];
-      logger.error("fan-out failed; the event comes back from the queue", {
-        messageId: record.messageId,
-        receiveCount: record.attributes?.ApproximateReceiveCount,
-        error: outcome.reason,
-      });
-      return [{ itemIdentifier: record.messageId }];
-    });
     return { batchItemFailures };
-  });
+  }).use(observed(telemetry));
 }
 
 /** The Switchyard event inside the EventBridge envelope that the rule put on the queue. */

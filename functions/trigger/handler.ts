@@ -4,16 +4,29 @@ import { config } from "../config.ts";
 import { systemClock } from "../core/clock.ts";
 import { authenticate, errorResponses, jsonBody } from "../http/middleware.ts";
 import { createRouter } from "../http/router.ts";
-import { createLogger } from "../logger.ts";
+import { count, observed, requestIdOnLogs, type Telemetry, telemetryFor } from "../telemetry.ts";
 import { TRIGGER_ROUTES, type TriggerHandlerDeps } from "./routes.ts";
 
-export function createTriggerHandler(deps: TriggerHandlerDeps) {
-  const logger = createLogger("trigger");
+export function createTriggerHandler(
+  deps: TriggerHandlerDeps,
+  telemetry: Telemetry = telemetryFor("trigger"),
+) {
+  const { logger } = telemetry;
   const withLog: TriggerHandlerDeps = {
     ...deps,
     onError: deps.onError ?? ((message, error) => logger.warn(message, { error })),
   };
   return middy(createRouter(TRIGGER_ROUTES, withLog))
+    .use(observed(telemetry))
+    .use(requestIdOnLogs(logger))
+    .use({
+      after: async (request) => {
+        if (request.response?.statusCode !== 200) return;
+        count(telemetry, "EventsAccepted");
+        const { event_id } = JSON.parse(String(request.response.body)) as { event_id: string };
+        logger.debug("event accepted", { event_id });
+      },
+    })
     .use(errorResponses((message, error) => logger.error(message, { error })))
     .use(authenticate(deps.store))
     .use(jsonBody());

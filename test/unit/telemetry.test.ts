@@ -1,0 +1,146 @@
+import type { Context } from "aws-lambda";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { Store } from "../../functions/core/ports.ts";
+import { createFanOutHandler } from "../../functions/fanout/handler.ts";
+import { type Telemetry, telemetryFor } from "../../functions/telemetry.ts";
+import { createTriggerHandler } from "../../functions/trigger/handler.ts";
+import { apiEvent } from "../support/api-event.ts";
+import { appEvent, busEnvelope, sqsRecords } from "../support/events.ts";
+import { fixedClock, newApp, usePipeline } from "../support/harness.ts";
+
+const pipeline = usePipeline();
+let store: Store;
+let apiKey: string;
+let lines: Record<string, unknown>[];
+
+/** A function's telemetry as on Lambda: debug logs on, metrics published. */
+function liveTelemetry(name: string): Telemetry {
+  const saved = { ...process.env };
+  process.env.POWERTOOLS_LOG_LEVEL = "DEBUG";
+  process.env.POWERTOOLS_METRICS_DISABLED = "false";
+  try {
+    return telemetryFor(name);
+  } finally {
+    process.env = saved;
+  }
+}
+
+const context = (requestId: string) =>
+  ({
+    functionName: "switchyard-test",
+    functionVersion: "$LATEST",
+    invokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:switchyard-test",
+    memoryLimitInMB: "256",
+    awsRequestId: requestId,
+    getRemainingTimeInMillis: () => 1000,
+  }) as unknown as Context;
+
+beforeEach(async () => {
+  store = await pipeline.table.freshStore();
+  const app = await newApp(store, fixedClock());
+  apiKey = app.apiKey;
+  await store.createDefinition(app.appId, {
+    slug: "contact_created",
+    name: "Contact Created",
+    description: null,
+    sample_payload: {},
+    strict: false,
+    created_at: "2026-11-23T01:00:00.000Z",
+    updated_at: "2026-11-23T01:00:00.000Z",
+  });
+  lines = [];
+  for (const stream of [process.stdout, process.stderr]) {
+    const write = stream.write.bind(stream);
+    vi.spyOn(stream, "write").mockImplementation((chunk: string | Uint8Array, ...rest) => {
+      const text = String(chunk);
+      if (!text.startsWith("{")) return write(chunk, ...(rest as []));
+      for (const line of text.trim().split("\n")) lines.push(JSON.parse(line));
+      return true;
+    });
+  }
+});
+afterEach(() => vi.restoreAllMocks());
+
+const metricLines = () => lines.filter((line) => "_aws" in line);
+const logLines = () => lines.filter((line) => "message" in line);
+
+describe("the trigger's telemetry", () => {
+  const invoke = async (requestId: string, body: unknown) => {
+    const trigger = createTriggerHandler(
+      { store, bus: pipeline.messaging.bus, clock: fixedClock() },
+      telemetry,
+    );
+    const event = apiEvent({
+      method: "POST",
+      path: "/api/v2/public/event",
+      apiKey,
+      headers: { linked_account_id: "acme" },
+      body,
+    });
+    event.requestContext.requestId = requestId;
+    return trigger(event, context(`lambda-${requestId}`));
+  };
+  let telemetry: Telemetry;
+  beforeEach(() => {
+    telemetry = liveTelemetry("trigger");
+  });
+
+  it("counts an accepted event in the embedded metric format, and logs it with its ids", async () => {
+    const answer = (await invoke("req-1", { event: "contact_created" })) as { body: string };
+    const { event_id } = JSON.parse(answer.body);
+    expect(metricLines()).toEqual([
+      expect.objectContaining({
+        service: "switchyard",
+        EventsAccepted: 1,
+        _aws: expect.objectContaining({
+          CloudWatchMetrics: [
+            expect.objectContaining({
+              Namespace: "Switchyard",
+              Dimensions: [["service"]],
+              Metrics: [{ Name: "EventsAccepted", Unit: "Count" }],
+            }),
+          ],
+        }),
+      }),
+    ]);
+    expect(logLines()).toContainEqual(
+      expect.objectContaining({
+        message: "event accepted",
+        service: "switchyard-trigger",
+        request_id: "req-1",
+        function_request_id: "lambda-req-1",
+        cold_start: expect.any(Boolean),
+        event_id,
+      }),
+    );
+  });
+
+  it("counts nothing for a refused event, prints no empty-metrics warning, and clears the request id after", async () => {
+    await invoke("req-2", { event: "no_such_event" });
+    await invoke("req-3", { event: "contact_created" });
+    expect(metricLines()).toHaveLength(1);
+    expect(JSON.stringify(lines)).not.toContain("No application metrics");
+    const accepted = logLines().find((line) => line.message === "event accepted");
+    expect(accepted?.request_id).toBe("req-3");
+  });
+});
+
+describe("the fan-out's telemetry", () => {
+  it("logs a failed record with its message and event ids, and the Lambda request id", async () => {
+    const telemetry = liveTelemetry("fanout");
+    const fanOut = createFanOutHandler(
+      { store, queue: pipeline.messaging.queue, clock: fixedClock() },
+      telemetry,
+    );
+    const { payload: _, ...missing } = appEvent("app_01JD0000000000000000000000");
+    await fanOut(sqsRecords(busEnvelope(missing)), context("lambda-1"));
+    const [line] = logLines().filter((entry) => entry.level === "ERROR");
+    expect(line).toMatchObject({
+      service: "switchyard-fanout",
+      function_request_id: "lambda-1",
+      cold_start: expect.any(Boolean),
+      messageId: "m-0",
+      event_id: missing.event_id,
+    });
+  });
+});
