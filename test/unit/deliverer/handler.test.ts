@@ -9,6 +9,7 @@ import type { Delivery, DeliveryMessage, Subscription } from "../../../functions
 import type { Store } from "../../../functions/core/ports.ts";
 import { MAX_HIDE_SECONDS } from "../../../functions/core/retry-policy.ts";
 import { webhookDelivery } from "../../../functions/core/routing.ts";
+import { createDeadLetterHandler } from "../../../functions/dead-letters/handler.ts";
 import { createDelivererHandler } from "../../../functions/deliverer/handler.ts";
 import type { TestTable } from "../../support/dynamo.ts";
 import { appEvent, TEST_SECRET, testSubscription } from "../../support/events.ts";
@@ -660,5 +661,55 @@ describe("the subscription as it is at the delivery's turn", () => {
       status_reason: "subscription_disabled",
     });
     expect(receiver.requests).toHaveLength(2);
+  });
+});
+
+describe("dead-lettering that stops between the move and the mark", () => {
+  it("is finished by the dead-letter consumer, and the message left in the delivery queue finds it done", async () => {
+    receiver.respond = { status: 500 };
+    const delivery = await pendingDelivery();
+    let failMark = false;
+    const flaky: Store = {
+      ...store,
+      async setDeliveryStatus(...args) {
+        if (failMark) {
+          failMark = false;
+          throw new Error("dynamodb down");
+        }
+        return store.setDeliveryStatus(...args);
+      },
+    };
+    const handler = deliverer({ store: flaky });
+    for (let receive = 1; receive <= 3; receive++) {
+      await whenDue(delivery);
+      await handler(sqsEvent(delivery), context);
+    }
+    await whenDue(delivery);
+    failMark = true;
+    const stopped = await handler(sqsEvent(delivery), context);
+    expect(stopped.batchItemFailures).toEqual([{ itemIdentifier: "m-0" }]);
+    expect((await stored(delivery))?.status).toBe("failed");
+
+    // The copy in the dead-letter queue reaches the consumer…
+    const [moved] = deadLetterMessages();
+    const consumer = createDeadLetterHandler({ store, bus: messaging.bus, clock });
+    const dlqEvent = sqsEvent(delivery);
+    for (const record of dlqEvent.Records) record.body = JSON.stringify(moved);
+    expect(await consumer(dlqEvent, context)).toEqual({ batchItemFailures: [] });
+    expect(await stored(delivery)).toMatchObject({
+      status: "dead_lettered",
+      status_reason: "retries_exhausted",
+      attempt_count: 4,
+    });
+    const notices = messaging.publishedEvents();
+    expect(notices).toHaveLength(2);
+    expect(notices[1]?.event_id).toBe(notices[0]?.event_id);
+
+    // …and the message the deliverer kept comes back to find it done.
+    advance(60);
+    const again = await handler(sqsEvent(delivery), context);
+    expect(again.batchItemFailures).toEqual([]);
+    expect(receiver.requests).toHaveLength(4);
+    expect(deadLetterMessages()).toHaveLength(1);
   });
 });
