@@ -10,10 +10,10 @@ import { join } from "node:path";
 import { build } from "esbuild";
 import { BUNDLING } from "../infra/bundling.ts";
 
-const entries = ["trigger", "api", "fanout", "deliverer"];
+const entries = ["trigger", "api", "fanout", "deliverer", "dead-letters"];
 const outdir = mkdtempSync(join(tmpdir(), "switchyard-bundles-"));
 
-console.log("function    bundle      largest inputs");
+console.log("function     bundle      largest inputs");
 for (const name of entries) {
   const result = await build({
     entryPoints: [`functions/${name}/handler.ts`],
@@ -40,7 +40,7 @@ for (const name of entries) {
   writeFileSync(join(outdir, name, "package.json"), '{"type":"module"}');
   const importMs = timeImport(join(outdir, name, "index.mjs"));
   console.log(
-    `${name.padEnd(11)} ${kb(output?.bytes ?? 0).padStart(9)}   import ${importMs.toFixed(0)} ms; ${top
+    `${name.padEnd(12)} ${kb(output?.bytes ?? 0).padStart(9)}   import ${importMs.toFixed(0)} ms; ${top
       .map(([pkg, bytes]) => `${pkg} ${kb(bytes)}`)
       .join(", ")}`,
   );

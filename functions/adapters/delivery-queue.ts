@@ -7,6 +7,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import type { DeliveryMessage } from "../core/model.ts";
 import type { DeliveryQueue } from "../core/ports.ts";
+import { DELIVERY_STATUS_REASONS } from "../core/schemas.ts";
 import { type Pause, sendResendingFailures, sleep } from "./resend-failures.ts";
 
 /** SendMessageBatch takes at most 10 messages a call. */
@@ -78,14 +79,36 @@ async function sendWithRetries(
   );
 }
 
+/**
+ * A delivery queue (or dead-letter queue) message body as the domain's message; throws on
+ * anything else, so that record fails alone.
+ */
 export function parseDeliveryMessage(body: string): DeliveryMessage {
-  const message = JSON.parse(body) as Partial<DeliveryMessage>;
+  const message = JSON.parse(body) as Partial<DeliveryMessage> | null;
   if (
-    message.v !== 1 ||
+    message?.v !== 1 ||
     typeof message.app_id !== "string" ||
     typeof message.delivery_id !== "string"
   ) {
     throw new Error("not a delivery message of version 1");
   }
-  return message as DeliveryMessage;
+  const parsed: DeliveryMessage = {
+    v: 1,
+    app_id: message.app_id,
+    delivery_id: message.delivery_id,
+  };
+  const stamp = message.dead_letter;
+  if (stamp !== undefined) {
+    if (
+      typeof stamp !== "object" ||
+      stamp === null ||
+      !DELIVERY_STATUS_REASONS.includes(stamp.reason) ||
+      typeof stamp.at !== "string" ||
+      Number.isNaN(Date.parse(stamp.at))
+    ) {
+      throw new Error("a delivery message with a malformed dead_letter stamp");
+    }
+    parsed.dead_letter = { reason: stamp.reason, at: stamp.at };
+  }
+  return parsed;
 }

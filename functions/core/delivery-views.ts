@@ -10,6 +10,7 @@ export function deliveryView(delivery: DeliverySummary) {
     target: delivery.target,
     url: delivery.url,
     status: delivery.status,
+    status_reason: delivery.status_reason ?? null,
     attempt_count: delivery.attempt_count,
     created_at: delivery.created_at,
     updated_at: delivery.updated_at,

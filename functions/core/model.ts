@@ -1,6 +1,6 @@
 import type { DeliveryTarget } from "./ids.ts";
 import type { JsonObject } from "./json.ts";
-import type { DeliveryStatus } from "./schemas.ts";
+import type { DeliveryStatus, DeliveryStatusReason } from "./schemas.ts";
 
 /** A tenant. Its API key is stored only as a SHA-256 hash. */
 export interface App {
@@ -106,6 +106,14 @@ export interface Delivery {
    * copy (a fan-out the bus ran twice queues one) is dropped, so it cannot skip the backoff.
    */
   owner_message_id?: string | null;
+  /**
+   * When the next attempt is due, while the delivery waits for a retry. SQS hides a message
+   * for at most 12 hours from its receive, so a longer wait comes back early and is hidden
+   * again until this time, without an attempt.
+   */
+  next_attempt_at?: string | null;
+  /** Why it ended without a success (`dead_lettered`, `discarded`); null otherwise. */
+  status_reason?: DeliveryStatusReason | null;
   created_at: string;
   updated_at: string;
   last_attempt: Attempt | null;
@@ -119,6 +127,19 @@ export interface DeliveryMessage {
   v: 1;
   app_id: string;
   delivery_id: string;
+  /**
+   * Set on the copy the deliverer moves to the dead-letter queue itself, so the dead-letter
+   * consumer can finish the job if the deliverer stopped before marking the delivery. Absent on
+   * a message the queue's own redrive moved there.
+   */
+  dead_letter?: DeadLetterStamp;
+}
+
+/** Why and when the deliverer dead-lettered a delivery, as its dead-letter message says. */
+export interface DeadLetterStamp {
+  reason: DeliveryStatusReason;
+  /** The deliverer's time of the move; a delivery updated after it has gone on since. */
+  at: string;
 }
 
 export interface Page<T> {

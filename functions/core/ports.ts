@@ -11,7 +11,7 @@ import type {
   SealedSecret,
   Subscription,
 } from "./model.ts";
-import type { DeliveryStatus } from "./schemas.ts";
+import type { DeliveryStatus, DeliveryStatusReason } from "./schemas.ts";
 
 /**
  * What the domain needs from the outside world. Adapters implement these; services take them
@@ -95,6 +95,10 @@ export interface AttemptUpdate {
   expectedAttemptCount: number;
   /** The queue message making the attempt; it becomes (or must already be) the owner. */
   messageId: string;
+  /** The URL the attempt went to (the subscription's now); the delivery's is kept when absent. */
+  url?: string;
+  /** When the next attempt is due (a retry's backoff); absent or null: none is. */
+  nextAttemptAt?: string | null;
 }
 
 export interface DeliveryStore {
@@ -104,7 +108,14 @@ export interface DeliveryStore {
   listAttempts(appId: string, id: string): Promise<Attempt[]>;
   /** Records an attempt; false when another deliverer recorded one first. */
   recordAttempt(appId: string, id: string, update: AttemptUpdate): Promise<boolean>;
-  setDeliveryStatus(appId: string, id: string, status: DeliveryStatus, at: string): Promise<void>;
+  /** Sets the status; `reason` says why it ended (SPEC §2.5), and is cleared when absent. */
+  setDeliveryStatus(
+    appId: string,
+    id: string,
+    status: DeliveryStatus,
+    at: string,
+    reason?: DeliveryStatusReason,
+  ): Promise<void>;
   listDeliveries(
     appId: string,
     filter: DeliveryFilter,
@@ -129,6 +140,7 @@ export interface EventPublisher {
 export interface DeliveryQueue {
   /** Throws when any message could not be sent after retries. */
   enqueue(messages: DeliveryMessage[]): Promise<void>;
+  /** Sends the message (with its `dead_letter` stamp) to the dead-letter queue. */
   moveToDeadLetterQueue(message: DeliveryMessage): Promise<void>;
   /** Hides a received message for `seconds`: the backoff before its next attempt. */
   delay(receiptHandle: string, seconds: number): Promise<void>;

@@ -7,19 +7,25 @@ import { kmsVaultFor } from "../adapters/secrets/kms-vault.ts";
 import { config } from "../config.ts";
 import { systemClock } from "../core/clock.ts";
 import { type DeliverDeps, deliver } from "../core/services/deliver.ts";
+import { cachedSubscriptions } from "../core/services/subscription-cache.ts";
 import { observed, type Telemetry, telemetryFor } from "../telemetry.ts";
 import { USER_AGENT } from "../version.ts";
 
 /**
  * The SQS consumer that sends signed webhooks. Records are delivered in parallel; each one
  * that should come back later (a backoff, or an error) is reported in `batchItemFailures`, so
- * SQS keeps it while the rest of the batch is deleted.
+ * SQS keeps it while the rest of the batch is deleted. Subscriptions are read through a cache
+ * that lives as long as the handler (one per container) and keeps each for at most 5 s.
  */
 export function createDelivererHandler(
-  deps: DeliverDeps,
+  options: DeliverDeps,
   telemetry: Telemetry = telemetryFor("deliverer"),
 ) {
   const { logger } = telemetry;
+  const deps: DeliverDeps = {
+    ...options,
+    subscriptions: options.subscriptions ?? cachedSubscriptions(options.store, options.clock),
+  };
   return middy(async (event: SQSEvent): Promise<SQSBatchResponse> => {
     const outcomes = await Promise.allSettled(
       // Parsed inside each record's own promise: a malformed body fails that record alone,

@@ -26,20 +26,27 @@ export function deliveryStore(table: TableContext): DeliveryStore {
     id: string,
     status: DeliveryStatus,
     at: string,
-    extra?: { expression: string; values: Record<string, unknown>; condition: string },
+    extra: {
+      set?: string;
+      remove?: string[];
+      values?: Record<string, unknown>;
+      names?: Record<string, string>;
+      condition?: string;
+    } = {},
   ) => {
+    const remove = extra.remove?.length ? ` REMOVE ${extra.remove.join(", ")}` : "";
     await table.doc.send(
       new UpdateCommand({
         TableName: table.tableName,
         Key: { PK: appPartition(appId), SK: `DLV#${id}` },
-        UpdateExpression: `SET #status = :status, GSI1PK = :statusKey, updated_at = :at${extra ? `, ${extra.expression}` : ""}`,
-        ConditionExpression: extra?.condition ?? "attribute_exists(PK)",
-        ExpressionAttributeNames: { "#status": "status" },
+        UpdateExpression: `SET #status = :status, GSI1PK = :statusKey, updated_at = :at${extra.set ? `, ${extra.set}` : ""}${remove}`,
+        ConditionExpression: extra.condition ?? "attribute_exists(PK)",
+        ExpressionAttributeNames: { "#status": "status", ...extra.names },
         ExpressionAttributeValues: {
           ":status": status,
           ":statusKey": statusPartition(appId, status),
           ":at": at,
-          ...extra?.values,
+          ...extra.values,
         },
       }),
     );
@@ -89,18 +96,41 @@ export function deliveryStore(table: TableContext): DeliveryStore {
 
     listAttempts: (appId, id) => queryAll<Attempt>(table, appId, `ATT#${id}#`),
 
-    async recordAttempt(appId, id, { attempt, status, expectedAttemptCount, messageId }) {
+    async recordAttempt(appId, id, update) {
+      const { attempt, status, expectedAttemptCount, messageId, url, nextAttemptAt } = update;
       // The conditional update claims the attempt number; the attempt row follows. A crash
       // between the two leaves the attempt in `last_attempt`, never a number used twice.
+      // An attempt clears any reason a previous round ended with.
+      const set = [
+        "attempt_count = :count",
+        "last_attempt = :attempt",
+        "owner_message_id = :owner",
+      ];
+      const values: Record<string, unknown> = {
+        ":count": attempt.attempt,
+        ":attempt": attempt,
+        ":expected": expectedAttemptCount,
+        ":owner": messageId,
+      };
+      const names: Record<string, string> = {};
+      const remove = ["status_reason"];
+      if (url !== undefined) {
+        set.push("#url = :url");
+        values[":url"] = url;
+        names["#url"] = "url";
+      }
+      if (nextAttemptAt) {
+        set.push("next_attempt_at = :next");
+        values[":next"] = nextAttemptAt;
+      } else {
+        remove.push("next_attempt_at");
+      }
       try {
         await setStatus(appId, id, status, attempt.at, {
-          expression: "attempt_count = :count, last_attempt = :attempt, owner_message_id = :owner",
-          values: {
-            ":count": attempt.attempt,
-            ":attempt": attempt,
-            ":expected": expectedAttemptCount,
-            ":owner": messageId,
-          },
+          set: set.join(", "),
+          remove,
+          values,
+          names,
           condition:
             "attempt_count = :expected AND (attribute_not_exists(owner_message_id) OR owner_message_id = :owner)",
         });
@@ -121,7 +151,22 @@ export function deliveryStore(table: TableContext): DeliveryStore {
       return true;
     },
 
-    setDeliveryStatus: (appId, id, status, at) => setStatus(appId, id, status, at),
+    setDeliveryStatus: (appId, id, status, at, reason) =>
+      setStatus(
+        appId,
+        id,
+        status,
+        at,
+        // A status set apart from an attempt schedules nothing (an ended delivery waits for
+        // no retry; a redriven one is due at once), and without a reason clears an old one.
+        reason
+          ? {
+              set: "status_reason = :reason",
+              values: { ":reason": reason },
+              remove: ["next_attempt_at"],
+            }
+          : { remove: ["status_reason", "next_attempt_at"] },
+      ),
 
     listDeliveries: (appId, filter, page) =>
       queryPage<DeliverySummary>(table, deliveryQuery(appId, filter), page),

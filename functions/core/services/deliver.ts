@@ -1,32 +1,29 @@
-import type { Clock } from "../clock.ts";
-import { deliveryView } from "../delivery-views.ts";
-import { derivedId } from "../ids.ts";
-import type { JsonObject } from "../json.ts";
-import type { Attempt, Delivery, DeliveryMessage } from "../model.ts";
+import type { Attempt, Delivery, DeliveryMessage, Subscription } from "../model.ts";
 import type {
   DeliveryQueue,
   DeliveryStore,
-  EventPublisher,
   SecretVault,
   SubscriptionStore,
   WebhookSender,
 } from "../ports.ts";
-import { decideAfterFailure, type RetryPolicy } from "../retry-policy.ts";
+import { decideAfterFailure, hideSecondsUntil, type RetryPolicy } from "../retry-policy.ts";
+import { type DeliveryStatusReason, hasEnded } from "../schemas.ts";
 import { signingSecrets } from "../secrets.ts";
 import { signatureHeaders } from "../sign.ts";
-import { platformEvent } from "./platform-notice.ts";
+import { type DeadLetterDeps, deadLetter } from "./dead-letter.ts";
+import type { SubscriptionLookup } from "./subscription-cache.ts";
 
-export interface DeliverDeps {
+export interface DeliverDeps extends DeadLetterDeps {
   store: DeliveryStore & SubscriptionStore;
   queue: DeliveryQueue;
-  bus: EventPublisher;
   sender: WebhookSender;
-  clock: Clock;
   /** Opens the subscription's sealed signing secrets. */
   vault: SecretVault;
   retry: RetryPolicy;
   userAgent: string;
   random?: () => number;
+  /** Reads a subscription as it is now; the store when not given (the handler caches it). */
+  subscriptions?: SubscriptionLookup;
 }
 
 /** The queue message being handled: its id (stable across receives) and this receipt. */
@@ -35,13 +32,16 @@ export interface Receipt {
   receiptHandle: string;
 }
 
-/** `done`: the message may be deleted. `retry`: it was hidden for the backoff; keep it. */
+/** `done`: the message may be deleted. `retry`: it was hidden until its next turn; keep it. */
 export type DeliverOutcome = "done" | "retry";
 
 /**
- * One attempt of one delivery (SPEC §3): sign, send, record the attempt; on failure hide the
- * message for the backoff, and after the last retry move it to the dead-letter queue. Attempts
- * are counted in the store, not by SQS's receive count, which throttling also raises.
+ * One turn of one delivery (SPEC §3): sign, send to the subscription's URL as it is now,
+ * record the attempt; on failure hide the message for the backoff, and after the last retry
+ * dead-letter it. Attempts are counted in the store, not by SQS's receive count, which
+ * throttling also raises. A message back before its attempt is due is hidden again; a delivery
+ * whose subscription is disabled is dead-lettered and one whose subscription is gone is
+ * discarded, both without a request and without spending an attempt.
  */
 export async function deliver(
   deps: DeliverDeps,
@@ -49,7 +49,7 @@ export async function deliver(
   receipt: Receipt,
 ): Promise<DeliverOutcome> {
   const delivery = await deps.store.getDelivery(message.app_id, message.delivery_id);
-  if (!delivery || delivery.status === "succeeded" || delivery.status === "dead_lettered") {
+  if (!delivery || hasEnded(delivery.status)) {
     return "done"; // a duplicate message of a delivery that has ended
   }
   if (delivery.owner_message_id && delivery.owner_message_id !== receipt.messageId) {
@@ -58,39 +58,87 @@ export async function deliver(
   const failures = delivery.attempt_count - delivery.round_started_at_attempt;
   if (failures > deps.retry.maxRetries) {
     // The last attempt was recorded but dead-lettering did not finish: finish it.
-    await deadLetter(deps, message, delivery);
+    await deadLetterMessage(deps, message, delivery, "retries_exhausted");
     return "done";
   }
-  const attempt = await attemptOnce(deps, delivery);
+  const now = deps.clock.now();
+  if (delivery.next_attempt_at && Date.parse(delivery.next_attempt_at) > now.getTime()) {
+    // Back before its time: SQS could not hide it for the whole backoff in one go.
+    const due = new Date(delivery.next_attempt_at);
+    await deps.queue.delay(receipt.receiptHandle, hideSecondsUntil(due, now));
+    return "retry";
+  }
+  const subscription = await currentSubscription(deps, delivery);
+  if (!subscription) {
+    // Nobody to deliver to, nothing to redrive to: given up, not dead-lettered.
+    const at = now.toISOString();
+    await deps.store.setDeliveryStatus(
+      delivery.app_id,
+      delivery.id,
+      "discarded",
+      at,
+      "subscription_deleted",
+    );
+    return "done";
+  }
+  if (!subscription.enabled) {
+    // SPEC §3.1: dead-lettered at its turn without a request, to be redriven once enabled.
+    await deadLetterMessage(deps, message, delivery, "subscription_disabled");
+    return "done";
+  }
+  const attempt = await attemptOnce(deps, delivery, subscription);
   const succeeded = attempt.error === null;
+  const decision = succeeded ? null : decideAfterFailure(failures + 1, deps.retry, deps.random);
+  const decidedAt = deps.clock.now();
+  const nextAttemptAt =
+    decision?.action === "retry"
+      ? new Date(decidedAt.getTime() + decision.delaySeconds * 1000)
+      : null;
   const recorded = await deps.store.recordAttempt(delivery.app_id, delivery.id, {
     attempt,
     status: succeeded ? "succeeded" : "failed",
     expectedAttemptCount: delivery.attempt_count,
     messageId: receipt.messageId,
+    url: subscription.url,
+    nextAttemptAt: nextAttemptAt?.toISOString() ?? null,
   });
   // Not recorded: another copy recorded this attempt number first and carries on from there.
   if (!recorded || succeeded) return "done";
-  const decision = decideAfterFailure(failures + 1, deps.retry, deps.random);
-  if (decision.action === "retry") {
-    await deps.queue.delay(receipt.receiptHandle, decision.delaySeconds);
+  if (nextAttemptAt) {
+    await deps.queue.delay(receipt.receiptHandle, hideSecondsUntil(nextAttemptAt, decidedAt));
     return "retry";
   }
-  await deadLetter(deps, message, {
-    ...delivery,
-    attempt_count: attempt.attempt,
-    last_attempt: attempt,
-  });
+  await deadLetterMessage(
+    deps,
+    message,
+    {
+      ...delivery,
+      url: subscription.url,
+      attempt_count: attempt.attempt,
+      last_attempt: attempt,
+      updated_at: attempt.at,
+    },
+    "retries_exhausted",
+  );
   return "done";
 }
 
-async function attemptOnce(deps: DeliverDeps, delivery: Delivery): Promise<Attempt> {
+/**
+ * The delivery's subscription as it is now, read through `deps.subscriptions` (a cache of at
+ * most 5 s in the handler). Null when it is gone.
+ */
+function currentSubscription(deps: DeliverDeps, delivery: Delivery): Promise<Subscription | null> {
+  const lookup = deps.subscriptions ?? ((appId, id) => deps.store.getSubscription(appId, id));
+  return lookup(delivery.app_id, delivery.target.id);
+}
+
+async function attemptOnce(
+  deps: DeliverDeps,
+  delivery: Delivery,
+  subscription: Subscription,
+): Promise<Attempt> {
   const number = delivery.attempt_count + 1;
   const at = deps.clock.now();
-  const subscription = await deps.store.getSubscription(delivery.app_id, delivery.target.id);
-  if (!subscription) {
-    return failedWithoutRequest(number, at, "the webhook subscription no longer exists");
-  }
   const secrets = await signingSecrets(deps.vault, subscription, at);
   if (secrets.length === 0) {
     return failedWithoutRequest(number, at, "the webhook's signing secret cannot be decrypted");
@@ -103,7 +151,7 @@ async function attemptOnce(deps: DeliverDeps, delivery: Delivery): Promise<Attem
     "x-switchyard-attempt": String(number),
   };
   const result = await deps.sender.send({
-    url: delivery.url,
+    url: subscription.url,
     method: delivery.method,
     headers,
     body: delivery.body,
@@ -130,33 +178,18 @@ function failedWithoutRequest(attempt: number, at: Date, error: string): Attempt
 }
 
 /**
- * Tells subscribers, moves the message to the dead-letter queue, then marks the delivery — in
- * that order, so a failure part-way leaves the delivery not yet `dead_lettered` and the next
- * receive does it all again: the notice has an id derived from the delivery, so the fan-out
- * makes no second delivery of it. A delivery of a platform event never emits another.
+ * Dead-letters the delivery and moves its message to the dead-letter queue, stamped with the
+ * reason and the time: if the deliverer stops after the move and before marking the delivery,
+ * the dead-letter consumer finishes the job from that copy (and the copy left in the delivery
+ * queue finds it done).
  */
-async function deadLetter(deps: DeliverDeps, message: DeliveryMessage, delivery: Delivery) {
-  const now = deps.clock.now().toISOString();
-  if (!delivery.platform) {
-    const data = deliveryView({ ...delivery, status: "dead_lettered", updated_at: now });
-    const eventTime = Date.parse(delivery.last_attempt?.at ?? delivery.created_at);
-    await deps.bus.publish([
-      platformEvent(
-        delivery.app_id,
-        "delivery.dead_lettered",
-        data as unknown as JsonObject,
-        deps.clock,
-        {
-          linkedAccountId: delivery.linked_account_id,
-          eventId: derivedId(
-            "event",
-            eventTime,
-            `${delivery.id}:dead_lettered:${delivery.attempt_count}`,
-          ),
-        },
-      ),
-    ]);
-  }
-  await deps.queue.moveToDeadLetterQueue(message);
-  await deps.store.setDeliveryStatus(delivery.app_id, delivery.id, "dead_lettered", now);
+function deadLetterMessage(
+  deps: DeliverDeps,
+  message: DeliveryMessage,
+  delivery: Delivery,
+  reason: DeliveryStatusReason,
+): Promise<void> {
+  return deadLetter(deps, delivery, reason, (at) =>
+    deps.queue.moveToDeadLetterQueue({ ...message, dead_letter: { reason, at } }),
+  );
 }

@@ -174,6 +174,19 @@ describe("createDeliveryQueue().moveToDeadLetterQueue", () => {
     expect(JSON.parse(body ?? "null")).toEqual(dead);
     expect(sqs).toHaveReceivedCommandTimes(SendMessageBatchCommand, 0);
   });
+
+  it("sends the deliverer's dead-letter stamp with the message", async () => {
+    sqs.on(SendMessageCommand).resolves({ MessageId: "m-1" });
+    const dead = {
+      ...message(4),
+      dead_letter: { reason: "retries_exhausted" as const, at: "2026-11-23T01:28:00.000Z" },
+    };
+
+    await createDeliveryQueue(client, URLS, noPause).moveToDeadLetterQueue(dead);
+
+    const body = sqs.commandCalls(SendMessageCommand)[0]?.args[0].input.MessageBody;
+    expect(parseDeliveryMessage(body ?? "")).toEqual(dead);
+  });
 });
 
 describe("createDeliveryQueue().delay", () => {
@@ -209,6 +222,25 @@ describe("parseDeliveryMessage", () => {
   it("throws on a version 1 message without a delivery id or app id", () => {
     expect(() => parseDeliveryMessage(JSON.stringify({ v: 1, app_id: "app_x" }))).toThrow();
     expect(() => parseDeliveryMessage(JSON.stringify({ v: 1, delivery_id: "msg_x" }))).toThrow();
+  });
+
+  it("accepts the stamp of a message the deliverer dead-lettered, and drops unknown fields", () => {
+    const stamp = { reason: "subscription_disabled", at: "2026-11-23T01:28:00.000Z" };
+    const body = JSON.stringify({ ...message(1), dead_letter: stamp, extra: true });
+    expect(parseDeliveryMessage(body)).toEqual({ ...message(1), dead_letter: stamp });
+  });
+
+  it("throws on a malformed dead-letter stamp", () => {
+    const stamped = (dead_letter: unknown) =>
+      JSON.stringify({ ...message(1), dead_letter: dead_letter });
+    const at = "2026-11-23T01:28:00.000Z";
+    expect(() => parseDeliveryMessage(stamped(null))).toThrow(/dead_letter/);
+    expect(() => parseDeliveryMessage(stamped("retries_exhausted"))).toThrow(/dead_letter/);
+    expect(() => parseDeliveryMessage(stamped({ reason: "bored", at }))).toThrow(/dead_letter/);
+    expect(() => parseDeliveryMessage(stamped({ reason: "receive_limit" }))).toThrow(/dead_letter/);
+    expect(() =>
+      parseDeliveryMessage(stamped({ reason: "receive_limit", at: "yesterday" })),
+    ).toThrow(/dead_letter/);
   });
 
   it("throws on a body that is not JSON", () => {

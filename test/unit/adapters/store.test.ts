@@ -568,6 +568,89 @@ describe("DynamoDB store: deliveries", () => {
     expect(pending.data).toEqual([]);
   });
 
+  it("records the URL an attempt used and when the next one is due, and clears the due time with the next attempt", async () => {
+    const store = await table.freshStore();
+    const d = delivery(APP_A, newId("event"), webhook("sub_1"));
+    await store.createDelivery(d);
+
+    await store.recordAttempt(APP_A, d.id, {
+      attempt: attempt(1),
+      status: "failed",
+      expectedAttemptCount: 0,
+      messageId: "m-1",
+      url: "https://example.com/moved",
+      nextAttemptAt: at(90),
+    });
+    expect(await store.getDelivery(APP_A, d.id)).toMatchObject({
+      url: "https://example.com/moved",
+      next_attempt_at: at(90),
+    });
+
+    await store.recordAttempt(APP_A, d.id, {
+      attempt: attempt(2, 200),
+      status: "succeeded",
+      expectedAttemptCount: 1,
+      messageId: "m-1",
+      nextAttemptAt: null,
+    });
+    const after = await store.getDelivery(APP_A, d.id);
+    expect(after?.url).toBe("https://example.com/moved"); // kept when not given
+    expect(after?.next_attempt_at).toBeUndefined();
+  });
+
+  it("keeps the reason a delivery ended with until its status changes again", async () => {
+    const store = await table.freshStore();
+    const d = delivery(APP_A, newId("event"), webhook("sub_1"));
+    await store.createDelivery(d);
+    await store.recordAttempt(APP_A, d.id, {
+      attempt: attempt(1),
+      status: "failed",
+      expectedAttemptCount: 0,
+      messageId: "m-1",
+      nextAttemptAt: at(90),
+    });
+
+    await store.setDeliveryStatus(APP_A, d.id, "dead_lettered", at(100), "subscription_disabled");
+    const dead = await store.getDelivery(APP_A, d.id);
+    expect(dead).toMatchObject({ status: "dead_lettered", status_reason: "subscription_disabled" });
+    expect(dead?.next_attempt_at).toBeUndefined(); // an ended delivery waits for nothing
+
+    await store.setDeliveryStatus(APP_A, d.id, "pending", at(200));
+    expect((await store.getDelivery(APP_A, d.id))?.status_reason).toBeUndefined();
+
+    await store.setDeliveryStatus(APP_A, d.id, "dead_lettered", at(300), "retries_exhausted");
+    await store.recordAttempt(APP_A, d.id, {
+      attempt: attempt(2),
+      status: "failed",
+      expectedAttemptCount: 1,
+      messageId: "m-1",
+    });
+    expect((await store.getDelivery(APP_A, d.id))?.status_reason).toBeUndefined();
+  });
+
+  it("lists discarded deliveries under their own status", async () => {
+    const store = await table.freshStore();
+    const kept = delivery(APP_A, newId("event"), webhook("sub_1"));
+    const dropped = delivery(APP_A, newId("event"), webhook("sub_2"));
+    for (const d of [kept, dropped]) await store.createDelivery(d);
+    await store.setDeliveryStatus(APP_A, dropped.id, "discarded", at(5), "subscription_deleted");
+
+    const discarded = await store.listDeliveries(APP_A, { status: "discarded" }, { limit: 10 });
+    expect(discarded.data).toEqual([
+      expect.objectContaining({
+        id: dropped.id,
+        status: "discarded",
+        status_reason: "subscription_deleted",
+      }),
+    ]);
+    const byTarget = await store.listDeliveries(
+      APP_A,
+      { status: "discarded", webhook_id: "sub_1" },
+      { limit: 10 },
+    );
+    expect(byTarget.data).toEqual([]);
+  });
+
   it("filters deliveries by webhook_id and by workflow_id", async () => {
     const store = await table.freshStore();
     const eventId = newId("event");

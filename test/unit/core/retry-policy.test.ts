@@ -2,8 +2,11 @@ import { describe, expect, it } from "vitest";
 import {
   DEFAULT_RETRY_POLICY,
   decideAfterFailure,
+  hideSecondsUntil,
   MAX_DELAY_SECONDS,
+  MAX_HIDE_SECONDS,
   type RetryPolicy,
+  SQS_MAX_VISIBILITY_SECONDS,
 } from "../../../functions/core/retry-policy.ts";
 
 const middle = () => 0.5;
@@ -107,7 +110,7 @@ describe("decideAfterFailure", () => {
     expect(delays).toEqual([100, 400, 1600, 6400]);
   });
 
-  it("caps a delay at the 12 hours SQS can hide a message", () => {
+  it("caps a backoff at 12 hours", () => {
     expect(MAX_DELAY_SECONDS).toBe(43_200);
     expect(delayAfter(3, { maxRetries: 3, baseSeconds: 10_000 }, highest)).toBe(MAX_DELAY_SECONDS);
   });
@@ -118,5 +121,38 @@ describe("decideAfterFailure", () => {
     expect(delay).toBeLessThanOrEqual(33);
     const defaulted = decideAfterFailure(1, DEFAULT_RETRY_POLICY);
     expect(defaulted.action).toBe("retry");
+  });
+});
+
+describe("hideSecondsUntil", () => {
+  const now = new Date("2026-11-23T01:28:00.000Z");
+  const inSeconds = (seconds: number) => new Date(now.getTime() + seconds * 1000);
+
+  it("hides a message until its next attempt is due, in whole seconds rounded up", () => {
+    expect(hideSecondsUntil(inSeconds(30), now)).toBe(30);
+    expect(hideSecondsUntil(inSeconds(29.2), now)).toBe(30);
+  });
+
+  it("hides for at least a second, also when the attempt is due already", () => {
+    expect(hideSecondsUntil(inSeconds(0.2), now)).toBe(1);
+    expect(hideSecondsUntil(inSeconds(-5), now)).toBe(1);
+  });
+
+  it("never asks for more than 12 h less Lambda's batching window and longest invocation", () => {
+    expect(SQS_MAX_VISIBILITY_SECONDS).toBe(43_200);
+    // Received up to 5 min before the invocation, which lasts up to 15 min.
+    expect(MAX_HIDE_SECONDS).toBe(43_200 - 300 - 900);
+    expect(hideSecondsUntil(inSeconds(MAX_HIDE_SECONDS), now)).toBe(MAX_HIDE_SECONDS);
+    expect(hideSecondsUntil(inSeconds(MAX_DELAY_SECONDS), now)).toBe(MAX_HIDE_SECONDS);
+    expect(hideSecondsUntil(inSeconds(30 * 86_400), now)).toBe(MAX_HIDE_SECONDS);
+  });
+
+  it("keeps the longest schedule a deployment allows inside the queue's 14-day retention", () => {
+    const policy = { maxRetries: 20, baseSeconds: 3600 };
+    let total = 0;
+    for (let failures = 1; failures <= policy.maxRetries; failures++) {
+      total += delayAfter(failures, policy, highest);
+    }
+    expect(total).toBeLessThan(14 * 86_400);
   });
 });

@@ -204,7 +204,7 @@ describe("parseInput with deliveryListQuery", () => {
 
   it("lists the allowed statuses for an unknown one", () => {
     expect(messageFor(deliveryListQuery, { status: "bogus" })).toBe(
-      'status must be one of "pending", "succeeded", "failed", "dead_lettered"',
+      'status must be one of "pending", "succeeded", "failed", "dead_lettered", "discarded"',
     );
   });
 

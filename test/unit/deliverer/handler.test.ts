@@ -11,7 +11,9 @@ import { createEnvelopeVault } from "../../../functions/adapters/secrets/envelop
 import { kmsKeyWrapper } from "../../../functions/adapters/secrets/kms-vault.ts";
 import type { Delivery, DeliveryMessage, Subscription } from "../../../functions/core/model.ts";
 import type { SecretVault, Store } from "../../../functions/core/ports.ts";
+import { MAX_HIDE_SECONDS } from "../../../functions/core/retry-policy.ts";
 import { webhookDelivery } from "../../../functions/core/routing.ts";
+import { createDeadLetterHandler } from "../../../functions/dead-letters/handler.ts";
 import { createDelivererHandler } from "../../../functions/deliverer/handler.ts";
 import type { TestTable } from "../../support/dynamo.ts";
 import { appEvent, TEST_SECRET, testSubscription } from "../../support/events.ts";
@@ -62,7 +64,13 @@ afterEach(() => {
 });
 
 function deliverer(
-  options: { allowPrivateUrls?: boolean; timeoutMs?: number; vault?: SecretVault } = {},
+  options: {
+    allowPrivateUrls?: boolean;
+    timeoutMs?: number;
+    baseSeconds?: number;
+    store?: Store;
+    vault?: SecretVault;
+  } = {},
 ) {
   const sender = createHttpSender({
     timeoutMs: options.timeoutMs ?? 2_000,
@@ -70,13 +78,13 @@ function deliverer(
   });
   senders.push(sender);
   return createDelivererHandler({
-    store,
+    store: options.store ?? store,
     queue: messaging.queue,
     bus: messaging.bus,
     sender,
     clock,
     vault: options.vault ?? testVault,
-    retry: { maxRetries: 3, baseSeconds: 30 },
+    retry: { maxRetries: 3, baseSeconds: options.baseSeconds ?? 30 },
     userAgent: "Switchyard/test",
     random: () => 0.5,
   });
@@ -122,6 +130,29 @@ function sqsEvent(...deliveries: Delivery[]): SQSEvent {
 }
 
 const stored = async (delivery: Delivery) => store.getDelivery(appId, delivery.id);
+
+/** Moves the clock to when the delivery's next attempt is due, as SQS brings its message back. */
+async function whenDue(delivery: Delivery) {
+  const due = (await stored(delivery))?.next_attempt_at;
+  if (due) clock.set(due);
+}
+
+/** The clock moved on by `seconds`. */
+const advance = (seconds: number) =>
+  clock.set(new Date(clock.now().getTime() + seconds * 1000).toISOString());
+
+/** Every visibility the deliverer asked SQS for, in order. */
+const hides = () =>
+  messaging.sqs
+    .commandCalls(ChangeMessageVisibilityCommand)
+    .map((call) => call.args[0].input.VisibilityTimeout);
+
+/** The bodies sent to the dead-letter queue, parsed. */
+const deadLetterMessages = () =>
+  messaging.sqs
+    .commandCalls(SendMessageCommand)
+    .filter((call) => call.args[0].input.QueueUrl === QUEUE_URLS.deadLetterQueueUrl)
+    .map((call) => JSON.parse(call.args[0].input.MessageBody ?? "null"));
 
 describe("a receiver that answers 2xx", () => {
   it("gets a signed request that standardwebhooks verifies, and the delivery succeeds", async () => {
@@ -195,11 +226,17 @@ describe("a failing receiver", () => {
     const handler = deliverer();
     const delays: number[] = [];
     for (let receive = 1; receive <= 3; receive++) {
+      await whenDue(delivery);
       const result = await handler(sqsEvent(delivery), context);
       expect(result.batchItemFailures).toEqual([{ itemIdentifier: "m-0" }]);
       const calls = messaging.sqs.commandCalls(ChangeMessageVisibilityCommand);
       delays.push(calls.at(-1)?.args[0].input.VisibilityTimeout ?? 0);
-      expect((await stored(delivery))?.status).toBe("failed");
+      const after = await stored(delivery);
+      expect(after?.status).toBe("failed");
+      // The next attempt is due when the message comes back.
+      expect(after?.next_attempt_at).toBe(
+        new Date(clock.now().getTime() + (delays.at(-1) ?? 0) * 1000).toISOString(),
+      );
     }
     expect(delays).toEqual([30, 120, 480]);
     expect(messaging.sqs).toHaveReceivedCommandWith(ChangeMessageVisibilityCommand, {
@@ -207,12 +244,18 @@ describe("a failing receiver", () => {
       ReceiptHandle: "rh-0",
     });
 
+    await whenDue(delivery);
     const last = await handler(sqsEvent(delivery), context);
     expect(last.batchItemFailures).toEqual([]); // deleted from the delivery queue…
-    expect(messaging.sqs).toHaveReceivedCommandWith(SendMessageCommand, {
-      QueueUrl: QUEUE_URLS.deadLetterQueueUrl, // …because it is in the DLQ now
-      MessageBody: JSON.stringify({ v: 1, app_id: appId, delivery_id: delivery.id }),
-    });
+    // …because it is in the DLQ now, stamped so the dead-letter consumer could finish the job.
+    expect(deadLetterMessages()).toEqual([
+      {
+        v: 1,
+        app_id: appId,
+        delivery_id: delivery.id,
+        dead_letter: { reason: "retries_exhausted", at: clock.now().toISOString() },
+      },
+    ]);
     expect(receiver.requests.map((r) => r.headers["x-switchyard-attempt"])).toEqual([
       "1",
       "2",
@@ -224,7 +267,12 @@ describe("a failing receiver", () => {
     );
 
     const dead = await stored(delivery);
-    expect(dead).toMatchObject({ status: "dead_lettered", attempt_count: 4 });
+    expect(dead).toMatchObject({
+      status: "dead_lettered",
+      status_reason: "retries_exhausted",
+      attempt_count: 4,
+    });
+    expect(dead?.next_attempt_at).toBeUndefined();
     const attempts = await store.listAttempts(appId, delivery.id);
     expect(attempts.map((a) => [a.attempt, a.status_code, a.error])).toEqual([
       [1, 500, "HTTP 500"],
@@ -243,6 +291,7 @@ describe("a failing receiver", () => {
       payload: {
         id: delivery.id,
         status: "dead_lettered",
+        status_reason: "retries_exhausted",
         attempt_count: 4,
         last_attempt: { attempt: 4 },
       },
@@ -284,7 +333,11 @@ describe("a failing receiver", () => {
       { type: "event_definition.changed", platform: true },
     );
     const handler = deliverer();
-    for (let receive = 1; receive <= 4; receive++) await handler(sqsEvent(delivery), context);
+    for (let receive = 1; receive <= 4; receive++) {
+      await whenDue(delivery);
+      await handler(sqsEvent(delivery), context);
+    }
+    expect(receiver.requests).toHaveLength(4);
     expect((await stored(delivery))?.status).toBe("dead_lettered");
     expect(messaging.eventBridge).toHaveReceivedCommandTimes(PutEventsCommand, 0);
   });
@@ -293,11 +346,15 @@ describe("a failing receiver", () => {
 describe("faults", () => {
   it("reports only the failed record of a batch", async () => {
     const ok = await pendingDelivery();
-    const missingSubscription = await pendingDelivery({ id: "sub_01JD0000000000000000000002" });
-    await store.deleteSubscription(appId, "sub_01JD0000000000000000000002");
-    const result = await deliverer()(sqsEvent(ok, missingSubscription), context);
+    // Nothing listens on port 1: the connection is refused.
+    const refused = await pendingDelivery({
+      id: "sub_01JD0000000000000000000002",
+      url: "http://127.0.0.1:1/hooks",
+    });
+    const result = await deliverer()(sqsEvent(ok, refused), context);
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: "m-1" }]);
-    expect((await stored(missingSubscription))?.last_attempt?.error).toContain("no longer exists");
+    expect((await stored(ok))?.status).toBe("succeeded");
+    expect(await stored(refused)).toMatchObject({ status: "failed", attempt_count: 1 });
   });
 
   it("keeps the message when hiding it for the backoff fails", async () => {
@@ -312,12 +369,17 @@ describe("faults", () => {
     receiver.respond = { status: 500 };
     const delivery = await pendingDelivery();
     const handler = deliverer();
-    for (let receive = 1; receive <= 3; receive++) await handler(sqsEvent(delivery), context);
+    for (let receive = 1; receive <= 3; receive++) {
+      await whenDue(delivery);
+      await handler(sqsEvent(delivery), context);
+    }
+    await whenDue(delivery);
     messaging.sqs.on(SendMessageCommand).rejectsOnce(new Error("sqs down"));
     const crashed = await handler(sqsEvent(delivery), context);
     expect(crashed.batchItemFailures).toHaveLength(1);
     expect((await stored(delivery))?.attempt_count).toBe(4);
 
+    advance(60); // the message comes back after the queue's visibility timeout
     const redelivered = await handler(sqsEvent(delivery), context);
     expect(redelivered.batchItemFailures).toEqual([]);
     expect(receiver.requests).toHaveLength(4); // no fifth request
@@ -380,13 +442,18 @@ describe("faults", () => {
     receiver.respond = { status: 500 };
     const delivery = await pendingDelivery();
     const handler = deliverer();
-    for (let receive = 1; receive <= 3; receive++) await handler(sqsEvent(delivery), context);
+    for (let receive = 1; receive <= 3; receive++) {
+      await whenDue(delivery);
+      await handler(sqsEvent(delivery), context);
+    }
+    await whenDue(delivery);
     messaging.eventBridge.on(PutEventsCommand).rejectsOnce(new Error("bus down"));
     const failed = await handler(sqsEvent(delivery), context);
     expect(failed.batchItemFailures).toHaveLength(1);
     expect((await stored(delivery))?.status).toBe("failed"); // not marked until all is done
 
     messaging.reset();
+    advance(60);
     const redelivered = await handler(sqsEvent(delivery), context);
     expect(redelivered.batchItemFailures).toEqual([]);
     expect(receiver.requests).toHaveLength(4);
@@ -538,5 +605,261 @@ describe("signing secrets sealed at rest", () => {
     await deliverer()(sqsEvent(delivery), context);
     expect(String(receiver.requests[0]?.headers["webhook-signature"]).split(" ")).toHaveLength(1);
     expect(verifies(SECRET)).not.toThrow();
+  });
+});
+
+describe("a backoff longer than SQS can hide a message", () => {
+  it("asks SQS for at most the cap, hides the message again when it comes back early, and attempts once due", async () => {
+    receiver.respond = { status: 500 };
+    const delivery = await pendingDelivery();
+    const handler = deliverer({ baseSeconds: 3600 });
+    for (let receive = 1; receive <= 3; receive++) {
+      await whenDue(delivery);
+      await handler(sqsEvent(delivery), context);
+    }
+    // Retry 3 waits 12 h (16 h nominal, capped); SQS is asked for 11 h 40 min.
+    expect(hides()).toEqual([3600, 14_400, MAX_HIDE_SECONDS]);
+    expect(MAX_HIDE_SECONDS).toBe(42_000);
+    const waiting = await stored(delivery);
+    expect(waiting?.next_attempt_at).toBe(
+      new Date(clock.now().getTime() + 43_200 * 1000).toISOString(),
+    );
+
+    advance(MAX_HIDE_SECONDS); // back 20 minutes early
+    const early = await handler(sqsEvent(delivery), context);
+    expect(early.batchItemFailures).toEqual([{ itemIdentifier: "m-0" }]);
+    expect(hides().at(-1)).toBe(1200); // hidden again for the rest
+    expect(receiver.requests).toHaveLength(3); // no request…
+    expect(await stored(delivery)).toEqual(waiting); // …and no attempt spent
+    expect(await store.listAttempts(appId, delivery.id)).toHaveLength(3);
+
+    await whenDue(delivery);
+    await handler(sqsEvent(delivery), context);
+    expect(receiver.requests.map((r) => r.headers["x-switchyard-attempt"])).toEqual([
+      "1",
+      "2",
+      "3",
+      "4",
+    ]);
+    expect(await stored(delivery)).toMatchObject({ status: "dead_lettered", attempt_count: 4 });
+    for (const seconds of hides()) expect(seconds).toBeLessThanOrEqual(MAX_HIDE_SECONDS);
+  });
+
+  it("makes no attempt when a message comes back before its backoff has passed", async () => {
+    receiver.respond = { status: 500 };
+    const delivery = await pendingDelivery();
+    const handler = deliverer();
+    await handler(sqsEvent(delivery), context);
+    advance(10);
+    const early = await handler(sqsEvent(delivery), context);
+    expect(early.batchItemFailures).toEqual([{ itemIdentifier: "m-0" }]);
+    expect(hides()).toEqual([30, 20]);
+    expect(receiver.requests).toHaveLength(1);
+    expect(await stored(delivery)).toMatchObject({ status: "failed", attempt_count: 1 });
+
+    advance(20);
+    await handler(sqsEvent(delivery), context);
+    expect(receiver.requests.map((r) => r.headers["x-switchyard-attempt"])).toEqual(["1", "2"]);
+  });
+});
+
+describe("the subscription as it is at the delivery's turn", () => {
+  it("dead-letters a delivery of a disabled subscription without a request or an attempt", async () => {
+    const delivery = await pendingDelivery({ enabled: false });
+    const result = await deliverer()(sqsEvent(delivery), context);
+    expect(result.batchItemFailures).toEqual([]);
+    expect(receiver.requests).toHaveLength(0);
+    expect(await stored(delivery)).toMatchObject({
+      status: "dead_lettered",
+      status_reason: "subscription_disabled",
+      attempt_count: 0,
+      last_attempt: null,
+    });
+    expect(await store.listAttempts(appId, delivery.id)).toEqual([]);
+    expect(deadLetterMessages()).toEqual([
+      expect.objectContaining({
+        delivery_id: delivery.id,
+        dead_letter: expect.objectContaining({ reason: "subscription_disabled" }),
+      }),
+    ]);
+    expect(messaging.publishedEvents()).toEqual([
+      expect.objectContaining({
+        type: "delivery.dead_lettered",
+        payload: expect.objectContaining({
+          id: delivery.id,
+          status_reason: "subscription_disabled",
+        }),
+      }),
+    ]);
+    const call = apiClient(store, messaging, clock, apiKey);
+    const dlq = await call({ method: "GET", path: "/api/v2/dlq" });
+    expect(dlq.body.data).toEqual([
+      expect.objectContaining({ id: delivery.id, status_reason: "subscription_disabled" }),
+    ]);
+  });
+
+  it("dead-letters at its next turn a delivery whose subscription was disabled during its backoff", async () => {
+    receiver.respond = { status: 500 };
+    const delivery = await pendingDelivery();
+    const handler = deliverer();
+    await handler(sqsEvent(delivery), context);
+    const subscription = await store.getSubscription(appId, delivery.target.id);
+    if (!subscription) throw new Error("no subscription");
+    await store.replaceSubscription(appId, { ...subscription, enabled: false });
+
+    await whenDue(delivery); // 30 s: longer than the subscription cache keeps it
+    const result = await handler(sqsEvent(delivery), context);
+    expect(result.batchItemFailures).toEqual([]);
+    expect(receiver.requests).toHaveLength(1);
+    expect(await stored(delivery)).toMatchObject({
+      status: "dead_lettered",
+      status_reason: "subscription_disabled",
+      attempt_count: 1,
+      last_attempt: { attempt: 1, status_code: 500 },
+    });
+  });
+
+  it("discards a delivery of a deleted subscription and lets its message go, without a request", async () => {
+    const delivery = await pendingDelivery();
+    await store.deleteSubscription(appId, delivery.target.id);
+    const result = await deliverer()(sqsEvent(delivery), context);
+    expect(result.batchItemFailures).toEqual([]);
+    expect(receiver.requests).toHaveLength(0);
+    expect(await stored(delivery)).toMatchObject({
+      status: "discarded",
+      status_reason: "subscription_deleted",
+      attempt_count: 0,
+    });
+    expect(await store.listAttempts(appId, delivery.id)).toEqual([]);
+    expect(messaging.sqs).toHaveReceivedCommandTimes(ChangeMessageVisibilityCommand, 0);
+    expect(messaging.sqs).toHaveReceivedCommandTimes(SendMessageCommand, 0);
+    expect(messaging.eventBridge).toHaveReceivedCommandTimes(PutEventsCommand, 0);
+
+    const call = apiClient(store, messaging, clock, apiKey);
+    const discarded = await call({
+      method: "GET",
+      path: "/api/v2/deliveries",
+      query: { status: "discarded" },
+    });
+    expect(discarded.status).toBe(200);
+    expect(discarded.body.data).toEqual([
+      expect.objectContaining({
+        id: delivery.id,
+        status: "discarded",
+        status_reason: "subscription_deleted",
+      }),
+    ]);
+    const dlq = await call({ method: "GET", path: "/api/v2/dlq" });
+    expect(dlq.body.data).toEqual([]);
+  });
+
+  it("discards at its next turn a delivery whose subscription was deleted during its backoff", async () => {
+    receiver.respond = { status: 500 };
+    const delivery = await pendingDelivery();
+    const handler = deliverer();
+    await handler(sqsEvent(delivery), context);
+    await store.deleteSubscription(appId, delivery.target.id);
+    await whenDue(delivery);
+    const result = await handler(sqsEvent(delivery), context);
+    expect(result.batchItemFailures).toEqual([]);
+    expect(receiver.requests).toHaveLength(1);
+    expect(await stored(delivery)).toMatchObject({
+      status: "discarded",
+      status_reason: "subscription_deleted",
+      attempt_count: 1,
+    });
+  });
+
+  it("sends the next attempt to the subscription's new URL and shows that URL on the delivery", async () => {
+    receiver.respond = { status: 500 };
+    const delivery = await pendingDelivery();
+    const handler = deliverer();
+    await handler(sqsEvent(delivery), context);
+    const subscription = await store.getSubscription(appId, delivery.target.id);
+    if (!subscription) throw new Error("no subscription");
+    const moved = receiver.url.replace("/hooks", "/hooks-v2");
+    await store.replaceSubscription(appId, { ...subscription, url: moved });
+
+    receiver.respond = { status: 200, body: "ok" };
+    await whenDue(delivery);
+    await handler(sqsEvent(delivery), context);
+    expect(receiver.requests.map((r) => r.path)).toEqual(["/hooks", "/hooks-v2"]);
+    expect(await stored(delivery)).toMatchObject({ status: "succeeded", url: moved });
+    const call = apiClient(store, messaging, clock, apiKey);
+    const detail = await call({ method: "GET", path: `/api/v2/deliveries/${delivery.id}` });
+    expect(detail.body.url).toBe(moved);
+  });
+
+  it("reads a subscription at most 5 s stale", async () => {
+    const first = await pendingDelivery();
+    const second = await pendingDelivery({}, { event_id: "evt_01JD0000000000000000000001" });
+    const third = await pendingDelivery({}, { event_id: "evt_01JD0000000000000000000002" });
+    const handler = deliverer();
+    await handler(sqsEvent(first), context); // reads the subscription, enabled
+    const subscription = await store.getSubscription(appId, first.target.id);
+    if (!subscription) throw new Error("no subscription");
+    await store.replaceSubscription(appId, { ...subscription, enabled: false });
+
+    advance(4);
+    await handler(sqsEvent(second), context);
+    expect((await stored(second))?.status).toBe("succeeded"); // still the one read 4 s ago
+
+    advance(2);
+    await handler(sqsEvent(third), context);
+    expect(await stored(third)).toMatchObject({
+      status: "dead_lettered",
+      status_reason: "subscription_disabled",
+    });
+    expect(receiver.requests).toHaveLength(2);
+  });
+});
+
+describe("dead-lettering that stops between the move and the mark", () => {
+  it("is finished by the dead-letter consumer, and the message left in the delivery queue finds it done", async () => {
+    receiver.respond = { status: 500 };
+    const delivery = await pendingDelivery();
+    let failMark = false;
+    const flaky: Store = {
+      ...store,
+      async setDeliveryStatus(...args) {
+        if (failMark) {
+          failMark = false;
+          throw new Error("dynamodb down");
+        }
+        return store.setDeliveryStatus(...args);
+      },
+    };
+    const handler = deliverer({ store: flaky });
+    for (let receive = 1; receive <= 3; receive++) {
+      await whenDue(delivery);
+      await handler(sqsEvent(delivery), context);
+    }
+    await whenDue(delivery);
+    failMark = true;
+    const stopped = await handler(sqsEvent(delivery), context);
+    expect(stopped.batchItemFailures).toEqual([{ itemIdentifier: "m-0" }]);
+    expect((await stored(delivery))?.status).toBe("failed");
+
+    // The copy in the dead-letter queue reaches the consumer…
+    const [moved] = deadLetterMessages();
+    const consumer = createDeadLetterHandler({ store, bus: messaging.bus, clock });
+    const dlqEvent = sqsEvent(delivery);
+    for (const record of dlqEvent.Records) record.body = JSON.stringify(moved);
+    expect(await consumer(dlqEvent, context)).toEqual({ batchItemFailures: [] });
+    expect(await stored(delivery)).toMatchObject({
+      status: "dead_lettered",
+      status_reason: "retries_exhausted",
+      attempt_count: 4,
+    });
+    const notices = messaging.publishedEvents();
+    expect(notices).toHaveLength(2);
+    expect(notices[1]?.event_id).toBe(notices[0]?.event_id);
+
+    // …and the message the deliverer kept comes back to find it done.
+    advance(60);
+    const again = await handler(sqsEvent(delivery), context);
+    expect(again.batchItemFailures).toEqual([]);
+    expect(receiver.requests).toHaveLength(4);
+    expect(deadLetterMessages()).toHaveLength(1);
   });
 });
