@@ -13,7 +13,13 @@ export function acknowledgeFindings(parts: {
   messaging: Messaging;
 }) {
   const { functions, api, messaging } = parts;
-  for (const fn of [functions.trigger, functions.api, functions.fanOut, functions.deliverer]) {
+  for (const fn of [
+    functions.trigger,
+    functions.api,
+    functions.fanOut,
+    functions.deliverer,
+    functions.deadLetters,
+  ]) {
     Validations.of(fn).acknowledge({
       id: "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
       reason:

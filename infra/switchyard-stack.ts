@@ -55,6 +55,8 @@ export class SwitchyardStack extends Stack {
           queue: messaging.deliveryQueue,
           maxAgeSeconds: queueSettings.oldestMessageAlarmSeconds,
         },
+        // Drained within seconds by the dead-letter recorder; older means it keeps failing.
+        DeliveryDeadLetter: { queue: messaging.deadLetterQueue, maxAgeSeconds: 300 },
         ...Object.fromEntries(
           BUS_RULES.map((rule) => [
             rule.id,
@@ -68,6 +70,7 @@ export class SwitchyardStack extends Stack {
         Api: functions.api,
         FanOut: functions.fanOut,
         Deliverer: functions.deliverer,
+        DeadLetters: functions.deadLetters,
       },
       httpApi: api.httpApi,
       deliveryDeadLetterThreshold: settings.deliveryDeadLetterAlarm,

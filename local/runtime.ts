@@ -8,6 +8,7 @@ import type { Config } from "../functions/config.ts";
 import { BUS_RULES } from "../functions/core/bus-rules.ts";
 import { systemClock } from "../functions/core/clock.ts";
 import { DELIVERY_BATCH_SIZE, deliveryQueueSettings } from "../functions/core/delivery-settings.ts";
+import { createDeadLetterHandler } from "../functions/dead-letters/handler.ts";
 import { createDelivererHandler } from "../functions/deliverer/handler.ts";
 import { createFanOutHandler } from "../functions/fanout/handler.ts";
 import { createTriggerHandler } from "../functions/trigger/handler.ts";
@@ -29,11 +30,11 @@ const DELIVERER_CONCURRENCY = 4;
 /** Fan-out invocations handled at once. */
 const FAN_OUT_CONCURRENCY = 2;
 /**
- * How long a fan-out batch stays hidden once received. The stack's queue hides it for six
- * times the function's timeout (3 minutes), so a failed event comes back 3 minutes later; a
- * local fan-out takes milliseconds, so here it comes back within seconds.
+ * How long a fan-out or dead-letter batch stays hidden once received. The stack's queues hide
+ * it for six times the function's timeout (3 minutes), so a failed record comes back 3 minutes
+ * later; a local function takes milliseconds, so here it comes back within seconds.
  */
-const LOCAL_FAN_OUT_VISIBILITY_SECONDS = 2;
+const LOCAL_RETRY_VISIBILITY_SECONDS = 2;
 
 export interface Runtime {
   apiUrl: string;
@@ -101,7 +102,7 @@ export async function startRuntime(
       queueArn: target.queue.arn,
       batchSize: rule.queue.batchSize,
       concurrency: FAN_OUT_CONCURRENCY,
-      visibilityTimeoutSeconds: LOCAL_FAN_OUT_VISIBILITY_SECONDS,
+      visibilityTimeoutSeconds: LOCAL_RETRY_VISIBILITY_SECONDS,
       invoke: consumers[rule.consumer],
       onError,
     });
@@ -143,6 +144,18 @@ export async function startRuntime(
     invoke: (event) => deliverer(event, lambdaContext("deliverer")),
     onError,
   });
+  // The delivery DLQ's consumer records every message there as a dead-lettered delivery.
+  const deadLetters = createDeadLetterHandler({ store, bus: publisher, clock: systemClock });
+  const deadLetterSource = startEventSource({
+    client: sqs.client,
+    queueUrl: queues.deliveryDeadLetter.url,
+    queueArn: queues.deliveryDeadLetter.arn,
+    batchSize: DELIVERY_BATCH_SIZE,
+    concurrency: 1,
+    visibilityTimeoutSeconds: LOCAL_RETRY_VISIBILITY_SECONDS,
+    invoke: (event) => deadLetters(event, lambdaContext("dead-letters")),
+    onError,
+  });
 
   const trigger = createTriggerHandler({
     store,
@@ -167,6 +180,7 @@ export async function startRuntime(
       bus: bus.healthy(),
       fanout: busTargets.every((poller) => poller.running()),
       deliverer: delivery.running(),
+      dead_letters: deadLetterSource.running(),
     }),
     onError,
   });
@@ -199,7 +213,7 @@ export async function startRuntime(
     async stop() {
       await api.stop();
       deadLetterWatch.stop();
-      await Promise.all([delivery.stop(), ...busTargets.map((poller) => poller.stop())]);
+      await Promise.all([delivery, deadLetterSource, ...busTargets].map((poller) => poller.stop()));
       await bus.stop();
       sender.close();
       await sqs.stop();

@@ -6,11 +6,14 @@
  */
 import { join, relative } from "node:path";
 import type { Config } from "../functions/config.ts";
+import { renderHandlerLogs } from "./readable-logs.ts";
 import { type Runtime, startRuntime } from "./runtime.ts";
 import { localSettings } from "./settings.ts";
 
-// Handlers log as they do on Lambda; locally only warnings and errors, unless asked for more.
-process.env.POWERTOOLS_LOG_LEVEL ??= "WARN";
+// Handlers log as they do on Lambda. At INFO that is one line per delivery outcome; the JSON
+// lines are shown one short line each, unless SWITCHYARD_LOG_FORMAT=json asks for them as is.
+process.env.POWERTOOLS_LOG_LEVEL ??= "INFO";
+if (process.env.SWITCHYARD_LOG_FORMAT !== "json") renderHandlerLogs();
 
 const startedAt = performance.now();
 const onError = (error: unknown) =>

@@ -20,6 +20,8 @@ export const DEFAULT_DELIVERY_SETTINGS: DeliverySettings = {
 /** The deliverer sends its batch in parallel; the margin covers the store and queue calls. */
 const DELIVERER_MARGIN_SECONDS = 20;
 
+const DEAD_LETTER_CONSUMER_TIMEOUT_SECONDS = 30;
+
 /** At most this many messages reach one deliverer invocation. */
 export const DELIVERY_BATCH_SIZE = 10;
 
@@ -35,6 +37,10 @@ export interface DeliveryQueueSettings {
   backstopMaxReceiveCount: number;
   /** How long a dead letter is kept: SQS's maximum, 14 days. */
   deadLetterRetentionSeconds: number;
+  /** The timeout of the delivery DLQ's consumer, which records each message's delivery. */
+  deadLetterConsumerTimeoutSeconds: number;
+  /** Six times that consumer's timeout. */
+  deadLetterVisibilityTimeoutSeconds: number;
   /**
    * The age of the delivery queue's oldest message that means deliveries are stuck, not
    * waiting out their backoff: every retry's longest delay and every attempt's timeout, plus
@@ -51,6 +57,8 @@ export function deliveryQueueSettings(settings: DeliverySettings): DeliveryQueue
     visibilityTimeoutSeconds: 6 * delivererTimeoutSeconds,
     backstopMaxReceiveCount: (settings.maxRetries + 1) * 3,
     deadLetterRetentionSeconds: 14 * 24 * 60 * 60,
+    deadLetterConsumerTimeoutSeconds: DEAD_LETTER_CONSUMER_TIMEOUT_SECONDS,
+    deadLetterVisibilityTimeoutSeconds: 6 * DEAD_LETTER_CONSUMER_TIMEOUT_SECONDS,
     oldestMessageAlarmSeconds: Math.ceil(
       longestRetrySchedule(settings) + (settings.maxRetries + 1) * delivererTimeoutSeconds + 300,
     ),

@@ -6,10 +6,12 @@ import { busFor, queueFor, storeFor } from "../adapters/index.ts";
 import { kmsVaultFor } from "../adapters/secrets/kms-vault.ts";
 import { config } from "../config.ts";
 import { systemClock } from "../core/clock.ts";
-import { type DeliverDeps, deliver } from "../core/services/deliver.ts";
+import type { DeliveryMessage } from "../core/model.ts";
+import { type DeliverDeps, deliver, keepsMessage } from "../core/services/deliver.ts";
 import { cachedSubscriptions } from "../core/services/subscription-cache.ts";
 import { observed, type Telemetry, telemetryFor } from "../telemetry.ts";
 import { USER_AGENT } from "../version.ts";
+import { reportOutcome } from "./outcome-telemetry.ts";
 
 /**
  * The SQS consumer that sends signed webhooks. Records are delivered in parallel; each one
@@ -27,24 +29,30 @@ export function createDelivererHandler(
     subscriptions: options.subscriptions ?? cachedSubscriptions(options.store, options.clock),
   };
   return middy(async (event: SQSEvent): Promise<SQSBatchResponse> => {
-    const outcomes = await Promise.allSettled(
-      // Parsed inside each record's own promise: a malformed body fails that record alone,
-      // which comes back until the queue's redrive backstop moves it to the DLQ.
-      event.Records.map(async (record) =>
-        deliver(deps, parseDeliveryMessage(record.body), {
-          messageId: record.messageId,
-          receiptHandle: record.receiptHandle,
-        }),
-      ),
+    const batchItemFailures: SQSBatchResponse["batchItemFailures"] = [];
+    await Promise.all(
+      event.Records.map(async (record) => {
+        let message: DeliveryMessage | undefined;
+        try {
+          // Parsed inside each record's own turn: a malformed body fails that record alone,
+          // which comes back until the queue's redrive backstop moves it to the DLQ.
+          message = parseDeliveryMessage(record.body);
+          const outcome = await deliver(deps, message, {
+            messageId: record.messageId,
+            receiptHandle: record.receiptHandle,
+          });
+          reportOutcome(telemetry, message, outcome);
+          if (keepsMessage(outcome)) batchItemFailures.push({ itemIdentifier: record.messageId });
+        } catch (error) {
+          logger.error("delivery turn failed; the message comes back", {
+            delivery_id: message?.delivery_id,
+            messageId: record.messageId,
+            error,
+          });
+          batchItemFailures.push({ itemIdentifier: record.messageId });
+        }
+      }),
     );
-    const batchItemFailures = outcomes.flatMap((outcome, index) => {
-      const record = event.Records[index];
-      if (!record || (outcome.status === "fulfilled" && outcome.value === "done")) return [];
-      if (outcome.status === "rejected") {
-        logger.error("delivery failed", { messageId: record.messageId, error: outcome.reason });
-      }
-      return [{ itemIdentifier: record.messageId }];
-    });
     return { batchItemFailures };
   }).use(observed(telemetry));
 }

@@ -35,6 +35,7 @@ export class Functions extends Construct {
   readonly api: SwitchyardFunction;
   readonly fanOut: SwitchyardFunction;
   readonly deliverer: SwitchyardFunction;
+  readonly deadLetters: SwitchyardFunction;
 
   constructor(scope: Construct, id: string, props: FunctionsProps) {
     super(scope, id);
@@ -136,6 +137,19 @@ export class Functions extends Construct {
     consume(this, "DeliverySource", this.deliverer, messaging.deliveryQueue, {
       batchSize: DELIVERY_BATCH_SIZE,
       maxConcurrency: settings.deliveryConcurrency,
+    });
+
+    this.deadLetters = new SwitchyardFunction(this, "DeadLetters", {
+      name: "dead-letters",
+      description: "Delivery DLQ consumer: records every message there as a dead-lettered delivery",
+      environment,
+      timeout: Duration.seconds(queueSettings.deadLetterConsumerTimeoutSeconds),
+    });
+    allowTable(this.deadLetters, ["GetItem", "UpdateItem"], false);
+    allowPutEvents(this.deadLetters);
+    consume(this, "DeadLetterSource", this.deadLetters, messaging.deadLetterQueue, {
+      batchSize: DELIVERY_BATCH_SIZE,
+      maxConcurrency: 2,
     });
   }
 }

@@ -55,7 +55,10 @@ export class Messaging extends Construct {
     }
     this.busTargets = busTargets;
 
-    this.deadLetterQueue = queue("DeadLetterQueue");
+    // Consumed by the dead-letter recorder, so it hides a message as any consumed queue does.
+    this.deadLetterQueue = queue("DeadLetterQueue", {
+      visibilityTimeout: Duration.seconds(queueSettings.deadLetterVisibilityTimeoutSeconds),
+    });
     this.deliveryQueue = queue("DeliveryQueue", {
       visibilityTimeout: Duration.seconds(queueSettings.visibilityTimeoutSeconds),
       deadLetterQueue: {

@@ -7,7 +7,7 @@ import { BUNDLING } from "../bundling.ts";
 
 export interface SwitchyardFunctionProps {
   /** The folder under `functions/` whose `handler.ts` exports `handler`. */
-  name: "trigger" | "api" | "fanout" | "deliverer";
+  name: "trigger" | "api" | "fanout" | "deliverer" | "dead-letters";
   description: string;
   environment: Record<string, string>;
   timeout: Duration;

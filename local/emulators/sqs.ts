@@ -53,6 +53,7 @@ export async function startSqs(
   const retention = String(settings.deadLetterRetentionSeconds);
 
   const deliveryDeadLetter = await queue("switchyard-deliveries-dlq", {
+    VisibilityTimeout: String(settings.deadLetterVisibilityTimeoutSeconds),
     MessageRetentionPeriod: retention,
   });
   const delivery = await queue("switchyard-deliveries", {

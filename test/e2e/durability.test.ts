@@ -45,11 +45,24 @@ const trigger = (runtime: LocalRuntime) =>
 
 describe("a fan-out that fails", () => {
   it("is retried from its queue, and the event is delivered once the fault clears", async () => {
-    const { runtime } = await start({ SWITCHYARD_FAULTS: "fanout-fails=2" });
+    const { runtime } = await start({
+      SWITCHYARD_FAULTS: "fanout-fails=2",
+      POWERTOOLS_LOG_LEVEL: "INFO",
+    });
     const accepted = await trigger(runtime);
     expect(accepted.status).toBe(200);
     await eventually(async () => receiver.requests.length > 0, 15_000, "the delivery");
-    expect(JSON.parse(receiver.requests[0]?.body ?? "{}").event_id).toBe(accepted.body.event_id);
+    const delivered = JSON.parse(receiver.requests[0]?.body ?? "{}");
+    expect(delivered.event_id).toBe(accepted.body.event_id);
+    // The terminal shows the outcome as one readable line (the default log level, INFO).
+    await eventually(
+      async () =>
+        new RegExp(`INFO +deliverer +delivery succeeded +delivery_id=${delivered.id} `).test(
+          runtime.output(),
+        ),
+      5_000,
+      "the outcome line",
+    );
   });
 
   it("parks the event in the fan-out DLQ when it keeps failing, and says so", async () => {

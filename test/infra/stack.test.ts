@@ -15,7 +15,7 @@ const queueSettings = deliveryQueueSettings({
   retryBaseSeconds: 30,
   deliveryTimeoutSeconds: 10,
 });
-const FUNCTIONS = ["Trigger", "Api", "FanOut", "Deliverer"];
+const FUNCTIONS = ["Trigger", "Api", "FanOut", "Deliverer", "DeadLetters"];
 
 beforeAll(() => {
   ({ template, report } = synthesize());
@@ -198,9 +198,24 @@ describe("event source mappings", () => {
     ]);
   });
 
+  it("feeds the delivery DLQ to the dead-letter recorder, which hides a message six times its timeout", () => {
+    expect(mappingsOf("DeadLetters")).toEqual([
+      expect.objectContaining({
+        EventSourceArn: arnOf("DeadLetterQueue"),
+        BatchSize: 10,
+        FunctionResponseTypes: ["ReportBatchItemFailures"],
+        ScalingConfig: { MaximumConcurrency: 2 },
+      }),
+    ]);
+    const recorder = lambda(template, "DeadLetters").properties;
+    expect(resource(template, "DeadLetterQueue").Properties.VisibilityTimeout).toBe(
+      6 * (recorder.Timeout as number),
+    );
+  });
+
   it("caps every mapping's concurrency and reports partial failures on every one", () => {
     const mappings = resourcesOf(template, "AWS::Lambda::EventSourceMapping");
-    expect(mappings).toHaveLength(2);
+    expect(mappings).toHaveLength(3);
     for (const [id, mapping] of mappings) {
       expect(mapping.Properties.FunctionResponseTypes, id).toEqual(["ReportBatchItemFailures"]);
       expect(mapping.Properties.ScalingConfig, id).toEqual({
@@ -244,7 +259,7 @@ describe("bus", () => {
 });
 
 describe("functions", () => {
-  it("runs four functions on Node 24, arm64, traced, with source maps and the deployment's settings", () => {
+  it("runs five functions on Node 24, arm64, traced, with source maps and the deployment's settings", () => {
     for (const name of FUNCTIONS) {
       const fn = lambda(template, name).properties;
       expect(fn, name).toMatchObject({
@@ -280,6 +295,7 @@ describe("functions", () => {
       Api: 10,
       FanOut: 30,
       Deliverer: queueSettings.delivererTimeoutSeconds,
+      DeadLetters: 30,
     });
   });
 
@@ -334,6 +350,12 @@ describe("least privilege", () => {
       "sqs:SendMessage DeadLetterQueue",
       "sqs:ChangeMessageVisibility DeliveryQueue",
       ...consume("DeliveryQueue"),
+      ...xray,
+    ],
+    DeadLetters: [
+      ...table(["GetItem", "UpdateItem"]),
+      "events:PutEvents EventBus",
+      ...consume("DeadLetterQueue"),
       ...xray,
     ],
   };
@@ -415,7 +437,8 @@ describe("alarms", () => {
   it("does not page the operator for a customer's endpoint unless asked", () => {
     const onDeliveryDeadLetters = alarms().filter(
       (alarm) =>
-        JSON.stringify(alarm.Dimensions ?? "").includes('"DeadLetterQueue"') ||
+        (JSON.stringify(alarm.Dimensions ?? "").includes('"DeadLetterQueue"') &&
+          alarm.MetricName !== "ApproximateAgeOfOldestMessage") ||
         alarm.MetricName === "DeliveryDeadLettered",
     );
     expect(onDeliveryDeadLetters).toEqual([]);
@@ -444,6 +467,7 @@ describe("alarms", () => {
           JSON.stringify(alarm.Dimensions).includes(`"${queue}"`),
       );
     expect(ageAlarm("FanOutQueue")?.Threshold).toBe(300);
+    expect(ageAlarm("DeadLetterQueue")?.Threshold).toBe(300);
     expect(ageAlarm("DeliveryQueue")?.Threshold).toBe(queueSettings.oldestMessageAlarmSeconds);
     // 30 s + 2 min + 8 min of backoff at their longest, four attempts' timeouts, five minutes.
     expect(queueSettings.oldestMessageAlarmSeconds).toBe(Math.ceil(630 * 1.1 + 4 * 30 + 300));

@@ -1,6 +1,8 @@
 import type { Context } from "aws-lambda";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Store } from "../../functions/core/ports.ts";
+import type { DeliverOutcome } from "../../functions/core/services/deliver.ts";
+import { reportOutcome } from "../../functions/deliverer/outcome-telemetry.ts";
 import { createFanOutHandler } from "../../functions/fanout/handler.ts";
 import { type Telemetry, telemetryFor } from "../../functions/telemetry.ts";
 import { createTriggerHandler } from "../../functions/trigger/handler.ts";
@@ -142,5 +144,58 @@ describe("the fan-out's telemetry", () => {
       messageId: "m-0",
       event_id: missing.event_id,
     });
+  });
+});
+
+describe("the deliverer's outcome lines", () => {
+  const message = { v: 1, app_id: "app_1", delivery_id: "msg_1" } as const;
+  const attempt = {
+    attempt: 2,
+    at: "2026-11-23T01:28:00.000Z",
+    status_code: 500,
+    duration_ms: 12,
+    response_body: "",
+    error: "HTTP 500",
+  };
+  const outcomes: [DeliverOutcome, string, string][] = [
+    [
+      { kind: "succeeded", attempt: { ...attempt, status_code: 200, error: null }, url: "u" },
+      "delivery succeeded",
+      "DeliverySucceeded",
+    ],
+    [
+      { kind: "retrying", attempt, url: "u", delaySeconds: 120 },
+      "delivery failed, retrying",
+      "DeliveryRetried",
+    ],
+    [
+      { kind: "dead_lettered", reason: "retries_exhausted", attempt },
+      "delivery dead-lettered",
+      "DeliveryDeadLettered",
+    ],
+    [
+      { kind: "discarded" },
+      "delivery discarded: its subscription was deleted",
+      "DeliveryDiscarded",
+    ],
+  ];
+
+  it.each(outcomes)(
+    "logs %j as one INFO line with the delivery id, and counts it",
+    (outcome, text, metric) => {
+      const telemetry = liveTelemetry("deliverer");
+      reportOutcome(telemetry, message, outcome);
+      telemetry.metrics.publishStoredMetrics();
+      const infos = logLines().filter((line) => line.level === "INFO");
+      expect(infos).toEqual([expect.objectContaining({ message: text, delivery_id: "msg_1" })]);
+      expect(metricLines()).toEqual([expect.objectContaining({ [metric]: 1 })]);
+    },
+  );
+
+  it("records how long an attempt took", () => {
+    const telemetry = liveTelemetry("deliverer");
+    reportOutcome(telemetry, message, { kind: "retrying", attempt, url: "u", delaySeconds: 1 });
+    telemetry.metrics.publishStoredMetrics();
+    expect(metricLines()[0]).toMatchObject({ AttemptDuration: 12 });
   });
 });

@@ -32,8 +32,24 @@ export interface Receipt {
   receiptHandle: string;
 }
 
-/** `done`: the message may be deleted. `retry`: it was hidden until its next turn; keep it. */
-export type DeliverOutcome = "done" | "retry";
+/**
+ * What one turn of a delivery came to. `held` and `retrying` hid the message until its next
+ * turn, so it must be kept; after any other outcome it may be deleted.
+ */
+export type DeliverOutcome =
+  /** A duplicate message, or a copy another message carries: nothing done. */
+  | { kind: "skipped" }
+  /** Back before its attempt is due: hidden again, no request. */
+  | { kind: "held" }
+  | { kind: "succeeded"; attempt: Attempt; url: string }
+  | { kind: "retrying"; attempt: Attempt; url: string; delaySeconds: number }
+  | { kind: "dead_lettered"; reason: DeliveryStatusReason; attempt: Attempt | null }
+  | { kind: "discarded" };
+
+/** Whether the queue message must stay in the queue: it was hidden until its next turn. */
+export function keepsMessage(outcome: DeliverOutcome): boolean {
+  return outcome.kind === "held" || outcome.kind === "retrying";
+}
 
 /**
  * One turn of one delivery (SPEC §3): sign, send to the subscription's URL as it is now,
@@ -50,23 +66,23 @@ export async function deliver(
 ): Promise<DeliverOutcome> {
   const delivery = await deps.store.getDelivery(message.app_id, message.delivery_id);
   if (!delivery || hasEnded(delivery.status)) {
-    return "done"; // a duplicate message of a delivery that has ended
+    return { kind: "skipped" }; // a duplicate message of a delivery that has ended
   }
   if (delivery.owner_message_id && delivery.owner_message_id !== receipt.messageId) {
-    return "done"; // another copy of the message carries this delivery and its backoff
+    return { kind: "skipped" }; // another copy of the message carries this delivery and its backoff
   }
   const failures = delivery.attempt_count - delivery.round_started_at_attempt;
   if (failures > deps.retry.maxRetries) {
     // The last attempt was recorded but dead-lettering did not finish: finish it.
     await deadLetterMessage(deps, message, delivery, "retries_exhausted");
-    return "done";
+    return { kind: "dead_lettered", reason: "retries_exhausted", attempt: delivery.last_attempt };
   }
   const now = deps.clock.now();
   if (delivery.next_attempt_at && Date.parse(delivery.next_attempt_at) > now.getTime()) {
     // Back before its time: SQS could not hide it for the whole backoff in one go.
     const due = new Date(delivery.next_attempt_at);
     await deps.queue.delay(receipt.receiptHandle, hideSecondsUntil(due, now));
-    return "retry";
+    return { kind: "held" };
   }
   const subscription = await currentSubscription(deps, delivery);
   if (!subscription) {
@@ -79,12 +95,12 @@ export async function deliver(
       at,
       "subscription_deleted",
     );
-    return "done";
+    return { kind: "discarded" };
   }
   if (!subscription.enabled) {
     // SPEC §3.1: dead-lettered at its turn without a request, to be redriven once enabled.
     await deadLetterMessage(deps, message, delivery, "subscription_disabled");
-    return "done";
+    return { kind: "dead_lettered", reason: "subscription_disabled", attempt: null };
   }
   const attempt = await attemptOnce(deps, delivery, subscription);
   const succeeded = attempt.error === null;
@@ -103,10 +119,12 @@ export async function deliver(
     nextAttemptAt: nextAttemptAt?.toISOString() ?? null,
   });
   // Not recorded: another copy recorded this attempt number first and carries on from there.
-  if (!recorded || succeeded) return "done";
+  if (!recorded) return { kind: "skipped" };
+  if (succeeded) return { kind: "succeeded", attempt, url: subscription.url };
   if (nextAttemptAt) {
     await deps.queue.delay(receipt.receiptHandle, hideSecondsUntil(nextAttemptAt, decidedAt));
-    return "retry";
+    const delaySeconds = Math.round((nextAttemptAt.getTime() - decidedAt.getTime()) / 1000);
+    return { kind: "retrying", attempt, url: subscription.url, delaySeconds };
   }
   await deadLetterMessage(
     deps,
@@ -120,7 +138,7 @@ export async function deliver(
     },
     "retries_exhausted",
   );
-  return "done";
+  return { kind: "dead_lettered", reason: "retries_exhausted", attempt };
 }
 
 /**

@@ -1,0 +1,57 @@
+import type { DeliveryMessage } from "../core/model.ts";
+import type { DeliverOutcome } from "../core/services/deliver.ts";
+import { count, milliseconds, type Telemetry } from "../telemetry.ts";
+
+/**
+ * One log line and one metric per delivery outcome: succeeded, failed and retrying,
+ * dead-lettered, discarded. The lines are INFO, so they show by default (locally too); a turn
+ * that did nothing (a duplicate, a message back early) logs at DEBUG.
+ */
+export function reportOutcome(
+  telemetry: Telemetry,
+  message: DeliveryMessage,
+  outcome: DeliverOutcome,
+): void {
+  const { logger } = telemetry;
+  const ids = { delivery_id: message.delivery_id, app_id: message.app_id };
+  if ("attempt" in outcome && outcome.attempt) {
+    milliseconds(telemetry, "AttemptDuration", outcome.attempt.duration_ms);
+  }
+  switch (outcome.kind) {
+    case "succeeded":
+      count(telemetry, "DeliverySucceeded");
+      logger.info("delivery succeeded", {
+        ...ids,
+        attempt: outcome.attempt.attempt,
+        status_code: outcome.attempt.status_code,
+        duration_ms: outcome.attempt.duration_ms,
+        url: outcome.url,
+      });
+      return;
+    case "retrying":
+      count(telemetry, "DeliveryRetried");
+      logger.info("delivery failed, retrying", {
+        ...ids,
+        attempt: outcome.attempt.attempt,
+        error: outcome.attempt.error,
+        retry_in_seconds: outcome.delaySeconds,
+        url: outcome.url,
+      });
+      return;
+    case "dead_lettered":
+      count(telemetry, "DeliveryDeadLettered");
+      logger.info("delivery dead-lettered", {
+        ...ids,
+        reason: outcome.reason,
+        attempts: outcome.attempt?.attempt ?? null,
+        error: outcome.attempt?.error ?? null,
+      });
+      return;
+    case "discarded":
+      count(telemetry, "DeliveryDiscarded");
+      logger.info("delivery discarded: its subscription was deleted", ids);
+      return;
+    default:
+      logger.debug(`delivery ${outcome.kind}`, ids);
+  }
+}
