@@ -9,8 +9,9 @@
  */
 import { join, relative } from "node:path";
 import type { Config } from "../functions/config.ts";
-import { type Runtime, startRuntime } from "./runtime.ts";
-import { localSettings } from "./settings.ts";
+import { lockDataDir } from "./instance-lock.ts";
+import type { Runtime } from "./runtime.ts";
+import { type LocalSettings, localSettings } from "./settings.ts";
 
 // Handlers log as they do on Lambda; locally only warnings and errors, unless asked for more.
 process.env.POWERTOOLS_LOG_LEVEL ??= "WARN";
@@ -20,8 +21,14 @@ const onError = (error: unknown) =>
   console.error("switchyard:", error instanceof Error ? error.message : error);
 
 let runtime: Runtime;
+let settings: LocalSettings | undefined;
 try {
-  const settings = localSettings();
+  settings = localSettings();
+  const lock = lockDataDir(settings.dataDir);
+  process.on("exit", () => lock.release());
+  // Loaded only now: the handlers read their configuration as they load, so a bad setting
+  // would otherwise surface as a stack trace from an import instead of as one line below.
+  const { startRuntime } = await import("./runtime.ts");
   runtime = await startRuntime(settings, onError);
   const ms = Math.round(performance.now() - startedAt);
   const keyFile = join(shortPath(settings.dataDir), "local-app.json");
@@ -45,7 +52,8 @@ try {
     ].join("\n"),
   );
 } catch (error) {
-  console.error(`switchyard: could not start: ${error instanceof Error ? error.message : error}`);
+  // One line, no stack: what went wrong is a setting or the machine's state, not a bug here.
+  console.error(`switchyard: could not start: ${startFailure(error, settings)}`);
   process.exit(1);
 }
 
@@ -77,4 +85,12 @@ function describe(config: Config): string {
 function shortPath(path: string): string {
   const below = relative(process.cwd(), path);
   return below && !below.startsWith("..") ? below : path;
+}
+
+/** What stopped the start, said in terms of the setting to change. */
+function startFailure(error: unknown, settings: LocalSettings | undefined): string {
+  if ((error as NodeJS.ErrnoException).code === "EADDRINUSE" && settings) {
+    return `PORT ${settings.port} is in use on 127.0.0.1; stop what holds it or set PORT (0 picks a free port)`;
+  }
+  return error instanceof Error ? error.message : String(error);
 }

@@ -100,6 +100,30 @@ export async function startLocalRuntime(
   };
 }
 
+/**
+ * Runs `npm start`'s program (local/start.ts) as startLocalRuntime does, for a start that is
+ * meant to fail: answers its exit code and everything it printed. Fails after 20 s.
+ */
+export async function runFailingStart(
+  env: Record<string, string>,
+): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, START_ARGS, {
+    env: { ...process.env, PORT: "0", POWERTOOLS_LOG_LEVEL: "ERROR", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+  const [code] = (await once(child, "exit")) as [number | null];
+  clearTimeout(timer);
+  return { code, output };
+}
+
 /** Polls `probe` until it answers something truthy, or fails after `timeoutMs`. */
 export async function eventually<T>(
   probe: () => Promise<T | undefined | null | false>,
