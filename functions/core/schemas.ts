@@ -79,6 +79,9 @@ export const patchWebhookBody = z.strictObject({
   enabled: z.optional(z.boolean()),
 });
 
+/** `POST /api/v2/webhooks/{id}/rotate-secret` takes no field: `{}` or no body. */
+export const rotateSecretBody = z.strictObject({});
+
 export const DELIVERY_STATUSES = ["pending", "succeeded", "failed", "dead_lettered"] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
