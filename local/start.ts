@@ -52,7 +52,7 @@ try {
     ].join("\n"),
   );
 } catch (error) {
-  // One line, no stack: what went wrong is a setting or the machine's state, not a bug here.
+  // One line and no stack trace: start failures say which setting or state to change.
   console.error(`switchyard: could not start: ${startFailure(error, settings)}`);
   process.exit(1);
 }
@@ -89,7 +89,7 @@ function shortPath(path: string): string {
 
 /** What stopped the start, said in terms of the setting to change. */
 function startFailure(error: unknown, settings: LocalSettings | undefined): string {
-  if ((error as NodeJS.ErrnoException).code === "EADDRINUSE" && settings) {
+  if (error instanceof Error && "code" in error && error.code === "EADDRINUSE" && settings) {
     return `PORT ${settings.port} is in use on 127.0.0.1; stop what holds it or set PORT (0 picks a free port)`;
   }
   return error instanceof Error ? error.message : String(error);
