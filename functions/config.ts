@@ -108,8 +108,12 @@ function number(env: Env, name: string, fallback: number, min: number, max: numb
 }
 
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const value = number(env, name, fallback, min, max);
-  if (!Number.isInteger(value)) throw new Error(`${name} must be a whole number`);
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name} must be a whole number from ${min} to ${max}, not "${raw}"`);
+  }
   return value;
 }
 

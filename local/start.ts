@@ -3,12 +3,16 @@
  * PORT, SWITCHYARD_DATA_DIR, SWITCHYARD_API_KEY, SWITCHYARD_RETRY_BASE_SECONDS,
  * SWITCHYARD_MAX_RETRIES, SWITCHYARD_DELIVERY_TIMEOUT_SECONDS, SWITCHYARD_ALLOW_PRIVATE_URLS,
  * SWITCHYARD_REQUIRE_HTTPS.
+ *
+ * The npm script `exec`s node: npm forwards SIGTERM and SIGINT to its own child only, and a
+ * shell between npm and node would die of the signal and leave this process running.
  */
 import { join, relative } from "node:path";
 import type { Config } from "../functions/config.ts";
+import { lockDataDir } from "./instance-lock.ts";
 import { renderHandlerLogs } from "./readable-logs.ts";
-import { type Runtime, startRuntime } from "./runtime.ts";
-import { localSettings } from "./settings.ts";
+import type { Runtime } from "./runtime.ts";
+import { type LocalSettings, localSettings } from "./settings.ts";
 
 // Handlers log as they do on Lambda. At INFO that is one line per delivery outcome; the JSON
 // lines are shown one short line each, unless SWITCHYARD_LOG_FORMAT=json asks for them as is.
@@ -20,8 +24,14 @@ const onError = (error: unknown) =>
   console.error("switchyard:", error instanceof Error ? error.message : error);
 
 let runtime: Runtime;
+let settings: LocalSettings | undefined;
 try {
-  const settings = localSettings();
+  settings = localSettings();
+  const lock = lockDataDir(settings.dataDir);
+  process.on("exit", () => lock.release());
+  // Loaded only now: the handlers read their configuration as they load, so a bad setting
+  // would otherwise surface as a stack trace from an import instead of as one line below.
+  const { startRuntime } = await import("./runtime.ts");
   runtime = await startRuntime(settings, onError);
   const ms = Math.round(performance.now() - startedAt);
   const keyFile = join(shortPath(settings.dataDir), "local-app.json");
@@ -45,7 +55,8 @@ try {
     ].join("\n"),
   );
 } catch (error) {
-  console.error(`switchyard: could not start: ${error instanceof Error ? error.message : error}`);
+  // One line and no stack trace: start failures say which setting or state to change.
+  console.error(`switchyard: could not start: ${startFailure(error, settings)}`);
   process.exit(1);
 }
 
@@ -77,4 +88,12 @@ function describe(config: Config): string {
 function shortPath(path: string): string {
   const below = relative(process.cwd(), path);
   return below && !below.startsWith("..") ? below : path;
+}
+
+/** What stopped the start, said in terms of the setting to change. */
+function startFailure(error: unknown, settings: LocalSettings | undefined): string {
+  if (error instanceof Error && "code" in error && error.code === "EADDRINUSE" && settings) {
+    return `PORT ${settings.port} is in use on 127.0.0.1; stop what holds it or set PORT (0 picks a free port)`;
+  }
+  return error instanceof Error ? error.message : String(error);
 }

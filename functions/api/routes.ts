@@ -1,5 +1,5 @@
 import type { Store } from "../core/ports.ts";
-import { listQuery } from "../core/schemas.ts";
+import { listQuery, rotateSecretBody } from "../core/schemas.ts";
 import type { DefinitionDeps } from "../core/services/definitions.ts";
 import * as definitions from "../core/services/definitions.ts";
 import * as deliveries from "../core/services/delivery-queries.ts";
@@ -85,8 +85,10 @@ export const API_ROUTES: readonly Route<ApiDeps>[] = [
   {
     method: "POST",
     path: "/api/v2/webhooks/{id}/rotate-secret",
-    handle: async (deps, r) =>
-      ok(await webhooks.rotateWebhookSecret(deps, r.appId, param(r, "id"))),
+    handle: async (deps, r) => {
+      parseInput(rotateSecretBody, r.body ?? {});
+      return ok(await webhooks.rotateWebhookSecret(deps, r.appId, param(r, "id")));
+    },
   },
   {
     method: "GET",

@@ -79,6 +79,9 @@ export const patchWebhookBody = z.strictObject({
   enabled: z.optional(z.boolean()),
 });
 
+/** `POST /api/v2/webhooks/{id}/rotate-secret` takes no field: `{}` or no body. */
+export const rotateSecretBody = z.strictObject({});
+
 /**
  * SPEC §2.5: `failed` will be retried; `dead_lettered` and `discarded` have ended without a
  * success (a discarded delivery was given up without a dead letter, e.g. its subscription was

@@ -7,11 +7,14 @@ import {
   Unauthorized,
   UnsupportedMediaType,
 } from "../core/errors.ts";
+import { isJsonObject, type JsonType, jsonType } from "../core/json.ts";
 import type { AppStore } from "../core/ports.ts";
 import { LIMITS } from "../core/schemas.ts";
 import { type ApiContext, type ApiEvent, type ApiResult, json } from "./api-types.ts";
 
 type ApiMiddleware = MiddlewareObj<ApiEvent, ApiResult, Error, ApiContext>;
+
+const METHODS_WITH_BODY = new Set(["POST", "PUT", "PATCH"]);
 
 /**
  * Turns any error into the SPEC §2 error body and puts `x-request-id` on every answer. A 5xx
@@ -70,24 +73,49 @@ export function authenticate(
   };
 }
 
-/** Size (413), then media type (415), then JSON (400), in the order SPEC §2 gives. */
+/**
+ * Size (413), then media type (415), then JSON (400), in the order SPEC §2 gives; a body that
+ * is there must be a JSON object. A request without content has no body (`undefined`), which
+ * a route may allow (a trigger's payload is optional) — unless it is a POST, PUT or PATCH
+ * whose content-type says JSON: zero bytes are not a JSON text, so that is a 400, as `null`,
+ * `[]` or `3` are. A GET or DELETE carries no body, so a client that puts a JSON content-type
+ * on every request is not refused for it.
+ */
 export function jsonBody(): ApiMiddleware {
   return {
     before: async (request) => {
       const { body, isBase64Encoded, headers } = request.event;
       request.context.body = undefined;
-      if (body === undefined || body === "") return;
+      const contentType = headers["content-type"];
+      if (body === undefined || body === "") {
+        const method = request.event.requestContext.http.method.toUpperCase();
+        if (METHODS_WITH_BODY.has(method) && isJsonMediaType(contentType)) {
+          throw new BadRequest(
+            "body is empty, which is not JSON: send a JSON object, or no content-type and no body",
+          );
+        }
+        return;
+      }
       const raw = isBase64Encoded ? Buffer.from(body, "base64") : Buffer.from(body, "utf8");
       if (raw.byteLength > LIMITS.bodyBytes) throw new PayloadTooLarge(LIMITS.bodyBytes);
-      const contentType = headers["content-type"];
       if (!isJsonMediaType(contentType)) throw new UnsupportedMediaType(contentType);
+      let parsed: unknown;
       try {
-        request.context.body = JSON.parse(raw.toString("utf8"));
+        parsed = JSON.parse(raw.toString("utf8"));
       } catch (error) {
         throw new BadRequest(`body is not valid JSON: ${(error as Error).message}`);
       }
+      if (!isJsonObject(parsed)) {
+        throw new BadRequest(`body must be a JSON object, not ${withArticle(jsonType(parsed))}`);
+      }
+      request.context.body = parsed;
     },
   };
+}
+
+function withArticle(type: JsonType): string {
+  if (type === "null") return "null";
+  return type === "array" || type === "object" ? `an ${type}` : `a ${type}`;
 }
 
 /** `application/json`, parameters such as `charset` allowed. */

@@ -10,6 +10,7 @@ import { startFauxqs } from "fauxqs";
 import { BUS_RULES } from "../../functions/core/bus-rules.ts";
 import type { DeliveryQueueSettings } from "../../functions/core/delivery-settings.ts";
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from "./credentials.ts";
+import { LOOPBACK, startOnLoopback } from "./loopback.ts";
 
 /** A queue of the local runtime: its URL, and its ARN for the records' `eventSourceARN`. */
 export interface LocalQueue {
@@ -26,6 +27,8 @@ export interface LocalQueues {
 
 export interface LocalSqs {
   endpoint: string;
+  /** The address fauxqs's socket is bound to: 127.0.0.1. */
+  listenAddress: string;
   client: SQSClient;
   queues: LocalQueues;
   healthy(): Promise<boolean>;
@@ -33,9 +36,9 @@ export interface LocalSqs {
 }
 
 /**
- * fauxqs on a loopback port, persisted in SQLite under `<dataDir>/sqs`, with the queues set
- * up as the stack sets them up (visibility, redrive to their DLQs, retention): the delivery
- * queue, and one queue per bus rule.
+ * fauxqs on a loopback port (127.0.0.1 only), persisted in SQLite under `<dataDir>/sqs`, with
+ * the queues set up as the stack sets them up (visibility, redrive to their DLQs, retention):
+ * the delivery queue and its DLQ, and one queue per bus rule with its DLQ.
  */
 export async function startSqs(
   dataDir: string,
@@ -43,7 +46,14 @@ export async function startSqs(
 ): Promise<LocalSqs> {
   const path = join(dataDir, "sqs");
   mkdirSync(path, { recursive: true });
-  const server = await startFauxqs({ port: 0, logger: false, dataDir: path });
+  const { started: server, addresses } = await startOnLoopback(() =>
+    startFauxqs({ port: 0, logger: false, dataDir: path }),
+  );
+  const [listenAddress] = addresses;
+  if (addresses.length !== 1 || listenAddress !== LOOPBACK) {
+    await server.stop();
+    throw new Error(`fauxqs listens on ${addresses.join(", ")}, not on ${LOOPBACK} alone`);
+  }
   const client = new SQSClient({
     region: LOCAL_REGION,
     endpoint: server.address,
@@ -80,6 +90,7 @@ export async function startSqs(
 
   return {
     endpoint: server.address,
+    listenAddress,
     client,
     queues: { delivery, deliveryDeadLetter, busTargets },
     async healthy() {

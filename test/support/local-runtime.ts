@@ -1,5 +1,9 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
+import { delimiter } from "node:path";
+
+/** How npm start runs the runtime, after `node`. */
+const START_ARGS = ["--import", "tsx", "local/start.ts"];
 
 export interface Answer {
   status: number;
@@ -25,14 +29,25 @@ export interface LocalRuntime {
 }
 
 /**
- * Starts `npm start`'s program (local/start.ts) in its own process, as a user would, on a
- * free port, and waits for its banner.
+ * Starts `npm start`'s program (local/start.ts) in its own process on a free port, and waits
+ * for its banner. With `viaNpm`, it runs `npm start` itself, from a shell's environment: no
+ * `node_modules/.bin` on PATH and no npm_* variables, so npm runs on whatever Node the
+ * machine has and the script on the project's, exactly as when a user types it.
  */
-export async function startLocalRuntime(env: Record<string, string>): Promise<LocalRuntime> {
-  const child = spawn(process.execPath, ["--import", "tsx", "local/start.ts"], {
-    env: { ...process.env, PORT: "0", POWERTOOLS_LOG_LEVEL: "ERROR", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+export async function startLocalRuntime(
+  env: Record<string, string>,
+  options: { viaNpm?: boolean } = {},
+): Promise<LocalRuntime> {
+  const settings = { PORT: "0", POWERTOOLS_LOG_LEVEL: "ERROR", ...env };
+  const child = options.viaNpm
+    ? spawn("npm", ["start"], {
+        env: { ...userShellEnv(), ...settings },
+        stdio: ["ignore", "pipe", "pipe"],
+      })
+    : spawn(process.execPath, START_ARGS, {
+        env: { ...process.env, ...settings },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => {
     output += chunk.toString();
@@ -85,6 +100,30 @@ export async function startLocalRuntime(env: Record<string, string>): Promise<Lo
   };
 }
 
+/**
+ * Runs `npm start`'s program (local/start.ts) as startLocalRuntime does, for a start that is
+ * meant to fail: answers its exit code and everything it printed. Fails after 20 s.
+ */
+export async function runFailingStart(
+  env: Record<string, string>,
+): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, START_ARGS, {
+    env: { ...process.env, PORT: "0", POWERTOOLS_LOG_LEVEL: "ERROR", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+  const [code] = (await once(child, "exit")) as [number | null];
+  clearTimeout(timer);
+  return { code, output };
+}
+
 /** Polls `probe` until it answers something truthy, or fails after `timeoutMs`. */
 export async function eventually<T>(
   probe: () => Promise<T | undefined | null | false>,
@@ -99,4 +138,45 @@ export async function eventually<T>(
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** This process's environment as a user's shell has it: without what `npm test` added. */
+function userShellEnv(): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.toLowerCase().startsWith("npm_")),
+  );
+  env.PATH = (process.env.PATH ?? "")
+    .split(delimiter)
+    .filter((dir) => !/node_modules[\\/]\.bin$/.test(dir))
+    .join(delimiter);
+  return env;
+}
+
+/** The ids of every process below `pid` (children, theirs, …), read from `ps`. */
+export function descendantsOf(pid: number): number[] {
+  const table = spawnSync("ps", ["-A", "-o", "pid=,ppid="], { encoding: "utf8" }).stdout;
+  const children = new Map<number, number[]>();
+  for (const line of table.trim().split("\n")) {
+    const [child, parent] = line.trim().split(/\s+/).map(Number);
+    if (child === undefined || parent === undefined) continue;
+    children.set(parent, [...(children.get(parent) ?? []), child]);
+  }
+  const found: number[] = [];
+  const pending = [pid];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    for (const child of children.get(next) ?? []) {
+      found.push(child);
+      pending.push(child);
+    }
+  }
+  return found;
+}
+
+/**
+ * Whether a process with this id runs. A zombie (ended, not yet reaped: in a container whose
+ * init reaps nothing, an orphan's short-lived child can stay one) does not count.
+ */
+export function isRunning(pid: number): boolean {
+  const state = spawnSync("ps", ["-o", "stat=", "-p", String(pid)], { encoding: "utf8" }).stdout;
+  return state.trim() !== "" && !state.trim().startsWith("Z");
 }

@@ -57,8 +57,18 @@ describe("loadConfig", () => {
   });
 
   it.each([
-    [{ SWITCHYARD_MAX_RETRIES: "lots" }, "SWITCHYARD_MAX_RETRIES must be a number"],
-    [{ SWITCHYARD_MAX_RETRIES: "1.5" }, "whole number"],
+    [
+      { SWITCHYARD_MAX_RETRIES: "lots" },
+      'SWITCHYARD_MAX_RETRIES must be a whole number from 0 to 20, not "lots"',
+    ],
+    [
+      { SWITCHYARD_MAX_RETRIES: "1.5" },
+      'SWITCHYARD_MAX_RETRIES must be a whole number from 0 to 20, not "1.5"',
+    ],
+    [
+      { SWITCHYARD_RETRY_BASE_SECONDS: "-1" },
+      'SWITCHYARD_RETRY_BASE_SECONDS must be a number from 0 to 3600, not "-1"',
+    ],
     [{ SWITCHYARD_ALLOW_PRIVATE_URLS: "maybe" }, "true or false"],
   ])("refuses %j", (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);

@@ -1,6 +1,6 @@
 import type { Clock } from "../clock.ts";
 import { BadRequest, Conflict, NotFound } from "../errors.ts";
-import { nestingDepth } from "../json.ts";
+import { nestsDeeperThan } from "../json.ts";
 import type { EventDefinition, PageRequest } from "../model.ts";
 import type { DefinitionStore, EventPublisher } from "../ports.ts";
 import {
@@ -102,7 +102,7 @@ async function mustExist(store: DefinitionStore, appId: string, slug: string) {
 const notFound = (slug: string) => new NotFound(`event "${slug}" not found`);
 
 function checkSampleDepth(sample: object) {
-  if (nestingDepth(sample) > LIMITS.payloadDepth) {
+  if (nestsDeeperThan(sample, LIMITS.payloadDepth)) {
     throw new BadRequest(`sample_payload nests deeper than ${LIMITS.payloadDepth} levels`);
   }
 }

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { Clock } from "../clock.ts";
 import { BadRequest, Conflict, HttpError } from "../errors.ts";
 import { newId } from "../ids.ts";
-import { canonicalJson, nestingDepth } from "../json.ts";
+import { canonicalJson, nestsDeeperThan } from "../json.ts";
 import type { EventDefinition } from "../model.ts";
 import type {
   DefinitionStore,
@@ -49,7 +49,7 @@ export async function triggerEvent(deps: TriggerDeps, request: TriggerRequest) {
     "linked_account_id header",
   );
   const payload = body.payload ?? {};
-  if (nestingDepth(payload) > LIMITS.payloadDepth) {
+  if (nestsDeeperThan(payload, LIMITS.payloadDepth)) {
     throw new BadRequest(`payload nests deeper than ${LIMITS.payloadDepth} levels`);
   }
   const definition = await findDefinition(deps.store, request, body.event, body.name);

@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
+import { deepArrays, deepObjects } from "../../support/deep-json.ts";
 import { freshApp, type Invoke, usePipeline } from "../../support/harness.ts";
 
 const pipeline = usePipeline();
@@ -83,6 +84,39 @@ describe("POST /api/v2/events", () => {
     expect(response.status).toBe(400);
     expect(response.body.message).toContain(message);
     expect(await pipeline.table.items("definition")).toEqual([]);
+  });
+});
+
+describe("sample_payload nesting (SPEC §2: at most 32 levels)", () => {
+  const limit = "sample_payload nests deeper than 32 levels";
+
+  it.each([
+    ["33 levels of objects", `{"name":"X","sample_payload":${deepObjects(33)}}`],
+    ["5,000 levels of objects", `{"name":"X","sample_payload":${deepObjects(5_000)}}`],
+    ["50,000 levels of arrays", `{"name":"X","sample_payload":{"list":${deepArrays(50_000)}}}`],
+  ])("refuses a sample of %s with a 400 naming the limit", async (_, body) => {
+    const response = await create(body);
+    expect(response.status).toBe(400);
+    expect(response.body.message).toBe(limit);
+    expect(await pipeline.table.items("definition")).toEqual([]);
+  });
+
+  it("accepts a sample nested exactly 32 levels deep", async () => {
+    const response = await create(`{"name":"X","sample_payload":${deepObjects(32)}}`);
+    expect(response.status).toBe(201);
+  });
+
+  it("refuses a PATCH whose sample nests 5,000 levels deep, changing nothing", async () => {
+    await create({ name: "X", sample_payload: { a: 1 } });
+    const response = await call({
+      method: "PATCH",
+      path: "/api/v2/events/x",
+      body: `{"sample_payload":${deepObjects(5_000)}}`,
+    });
+    expect(response.status).toBe(400);
+    expect(response.body.message).toBe(limit);
+    const [stored] = await pipeline.table.items("definition");
+    expect(stored?.sample_payload).toEqual({ a: 1 });
   });
 });
 

@@ -5,6 +5,7 @@ import { createEnvelopeVault } from "../../../functions/adapters/secrets/envelop
 import type { Subscription } from "../../../functions/core/model.ts";
 import type { Store } from "../../../functions/core/ports.ts";
 import { openSecret } from "../../../functions/core/secrets.ts";
+import { deepArrays, deepObjects } from "../../support/deep-json.ts";
 import { TEST_SECRET, testSubscription } from "../../support/events.ts";
 import {
   apiClient,
@@ -94,6 +95,34 @@ describe("POST /api/v2/webhooks", () => {
     expect(response.status).toBe(400);
     expect(response.body.message).toContain(message);
     expect(await pipeline.table.items("subscription")).toEqual([]);
+  });
+});
+
+describe("filter nesting (at most 32 levels)", () => {
+  const head = `{"url":"https://example.com/hooks","events":["contact_created"]`;
+  const deepOr = (levels: number) =>
+    `${'{"$or":[{"a":[1]},'.repeat(levels)}{"b":[2]}${"]}".repeat(levels)}`;
+
+  it.each([
+    ["5,000 levels of objects", `${head},"filter":${deepObjects(5_000)}}`, "nested deeper than 32"],
+    ["5,000 levels of $or", `${head},"filter":${deepOr(5_000)}}`, "nested deeper than 32"],
+    ["50,000 nested arrays", `${head},"filter":{"a":${deepArrays(50_000)}}}`, "filter.a must be"],
+  ])("refuses a filter of %s with a 400, storing nothing", async (_, body, message) => {
+    const response = await create(body);
+    expect(response.status).toBe(400);
+    expect(response.body.message).toContain(message);
+    expect(await pipeline.table.items("subscription")).toEqual([]);
+  });
+
+  it("refuses a PATCH whose filter nests 5,000 levels deep", async () => {
+    const { body } = await create();
+    const response = await call({
+      method: "PATCH",
+      path: `/api/v2/webhooks/${body.id}`,
+      body: `{"filter":${deepObjects(5_000)}}`,
+    });
+    expect(response.status).toBe(400);
+    expect(response.body.message).toContain("nested deeper than 32 levels");
   });
 });
 

@@ -1,6 +1,7 @@
 import { PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { Store } from "../../../functions/core/ports.ts";
+import { deepArrays, deepObjects } from "../../support/deep-json.ts";
 import { freshApp, type Invoke, usePipeline } from "../../support/harness.ts";
 
 const sample = {
@@ -265,6 +266,24 @@ describe("bad input stores nothing and routes nothing", () => {
       "deeper than 32",
     ],
     [
+      "payload nested 33 levels deep",
+      () => trigger(`{"payload":${deepObjects(33)}}`),
+      400,
+      "payload nests deeper than 32 levels",
+    ],
+    [
+      "payload nested 5,000 levels deep",
+      () => trigger(`{"payload":${deepObjects(5_000)}}`),
+      400,
+      "payload nests deeper than 32 levels",
+    ],
+    [
+      "payload holding 50,000 nested arrays",
+      () => trigger(`{"payload":{"list":${deepArrays(50_000)}}}`),
+      400,
+      "payload nests deeper than 32 levels",
+    ],
+    [
       "missing key",
       () =>
         call({
@@ -298,6 +317,11 @@ describe("bad input stores nothing and routes nothing", () => {
     expect(response.body.request_id).toBe(response.headers["x-request-id"]);
     expect(pipeline.messaging.eventBridge).toHaveReceivedCommandTimes(PutEventsCommand, 0);
     expect(await pipeline.table.items("event")).toEqual([]);
+  });
+
+  it("accepts a payload nested exactly 32 levels deep, the limit", async () => {
+    const response = await trigger(`{"payload":${deepObjects(32)}}`);
+    expect(response.status).toBe(200);
   });
 
   it("checks the key before the size: an oversized body without a key is a 401", async () => {
