@@ -9,8 +9,12 @@
  */
 type Method = "log" | "info" | "warn" | "error" | "debug";
 
-/** Context keys every line carries on Lambda; locally they say nothing. */
+/**
+ * Context keys every line carries on Lambda, and the app (locally there is one, as a rule):
+ * here they say nothing.
+ */
 const HIDDEN = new Set([
+  "app_id",
   "level",
   "message",
   "timestamp",
