@@ -5,7 +5,7 @@ import {
 } from "@aws-sdk/client-eventbridge";
 import { EVENT_SOURCE } from "../core/bus-rules.ts";
 import type { RoutedEvent } from "../core/model.ts";
-import type { EventPublisher } from "../core/ports.ts";
+import { type EventPublisher, PublishRejected } from "../core/ports.ts";
 import { type Pause, sendResendingFailures, sleep } from "./resend-failures.ts";
 
 /** PutEvents takes at most 10 entries a call. */
@@ -14,10 +14,18 @@ const BATCH_SIZE = 10;
 const MAX_ENTRY_BYTES = 256 * 1024;
 /** EventBridge counts an entry's Time as 14 bytes. */
 const TIME_BYTES = 14;
+/** The entry error codes AWS documents as retryable; any other refuses the entry for good. */
+const RETRYABLE_ERRORS = new Set(["InternalFailure", "ThrottlingException"]);
 
 /**
  * The EventBridge publisher. A payload too large for an entry travels by reference: the
  * event is in the store already, and the fan-out reads it from there.
+ *
+ * It throws `PublishRejected` only when EventBridge answered that it refused every entry of the
+ * call with a non-retryable error code. Anything else that goes wrong (the call throws: a
+ * timeout, a network error, a 5xx, throttling the SDK's retries did not clear; or retryable
+ * entry failures remain after the resends) may have left entries on the bus, and is thrown as
+ * it is.
  */
 export function createEventPublisher(
   client: EventBridgeClient,
@@ -28,7 +36,14 @@ export function createEventPublisher(
     async publish(events) {
       const entries = events.map((event) => toEntry(event, busName));
       for (let start = 0; start < entries.length; start += BATCH_SIZE) {
-        await putWithRetries(client, entries.slice(start, start + BATCH_SIZE), pause);
+        const batch = entries.slice(start, start + BATCH_SIZE);
+        const { refused, reason } = await putWithRetries(client, batch, pause);
+        if (refused.length === 0) continue;
+        const message = `EventBridge refused ${refused.length} entries: ${reason}`;
+        // Only when nothing went through is the whole publish a refusal.
+        throw start === 0 && refused.length === batch.length
+          ? new PublishRejected(message)
+          : new Error(message);
       }
     },
   };
@@ -38,20 +53,30 @@ async function putWithRetries(
   client: EventBridgeClient,
   entries: PutEventsRequestEntry[],
   pause: Pause,
-): Promise<void> {
-  await sendResendingFailures(
+) {
+  let reason: string | undefined;
+  const refused = await sendResendingFailures(
     entries,
     async (pending) => {
       const result = await client.send(new PutEventsCommand({ Entries: pending }));
       if (!result.FailedEntryCount) return { failed: [] };
+      const codes = pending.map((_, index) => result.Entries?.[index]?.ErrorCode);
+      const failure = result.Entries?.find((entry) => entry.ErrorCode);
+      reason = `${failure?.ErrorCode}: ${failure?.ErrorMessage}`;
       return {
-        failed: pending.filter((_, index) => result.Entries?.[index]?.ErrorCode),
-        reason: result.Entries?.find((entry) => entry.ErrorCode)?.ErrorMessage,
+        failed: pending.filter((_, index) => retryable(codes[index])),
+        refused: pending.filter((_, index) => codes[index] && !retryable(codes[index])),
+        reason,
       };
     },
     "EventBridge",
     pause,
   );
+  return { refused, reason };
+}
+
+function retryable(code: string | undefined): code is string {
+  return code !== undefined && RETRYABLE_ERRORS.has(code);
 }
 
 function toEntry(event: RoutedEvent, busName: string): PutEventsRequestEntry {

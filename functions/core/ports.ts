@@ -61,21 +61,39 @@ export interface EventStore {
 export interface IdempotencyRecord {
   key: string;
   body_hash: string;
+  /** The one event this key stands for; every request with the key answers it. */
   event_id: string;
   state: "pending" | "done";
+  /** The key's first use: it is remembered for the window from then. */
   created_at: string;
+  /**
+   * Until when a pending claim belongs to the request holding it. After that the request is
+   * gone (it died, or failed not knowing whether the bus took its event) and a retry with the
+   * key may take the claim over.
+   */
+  lease_until: string;
 }
 
 export interface IdempotencyStore {
   /**
    * Claims `key` for this request unless a live claim (younger than the window) exists; then
-   * answers that claim instead.
+   * answers that claim instead, pending or done, whatever its lease.
    */
   claimIdempotencyKey(
     appId: string,
     record: IdempotencyRecord,
     windowMs: number,
   ): Promise<{ claimed: true } | { claimed: false; existing: IdempotencyRecord }>;
+  /**
+   * Replaces a pending claim by `next` if it is still exactly `expected` (same event and
+   * lease); false when another request changed it first. Takes a claim over, or ends a lease.
+   */
+  replaceIdempotencyClaim(
+    appId: string,
+    expected: IdempotencyRecord,
+    next: IdempotencyRecord,
+    windowMs: number,
+  ): Promise<boolean>;
   /** Marks this request's claim answered; a claim that is no longer its own is left alone. */
   completeIdempotencyKey(appId: string, key: string, eventId: string): Promise<void>;
   releaseIdempotencyKey(appId: string, key: string): Promise<void>;
@@ -131,9 +149,22 @@ export interface Store
     IdempotencyStore,
     DeliveryStore {}
 
-/** The event bus (EventBridge): throws when any entry could not be put after retries. */
+/**
+ * The event bus (EventBridge). `publish` throws when any event could not be put after retries:
+ * `PublishRejected` when the bus answered that it refused every one of them, so none can ever
+ * reach a subscriber; any other error when some may have been taken (a timeout, a network
+ * error, a 5xx, retryable failures that did not clear).
+ */
 export interface EventPublisher {
   publish(events: RoutedEvent[]): Promise<void>;
+}
+
+/** The bus refused the events for good (e.g. a validation error): none of them was taken. */
+export class PublishRejected extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "PublishRejected";
+  }
 }
 
 /** The delivery queue and its dead-letter queue (SQS). */

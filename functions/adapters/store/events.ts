@@ -16,7 +16,9 @@ export function eventStore(table: TableContext): EventStore {
         "attribute_not_exists(PK)",
       );
     },
-    getEvent: (appId, eventId) => getRecord<StoredEvent>(table, appId, `EVT#${eventId}`),
+    // Read right after the trigger wrote it (the fan-out, a retry deciding whether an event
+    // exists): an eventually consistent read could miss it.
+    getEvent: (appId, eventId) => getRecord<StoredEvent>(table, appId, `EVT#${eventId}`, true),
     async deleteEvent(appId, eventId) {
       await deleteRecord(table, appId, `EVT#${eventId}`);
     },

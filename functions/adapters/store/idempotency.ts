@@ -9,44 +9,37 @@ import {
   type TableContext,
 } from "./table-context.ts";
 
-/**
- * A claim still pending after this long belongs to a request that died (the trigger function
- * times out well before): another request with the key may take it over.
- */
-const PENDING_LEASE_MS = 60_000;
-
 export function idempotencyStore(table: TableContext): IdempotencyStore {
   const sortKey = (key: string) => `IDEM#${key}`;
+  const item = (appId: string, record: IdempotencyRecord, windowMs: number) => {
+    const createdMs = Date.parse(record.created_at);
+    return {
+      PK: appPartition(appId),
+      SK: sortKey(record.key),
+      kind: "idempotency_key",
+      ...record,
+      created_ms: createdMs,
+      expires_at: Math.ceil((createdMs + windowMs) / 1000),
+    };
+  };
 
   return {
     async claimIdempotencyKey(appId, record, windowMs) {
-      const createdMs = Date.parse(record.created_at);
       // TTL removes old keys only eventually (and emulators never do), so the window is
       // enforced here: a claim older than the window may be taken over.
       for (let tries = 0; tries < 3; tries++) {
         const claimed = await putIf(
           table,
-          {
-            PK: appPartition(appId),
-            SK: sortKey(record.key),
-            kind: "idempotency_key",
-            ...record,
-            created_ms: createdMs,
-            expires_at: Math.ceil((createdMs + windowMs) / 1000),
-          },
-          "attribute_not_exists(PK) OR created_ms < :cutoff OR (#state = :pending AND created_ms < :leaseCutoff)",
-          {
-            ":cutoff": createdMs - windowMs,
-            ":pending": "pending",
-            ":leaseCutoff": createdMs - PENDING_LEASE_MS,
-          },
-          { "#state": "state" },
+          item(appId, record, windowMs),
+          "attribute_not_exists(PK) OR created_ms < :cutoff",
+          { ":cutoff": Date.parse(record.created_at) - windowMs },
         );
         if (claimed) return { claimed: true };
         const existing = await getRecord<IdempotencyRecord & { created_ms?: number }>(
           table,
           appId,
           sortKey(record.key),
+          true,
         );
         if (existing) {
           const { created_ms: _, ...rest } = existing;
@@ -55,6 +48,20 @@ export function idempotencyStore(table: TableContext): IdempotencyStore {
         // Released between our write and our read: try to claim it again.
       }
       throw new Error(`idempotency key ${record.key} kept changing while being claimed`);
+    },
+
+    async replaceIdempotencyClaim(appId, expected, next, windowMs) {
+      return putIf(
+        table,
+        item(appId, next, windowMs),
+        "#state = :pending AND event_id = :eventId AND lease_until = :leaseUntil",
+        {
+          ":pending": "pending",
+          ":eventId": expected.event_id,
+          ":leaseUntil": expected.lease_until,
+        },
+        { "#state": "state" },
+      );
     },
 
     async completeIdempotencyKey(appId, key, eventId) {

@@ -50,10 +50,22 @@ export async function putIf(
   }
 }
 
-/** Gets one item of an app's partition as its domain record. */
-export async function getRecord<T>(table: TableContext, appId: string, sortKey: string) {
+/**
+ * Gets one item of an app's partition as its domain record; `consistent` when a decision rests
+ * on seeing a write that may be only milliseconds old.
+ */
+export async function getRecord<T>(
+  table: TableContext,
+  appId: string,
+  sortKey: string,
+  consistent = false,
+) {
   const { Item } = await table.doc.send(
-    new GetCommand({ TableName: table.tableName, Key: { PK: appPartition(appId), SK: sortKey } }),
+    new GetCommand({
+      TableName: table.tableName,
+      Key: { PK: appPartition(appId), SK: sortKey },
+      ConsistentRead: consistent,
+    }),
   );
   return Item ? withoutKeys<T>(Item) : null;
 }

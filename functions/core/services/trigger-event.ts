@@ -4,12 +4,14 @@ import { BadRequest, Conflict, HttpError } from "../errors.ts";
 import { newId } from "../ids.ts";
 import { canonicalJson, nestsDeeperThan } from "../json.ts";
 import type { EventDefinition } from "../model.ts";
-import type {
-  DefinitionStore,
-  EventPublisher,
-  EventStore,
-  IdempotencyStore,
-  StoredEvent,
+import {
+  type DefinitionStore,
+  type EventPublisher,
+  type EventStore,
+  type IdempotencyRecord,
+  type IdempotencyStore,
+  PublishRejected,
+  type StoredEvent,
 } from "../ports.ts";
 import { LIMITS, linkedAccountId, triggerBody } from "../schemas.ts";
 import { SLUG_PATTERN } from "../slug.ts";
@@ -18,6 +20,14 @@ import { parseInput } from "../validation.ts";
 
 /** Idempotency keys are remembered for 24 hours (SPEC §2.1). */
 const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
+/**
+ * How long a pending claim belongs to the request that made it. The trigger function times out
+ * well before (10 s): a claim still pending after this belongs to a request that is gone.
+ */
+const CLAIM_LEASE_MS = 60_000;
+const MAX_KEY_LENGTH = 255;
+const ANOTHER_REQUEST = "idempotency-key was already used with another request";
+const IN_PROGRESS = "a request with this idempotency-key is still in progress";
 
 export interface TriggerDeps {
   store: DefinitionStore & EventStore & IdempotencyStore;
@@ -38,8 +48,9 @@ export interface TriggerRequest {
 }
 
 /**
- * Accepts one event (SPEC §2.1): stores it and hands it to the bus, or answers an error and
- * leaves nothing behind. A 200 is only ever answered after the bus took the event.
+ * Accepts one event (SPEC §2.1): stores it and hands it to the bus. A 200 is only ever answered
+ * after the bus took the event; an error answer leaves nothing behind when the bus refused the
+ * event, and otherwise keeps it for a retry with the same idempotency-key to hand off again.
  */
 export async function triggerEvent(deps: TriggerDeps, request: TriggerRequest) {
   const body = parseInput(triggerBody, request.body ?? {});
@@ -67,27 +78,11 @@ export async function triggerEvent(deps: TriggerDeps, request: TriggerRequest) {
     payload,
   };
   const key = request.idempotencyKey;
-  if (key !== undefined) {
-    const replayed = await claimKey(deps.store, request.appId, key, event, now);
-    if (replayed) return { event_id: replayed };
+  if (key === undefined) {
+    await handOff(deps, event, null);
+    return { event_id: event.event_id };
   }
-  try {
-    await deps.store.putEvent(event);
-    await deps.bus.publish([event]);
-  } catch (error) {
-    await undo(deps.store, event, key);
-    throw new HttpError(500, "INTERNAL_ERROR", "the event could not be accepted; try again", {
-      cause: error,
-    });
-  }
-  if (key !== undefined) {
-    // The event is on its way: a failure to mark the key answered must not turn that into a
-    // 500. The claim stays pending, and a retry with the key takes it over after its lease.
-    await deps.store
-      .completeIdempotencyKey(request.appId, key, event.event_id)
-      .catch((error: unknown) => deps.onError?.("idempotency key not marked answered", error));
-  }
-  return { event_id: event.event_id };
+  return { event_id: await triggerOnce(deps, key, event, now) };
 }
 
 async function findDefinition(
@@ -122,46 +117,144 @@ async function lookUp(store: DefinitionStore, appId: string, nameOrSlug: string)
   return bySlug ?? store.findDefinitionByName(appId, nameOrSlug);
 }
 
-/** Claims the key; answers the first request's event id when this one repeats it. */
-async function claimKey(
-  store: IdempotencyStore,
-  appId: string,
+/**
+ * One event per key, whatever becomes of the requests that carry it: a repeat answers the
+ * key's event, and a retry after a request that is gone puts that same event on the bus again
+ * rather than making another (the fan-out derives delivery ids from event and subscription, so
+ * a second put of one event makes no second delivery). Answers the key's event id.
+ */
+async function triggerOnce(
+  deps: TriggerDeps,
   key: string,
   event: StoredEvent,
   now: Date,
-): Promise<string | null> {
-  if (key.length === 0 || key.length > 255) {
-    throw new BadRequest("idempotency-key must be 1 to 255 characters long");
+): Promise<string> {
+  if (key.length === 0 || key.length > MAX_KEY_LENGTH) {
+    throw new BadRequest(`idempotency-key must be 1 to ${MAX_KEY_LENGTH} characters long`);
   }
-  // The same request, whatever the order of its keys: canonical JSON of what routes it.
-  const bodyHash = createHash("sha256")
-    .update(canonicalJson([event.type, event.linked_account_id, event.payload]))
-    .digest("hex");
-  const result = await store.claimIdempotencyKey(
-    appId,
-    {
-      key,
-      body_hash: bodyHash,
-      event_id: event.event_id,
-      state: "pending",
-      created_at: now.toISOString(),
-    },
-    IDEMPOTENCY_WINDOW_MS,
-  );
-  if (result.claimed) return null;
-  if (result.existing.body_hash !== bodyHash) {
-    throw new Conflict("idempotency-key was already used with another request");
+  const claim: IdempotencyRecord = {
+    key,
+    body_hash: requestHash(event),
+    event_id: event.event_id,
+    state: "pending",
+    created_at: now.toISOString(),
+    lease_until: new Date(now.getTime() + CLAIM_LEASE_MS).toISOString(),
+  };
+  const result = await deps.store.claimIdempotencyKey(event.app_id, claim, IDEMPOTENCY_WINDOW_MS);
+  if (result.claimed) {
+    await handOff(deps, event, claim);
+    return event.event_id;
   }
-  if (result.existing.state !== "done") {
-    throw new Conflict("a request with this idempotency-key is still in progress");
+  const { existing } = result;
+  const sameRequest = existing.body_hash === claim.body_hash;
+  if (existing.state === "done" || Date.parse(existing.lease_until) > now.getTime()) {
+    if (!sameRequest) throw new Conflict(ANOTHER_REQUEST);
+    if (existing.state === "done") return existing.event_id;
+    throw new Conflict(IN_PROGRESS);
   }
-  return result.existing.event_id;
+  // The claim's request is gone. An event is stored before it is published, so an event that
+  // is not stored never reached the bus: this request takes the key over with its own.
+  const earlier = await deps.store.getEvent(event.app_id, existing.event_id);
+  if (earlier === null) {
+    await takeOver(deps, event.app_id, existing, claim);
+    await handOff(deps, event, claim);
+    return event.event_id;
+  }
+  if (!sameRequest) throw new Conflict(ANOTHER_REQUEST);
+  const renewed = { ...existing, lease_until: claim.lease_until };
+  await takeOver(deps, event.app_id, existing, renewed);
+  await republish(deps, earlier, renewed);
+  return earlier.event_id;
 }
 
-/** Removes what a failed trigger wrote, so nothing is half-stored. */
-async function undo(store: EventStore & IdempotencyStore, event: StoredEvent, key?: string) {
+/** The same request, whatever the order of its keys: canonical JSON of what routes it. */
+function requestHash(event: StoredEvent): string {
+  return createHash("sha256")
+    .update(canonicalJson([event.type, event.linked_account_id, event.payload]))
+    .digest("hex");
+}
+
+/** Takes a claim whose request is gone; when another retry took it first, that one goes on. */
+async function takeOver(
+  deps: TriggerDeps,
+  appId: string,
+  existing: IdempotencyRecord,
+  next: IdempotencyRecord,
+) {
+  if (!(await deps.store.replaceIdempotencyClaim(appId, existing, next, IDEMPOTENCY_WINDOW_MS))) {
+    throw new Conflict(IN_PROGRESS);
+  }
+}
+
+/**
+ * Stores the event, then puts it on the bus. Undone (event deleted, key released) only when
+ * the bus refused the event for good. When the bus may have taken it (a timeout, a 5xx), the
+ * stored event stays, since the fan-out may read it, and the claim's lease ends, so that a
+ * retry with the key puts this same event on the bus at once.
+ */
+async function handOff(deps: TriggerDeps, event: StoredEvent, claim: IdempotencyRecord | null) {
+  try {
+    await deps.store.putEvent(event);
+  } catch (error) {
+    await undo(deps.store, event, claim);
+    throw notAccepted(error);
+  }
+  try {
+    await deps.bus.publish([event]);
+  } catch (error) {
+    if (error instanceof PublishRejected) await undo(deps.store, event, claim);
+    else if (claim) await endLease(deps, event.app_id, claim);
+    throw notAccepted(error);
+  }
+  if (claim) await complete(deps, event.app_id, claim);
+}
+
+/**
+ * Puts the key's stored event on the bus again. Whatever the bus answers, the event stays: an
+ * earlier put of it may have been taken.
+ */
+async function republish(deps: TriggerDeps, earlier: StoredEvent, claim: IdempotencyRecord) {
+  try {
+    await deps.bus.publish([earlier]);
+  } catch (error) {
+    await endLease(deps, earlier.app_id, claim);
+    throw notAccepted(error);
+  }
+  await complete(deps, earlier.app_id, claim);
+}
+
+function notAccepted(cause: unknown) {
+  return new HttpError(500, "INTERNAL_ERROR", "the event could not be accepted; try again", {
+    cause,
+  });
+}
+
+/**
+ * The event is on its way: a failure to mark the key answered must not turn that into a 500.
+ * The claim stays pending, and a retry after its lease puts the same event on the bus again.
+ */
+async function complete(deps: TriggerDeps, appId: string, claim: IdempotencyRecord) {
+  await deps.store
+    .completeIdempotencyKey(appId, claim.key, claim.event_id)
+    .catch((error: unknown) => deps.onError?.("idempotency key not marked answered", error));
+}
+
+/** Lets a retry take the claim over now rather than after its lease; if this fails, it waits. */
+async function endLease(deps: TriggerDeps, appId: string, claim: IdempotencyRecord) {
+  const ended = { ...claim, lease_until: deps.clock.now().toISOString() };
+  await deps.store
+    .replaceIdempotencyClaim(appId, claim, ended, IDEMPOTENCY_WINDOW_MS)
+    .catch((error: unknown) => deps.onError?.("idempotency claim's lease not ended", error));
+}
+
+/** Removes what a refused trigger wrote, so nothing is half-stored. */
+async function undo(
+  store: EventStore & IdempotencyStore,
+  event: StoredEvent,
+  claim: IdempotencyRecord | null,
+) {
   await Promise.allSettled([
     store.deleteEvent(event.app_id, event.event_id),
-    key === undefined ? Promise.resolve() : store.releaseIdempotencyKey(event.app_id, key),
+    claim === null ? Promise.resolve() : store.releaseIdempotencyKey(event.app_id, claim.key),
   ]);
 }

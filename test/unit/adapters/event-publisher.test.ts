@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { createEventPublisher } from "../../../functions/adapters/event-publisher.ts";
 import { EVENT_SOURCE } from "../../../functions/core/bus-rules.ts";
 import type { RoutedEvent } from "../../../functions/core/model.ts";
+import { PublishRejected } from "../../../functions/core/ports.ts";
 
 const BUS = "switchyard-test-bus";
 /** PutEvents' limit on one entry: 256 KiB, counted as AWS documents it. */
@@ -197,6 +198,110 @@ describe("createEventPublisher", () => {
     for (const batch of sentBatches()) {
       expect(batch.map((entry) => detailOf(entry).event_id)).not.toContain(events[10]?.event_id);
     }
+  });
+
+  it.each([
+    "InvalidArgument",
+    "MalformedDetail",
+    "AccessDeniedException",
+    "NotAuthorizedForSourceException",
+  ])(
+    "throws PublishRejected, sending nothing again, when EventBridge refuses with %s",
+    async (code) => {
+      eventBridge.on(PutEventsCommand).resolves({
+        FailedEntryCount: 1,
+        Entries: [{ ErrorCode: code, ErrorMessage: "no such thing" }],
+      });
+
+      const publishing = createEventPublisher(client, BUS, noPause).publish([event(0)]);
+
+      await expect(publishing).rejects.toBeInstanceOf(PublishRejected);
+      await expect(publishing).rejects.toThrow(
+        `EventBridge refused 1 entries: ${code}: no such thing`,
+      );
+      expect(eventBridge).toHaveReceivedCommandTimes(PutEventsCommand, 1);
+    },
+  );
+
+  it("throws PublishRejected when an entry that failed for a while is then refused for good", async () => {
+    eventBridge
+      .on(PutEventsCommand)
+      .resolvesOnce({ FailedEntryCount: 1, Entries: [{ ErrorCode: "ThrottlingException" }] })
+      .resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: "InvalidArgument" }] });
+
+    await expect(
+      createEventPublisher(client, BUS, noPause).publish([event(0)]),
+    ).rejects.toBeInstanceOf(PublishRejected);
+    expect(eventBridge).toHaveReceivedCommandTimes(PutEventsCommand, 2);
+  });
+
+  describe("anything the bus may have taken is not a rejection", () => {
+    const notRejected = async (publishing: Promise<void>) => {
+      const error = await publishing.then(
+        () => null,
+        (thrown: unknown) => thrown,
+      );
+      expect(error).toBeInstanceOf(Error);
+      expect(error).not.toBeInstanceOf(PublishRejected);
+      return error as Error;
+    };
+
+    it("passes a timeout on as it is", async () => {
+      const timeout = Object.assign(new Error("socket timed out"), { name: "TimeoutError" });
+      eventBridge.on(PutEventsCommand).rejects(timeout);
+
+      const error = await notRejected(
+        createEventPublisher(client, BUS, noPause).publish([event(0)]),
+      );
+
+      expect(error.name).toBe("TimeoutError");
+    });
+
+    it("passes a 5xx on as it is", async () => {
+      const unavailable = Object.assign(new Error("service unavailable"), {
+        name: "InternalException",
+        $metadata: { httpStatusCode: 500 },
+      });
+      eventBridge.on(PutEventsCommand).rejects(unavailable);
+
+      const error = await notRejected(
+        createEventPublisher(client, BUS, noPause).publish([event(0)]),
+      );
+
+      expect(error).toBe(unavailable);
+    });
+
+    it("throttling of the entry that outlasts the resends", async () => {
+      eventBridge
+        .on(PutEventsCommand)
+        .resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: "ThrottlingException" }] });
+
+      await notRejected(createEventPublisher(client, BUS, noPause).publish([event(0)]));
+      expect(eventBridge).toHaveReceivedCommandTimes(PutEventsCommand, 4);
+    });
+
+    it("a refusal of some entries of a batch when others went through", async () => {
+      eventBridge.on(PutEventsCommand).resolves({
+        FailedEntryCount: 1,
+        Entries: [{ EventId: "a" }, { ErrorCode: "InvalidArgument", ErrorMessage: "bad" }],
+      });
+
+      const error = await notRejected(
+        createEventPublisher(client, BUS, noPause).publish([event(0), event(1)]),
+      );
+
+      expect(error.message).toContain("EventBridge refused 1 entries: InvalidArgument: bad");
+    });
+
+    it("a refusal of a later batch when an earlier one went through", async () => {
+      eventBridge
+        .on(PutEventsCommand)
+        .resolvesOnce(ok(10))
+        .resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: "InvalidArgument" }] });
+      const events = Array.from({ length: 11 }, (_, i) => event(i));
+
+      await notRejected(createEventPublisher(client, BUS, noPause).publish(events));
+    });
   });
 
   it("sends a small payload inside the entry", async () => {

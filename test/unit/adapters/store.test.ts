@@ -98,6 +98,7 @@ function idempotency(key: string, createdAt: Date, eventId = newId("event")): Id
     event_id: eventId,
     state: "pending",
     created_at: createdAt.toISOString(),
+    lease_until: new Date(createdAt.getTime() + 60_000).toISOString(),
   };
 }
 
@@ -434,6 +435,97 @@ describe("DynamoDB store: idempotency keys", () => {
     expect(
       await store.claimIdempotencyKey(APP_A, idempotency("never-claimed", new Date()), DAY),
     ).toEqual({ claimed: true });
+  });
+});
+
+describe("DynamoDB store: taking over an idempotency claim", () => {
+  it("does not let a claim whose lease ended be taken over by a second claim", async () => {
+    // Only the trigger decides what a claim left by a request that is gone means (its event
+    // may be on the bus): the store answers the claim, however old its lease.
+    const store = await table.freshStore();
+    const now = Date.now();
+    const stale = idempotency("key-1", new Date(now - 61_000));
+    await store.claimIdempotencyKey(APP_A, stale, DAY);
+
+    expect(
+      await store.claimIdempotencyKey(APP_A, idempotency("key-1", new Date(now)), DAY),
+    ).toEqual({ claimed: false, existing: stale });
+  });
+
+  it("replaces a pending claim that is still the one expected", async () => {
+    const store = await table.freshStore();
+    const now = new Date();
+    const first = idempotency("key-1", now);
+    await store.claimIdempotencyKey(APP_A, first, DAY);
+    const renewed = { ...first, lease_until: new Date(now.getTime() + 120_000).toISOString() };
+
+    expect(await store.replaceIdempotencyClaim(APP_A, first, renewed, DAY)).toBe(true);
+
+    expect(await store.claimIdempotencyKey(APP_A, idempotency("key-1", now), DAY)).toEqual({
+      claimed: false,
+      existing: renewed,
+    });
+  });
+
+  it("lets only one of two retries take the same claim over", async () => {
+    const store = await table.freshStore();
+    const now = new Date();
+    const first = idempotency("key-1", now);
+    await store.claimIdempotencyKey(APP_A, first, DAY);
+    const retryA = idempotency("key-1", now);
+    const retryB = idempotency("key-1", now);
+
+    const won = await Promise.all([
+      store.replaceIdempotencyClaim(APP_A, first, retryA, DAY),
+      store.replaceIdempotencyClaim(APP_A, first, retryB, DAY),
+    ]);
+
+    expect(won.filter(Boolean)).toHaveLength(1);
+    const { existing } = (await store.claimIdempotencyKey(
+      APP_A,
+      idempotency("key-1", now),
+      DAY,
+    )) as { existing: IdempotencyRecord };
+    expect(existing).toEqual(won[0] ? retryA : retryB);
+  });
+
+  it("does not replace a claim whose lease, event or state changed, nor a missing one", async () => {
+    const store = await table.freshStore();
+    const now = new Date();
+    const first = idempotency("key-1", now);
+    await store.claimIdempotencyKey(APP_A, first, DAY);
+    const next = idempotency("key-1", now);
+
+    const otherLease = { ...first, lease_until: new Date(0).toISOString() };
+    expect(await store.replaceIdempotencyClaim(APP_A, otherLease, next, DAY)).toBe(false);
+    const otherEvent = { ...first, event_id: newId("event") };
+    expect(await store.replaceIdempotencyClaim(APP_A, otherEvent, next, DAY)).toBe(false);
+    await store.completeIdempotencyKey(APP_A, "key-1", first.event_id);
+    expect(await store.replaceIdempotencyClaim(APP_A, first, next, DAY)).toBe(false);
+    const missing = idempotency("key-2", now);
+    expect(await store.replaceIdempotencyClaim(APP_A, missing, next, DAY)).toBe(false);
+
+    expect(await store.claimIdempotencyKey(APP_A, idempotency("key-1", now), DAY)).toEqual({
+      claimed: false,
+      existing: { ...first, state: "done" },
+    });
+    expect(await table.items("idempotency_key")).toHaveLength(1);
+  });
+
+  it("does not let a late complete by the request that died touch a claim taken over", async () => {
+    const store = await table.freshStore();
+    const now = new Date();
+    const stale = idempotency("key-1", now);
+    await store.claimIdempotencyKey(APP_A, stale, DAY);
+    const retry = idempotency("key-1", now);
+    await store.replaceIdempotencyClaim(APP_A, stale, retry, DAY);
+
+    await store.completeIdempotencyKey(APP_A, "key-1", stale.event_id);
+
+    expect(await store.claimIdempotencyKey(APP_A, idempotency("key-1", now), DAY)).toEqual({
+      claimed: false,
+      existing: retry,
+    });
   });
 });
 
@@ -813,25 +905,5 @@ describe("DynamoDB store: apps", () => {
 
     expect(await store.findAppByKeyHash("a".repeat(64))).toEqual(app);
     expect(await store.findAppByKeyHash("b".repeat(64))).toBeNull();
-  });
-
-  it("lets a claim left pending by a request that died be taken over after its lease", async () => {
-    const store = await table.freshStore();
-    const now = Date.now();
-    const stale = idempotency("key-1", new Date(now - 61_000));
-    await store.claimIdempotencyKey(APP_A, stale, DAY);
-    const retry = {
-      ...idempotency("key-1", new Date(now)),
-      event_id: "evt_01JD0000000000000000000009",
-    };
-    expect(await store.claimIdempotencyKey(APP_A, retry, DAY)).toEqual({ claimed: true });
-    // The request that died completing late does not touch the claim that took over.
-    await store.completeIdempotencyKey(APP_A, "key-1", stale.event_id);
-    expect(
-      await store.claimIdempotencyKey(APP_A, idempotency("key-1", new Date(now)), DAY),
-    ).toEqual({
-      claimed: false,
-      existing: retry,
-    });
   });
 });

@@ -2,7 +2,7 @@ import { PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { Store } from "../../../functions/core/ports.ts";
 import { deepArrays, deepObjects } from "../../support/deep-json.ts";
-import { freshApp, type Invoke, usePipeline } from "../../support/harness.ts";
+import { fixedClock, freshApp, type Invoke, usePipeline } from "../../support/harness.ts";
 
 const sample = {
   first_name: "Mark",
@@ -15,9 +15,11 @@ const pipeline = usePipeline();
 let call: Invoke;
 let appId: string;
 let store: Store;
+let clock: ReturnType<typeof fixedClock>;
 
 beforeEach(async () => {
-  ({ call, appId, store } = await freshApp(pipeline));
+  clock = fixedClock();
+  ({ call, appId, store } = await freshApp(pipeline, clock));
   const created = await call({
     method: "POST",
     path: "/api/v2/events",
@@ -29,6 +31,53 @@ beforeEach(async () => {
 
 const trigger = (body: unknown, headers: Record<string, string> = { linked_account_id: "acme" }) =>
   call({ method: "POST", path: "/api/v2/public/event/contact_created", headers, body });
+
+/** The event id of every entry put on the bus so far, in order. */
+const publishedIds = () => pipeline.messaging.publishedEvents().map((event) => event.event_id);
+
+/** An error as the SDK throws it when PutEvents got no answer in time. */
+const timeout = () => Object.assign(new Error("socket timed out"), { name: "TimeoutError" });
+
+/** A PutEvents answer that refuses the one entry for good. */
+const refusedForGood = {
+  FailedEntryCount: 1,
+  Entries: [{ ErrorCode: "InvalidArgument", ErrorMessage: "Detail is not valid" }],
+};
+
+/** PutEvents as the bus answers when it takes every entry. */
+const takeAll = (input: { Entries?: unknown[] }) => ({
+  FailedEntryCount: 0,
+  Entries: (input.Entries ?? []).map((_, index) => ({ EventId: `eb-${index}` })),
+});
+
+/** The next PutEvents fails as `fail` says; every later one takes its entries. */
+function failPutEventsOnce(fail: { rejects: Error } | { resolves: typeof refusedForGood }) {
+  const stub = pipeline.messaging.eventBridge.on(PutEventsCommand);
+  ("rejects" in fail ? stub.rejectsOnce(fail.rejects) : stub.resolvesOnce(fail.resolves)).callsFake(
+    takeAll,
+  );
+}
+
+/** Makes the next DynamoDB update that marks an idempotency key done fail, once. */
+function failNextKeyCompletion() {
+  const { doc } = pipeline.table;
+  doc.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = args.input as { ExpressionAttributeValues?: Record<string, unknown> };
+      if (
+        context.commandName === "UpdateItemCommand" &&
+        input.ExpressionAttributeValues?.[":done"] === "done"
+      ) {
+        doc.middlewareStack.remove("fail-key-completion");
+        throw Object.assign(new Error("throughput exceeded"), {
+          name: "ProvisionedThroughputExceededException",
+        });
+      }
+      return next(args);
+    },
+    { step: "initialize", name: "fail-key-completion" },
+  );
+}
 
 describe("POST /api/v2/public/event/{slug}", () => {
   it("accepts an event and puts exactly one EventBridge entry", async () => {
@@ -75,18 +124,34 @@ describe("idempotency-key", () => {
     expect(again.body.event_id).toBe(first.body.event_id);
   });
 
-  it("answers 200 when the event was handed off but marking the key answered failed", async () => {
-    const original = store.completeIdempotencyKey;
-    store.completeIdempotencyKey = async () => {
-      throw new Error("throttled");
-    };
-    try {
-      const response = await trigger({ payload: {} }, withKey("order-5"));
-      expect(response.status).toBe(200);
-      expect(pipeline.messaging.eventBridge).toHaveReceivedCommandTimes(PutEventsCommand, 1);
-    } finally {
-      store.completeIdempotencyKey = original;
-    }
+  it("answers 200 when marking the key answered fails, and a retry after the lease puts the same event again", async () => {
+    const body = { payload: { first_name: "Ada" } };
+    failNextKeyCompletion();
+    const first = await trigger(body, withKey("order-5"));
+    expect(first.status).toBe(200);
+    expect(await pipeline.table.items("idempotency_key")).toEqual([
+      expect.objectContaining({ state: "pending", event_id: first.body.event_id }),
+    ]);
+
+    // Within the lease the request might still be running: nothing is put on the bus.
+    const early = await trigger(body, withKey("order-5"));
+    expect(early.status).toBe(409);
+    expect(early.body.message).toBe("a request with this idempotency-key is still in progress");
+    expect(publishedIds()).toEqual([first.body.event_id]);
+
+    clock.set("2026-11-23T01:29:00.000Z"); // the claim's 60 s lease is over
+    const retried = await trigger(body, withKey("order-5"));
+    expect(retried.status).toBe(200);
+    expect(retried.body.event_id).toBe(first.body.event_id);
+    expect(publishedIds()).toEqual([first.body.event_id, first.body.event_id]);
+    expect(await pipeline.table.items("event")).toHaveLength(1);
+    expect(await pipeline.table.items("idempotency_key")).toEqual([
+      expect.objectContaining({ state: "done", event_id: first.body.event_id }),
+    ]);
+
+    const replayed = await trigger(body, withKey("order-5"));
+    expect(replayed.body.event_id).toBe(first.body.event_id);
+    expect(publishedIds()).toHaveLength(2);
   });
 
   it("answers 409 when the key comes back with another body", async () => {
@@ -97,19 +162,129 @@ describe("idempotency-key", () => {
     expect(pipeline.messaging.eventBridge).toHaveReceivedCommandTimes(PutEventsCommand, 1);
   });
 
-  it("does not remember a request that failed, so a retry with the key goes through", async () => {
-    pipeline.messaging.eventBridge.on(PutEventsCommand).rejects(new Error("throttled"));
+  it("forgets a request the bus refused for good, so a retry with the key makes its event", async () => {
+    failPutEventsOnce({ resolves: refusedForGood });
     const failed = await trigger({ payload: {} }, withKey("order-3"));
     expect(failed.status).toBe(500);
-    pipeline.messaging.reset();
+    expect(await pipeline.table.items("idempotency_key")).toEqual([]);
+
     const retried = await trigger({ payload: {} }, withKey("order-3"));
     expect(retried.status).toBe(200);
+    const [refusedId, acceptedId] = publishedIds();
+    expect(acceptedId).toBe(retried.body.event_id);
+    expect(acceptedId).not.toBe(refusedId);
+    expect(await pipeline.table.items("event")).toEqual([
+      expect.objectContaining({ event_id: acceptedId }),
+    ]);
+  });
+
+  it("keeps the event when PutEvents times out, and a retry at once puts that same event again", async () => {
+    const body = { payload: { first_name: "Ada" } };
+    failPutEventsOnce({ rejects: timeout() });
+    const failed = await trigger(body, withKey("order-6"));
+    expect(failed.status).toBe(500);
+    const [sentId] = publishedIds();
+    // The bus may have taken the event: the fan-out may look it up, so it stays.
+    expect(await pipeline.table.items("event")).toEqual([
+      expect.objectContaining({ event_id: sentId, payload: body.payload }),
+    ]);
+
+    const retried = await trigger(body, withKey("order-6"));
+    expect(retried.status).toBe(200);
+    expect(retried.body.event_id).toBe(sentId);
+    expect(publishedIds()).toEqual([sentId, sentId]);
+    expect(await pipeline.table.items("event")).toHaveLength(1);
+    expect(await pipeline.table.items("idempotency_key")).toEqual([
+      expect.objectContaining({ state: "done", event_id: sentId }),
+    ]);
+  });
+
+  it("keeps the event when the entry keeps failing with a retryable error", async () => {
+    pipeline.messaging.eventBridge.on(PutEventsCommand).resolves({
+      FailedEntryCount: 1,
+      Entries: [{ ErrorCode: "ThrottlingException", ErrorMessage: "rate exceeded" }],
+    });
+    const failed = await trigger({ payload: {} }, withKey("order-7"));
+    expect(failed.status).toBe(500);
+    const sentIds = new Set(publishedIds());
+    expect(sentIds.size).toBe(1);
+
+    pipeline.messaging.reset();
+    const retried = await trigger({ payload: {} }, withKey("order-7"));
+    expect(retried.status).toBe(200);
+    expect(sentIds).toEqual(new Set([retried.body.event_id]));
+    expect(publishedIds()).toEqual([retried.body.event_id]);
+  });
+
+  it("keeps the event when a retry's put fails again, even for good, and the next retry puts it", async () => {
+    failPutEventsOnce({ rejects: timeout() });
+    await trigger({ payload: {} }, withKey("order-8"));
+    const [sentId] = publishedIds();
+
+    // An earlier put may have been taken, so even a refusal of the second one undoes nothing.
+    pipeline.messaging.reset();
+    failPutEventsOnce({ resolves: refusedForGood });
+    const second = await trigger({ payload: {} }, withKey("order-8"));
+    expect(second.status).toBe(500);
+    expect(publishedIds()).toEqual([sentId]);
+    expect(await pipeline.table.items("event")).toHaveLength(1);
+
+    pipeline.messaging.reset();
+    const third = await trigger({ payload: {} }, withKey("order-8"));
+    expect(third.status).toBe(200);
+    expect(third.body.event_id).toBe(sentId);
+    expect(publishedIds()).toEqual([sentId]);
+  });
+
+  it("answers 409 to another body under the key of an event the bus may have taken", async () => {
+    failPutEventsOnce({ rejects: timeout() });
+    await trigger({ payload: { first_name: "Ada" } }, withKey("order-9"));
+
+    const other = await trigger({ payload: { first_name: "Grace" } }, withKey("order-9"));
+    expect(other.status).toBe(409);
+    expect(other.body.message).toBe("idempotency-key was already used with another request");
+    expect(publishedIds()).toHaveLength(1);
+  });
+
+  describe("a claim left by a request that died before storing its event", () => {
+    const deadClaim = {
+      key: "order-10",
+      body_hash: "0".repeat(64),
+      event_id: "evt_01M83400000000000000000000",
+      state: "pending" as const,
+      created_at: "2026-11-23T01:27:00.000Z",
+      lease_until: "2026-11-23T01:28:00.000Z",
+    };
+
+    it("is taken over once its lease is over, with an event of this request's own", async () => {
+      await store.claimIdempotencyKey(appId, deadClaim, 24 * 60 * 60 * 1000);
+
+      const response = await trigger({ payload: {} }, withKey("order-10"));
+
+      expect(response.status).toBe(200);
+      expect(response.body.event_id).not.toBe(deadClaim.event_id);
+      expect(publishedIds()).toEqual([response.body.event_id]);
+      expect(await pipeline.table.items("idempotency_key")).toEqual([
+        expect.objectContaining({ state: "done", event_id: response.body.event_id }),
+      ]);
+    });
+
+    it("is not taken over while its lease runs", async () => {
+      const leased = { ...deadClaim, lease_until: "2026-11-23T01:28:00.001Z" };
+      await store.claimIdempotencyKey(appId, leased, 24 * 60 * 60 * 1000);
+
+      const response = await trigger({ payload: {} }, withKey("order-10"));
+
+      expect(response.status).toBe(409);
+      expect(publishedIds()).toEqual([]);
+      expect(await pipeline.table.items("event")).toEqual([]);
+    });
   });
 });
 
-describe("when the bus refuses the event", () => {
-  it("answers 500 and leaves nothing stored when PutEvents throws", async () => {
-    pipeline.messaging.eventBridge.on(PutEventsCommand).rejects(new Error("service unavailable"));
+describe("when the hand-off to the bus fails", () => {
+  it("answers 500 and leaves nothing stored when the bus refuses the entry for good", async () => {
+    pipeline.messaging.eventBridge.on(PutEventsCommand).resolves(refusedForGood);
     const response = await trigger(
       { payload: {} },
       {
@@ -124,19 +299,58 @@ describe("when the bus refuses the event", () => {
       message: "the event could not be accepted; try again",
       request_id: response.headers["x-request-id"],
     });
+    expect(JSON.stringify(response.body)).not.toContain("Detail is not valid");
+    // A refusal is final: it is not sent again.
+    expect(pipeline.messaging.eventBridge).toHaveReceivedCommandTimes(PutEventsCommand, 1);
     expect(await pipeline.table.items("event")).toEqual([]);
     expect(await pipeline.table.items("idempotency_key")).toEqual([]);
   });
 
-  it("answers 500 when PutEvents keeps reporting the entry as failed", async () => {
-    pipeline.messaging.eventBridge.on(PutEventsCommand).resolves({
-      FailedEntryCount: 1,
-      Entries: [{ ErrorCode: "InternalFailure", ErrorMessage: "try later" }],
-    });
+  it("answers 500 and keeps the event when PutEvents throws: the bus may have taken it", async () => {
+    pipeline.messaging.eventBridge.on(PutEventsCommand).rejects(timeout());
+    const response = await trigger(
+      { payload: {} },
+      { linked_account_id: "acme", "idempotency-key": "k2" },
+    );
+    expect(response.status).toBe(500);
+    expect(response.body.error_type).toBe("INTERNAL_ERROR");
+    const [sentId] = publishedIds();
+    expect(await pipeline.table.items("event")).toEqual([
+      expect.objectContaining({ event_id: sentId }),
+    ]);
+    // The claim stays, its lease ended, so that a retry puts this event again at once.
+    expect(await pipeline.table.items("idempotency_key")).toEqual([
+      expect.objectContaining({
+        state: "pending",
+        event_id: sentId,
+        lease_until: "2026-11-23T01:28:00.000Z",
+      }),
+    ]);
+  });
+
+  it("keeps the event of a request without a key when PutEvents throws", async () => {
+    pipeline.messaging.eventBridge.on(PutEventsCommand).rejects(new Error("socket hang up"));
     const response = await trigger({ payload: {} });
     expect(response.status).toBe(500);
-    expect(JSON.stringify(response.body)).not.toContain("try later");
-    expect(await pipeline.table.items("event")).toEqual([]);
+    expect(await pipeline.table.items("event")).toHaveLength(1);
+  });
+
+  it("answers 500 and leaves nothing stored when the event cannot be stored", async () => {
+    const original = store.putEvent;
+    store.putEvent = async () => {
+      throw new Error("throughput exceeded");
+    };
+    try {
+      const response = await trigger(
+        { payload: {} },
+        { linked_account_id: "acme", "idempotency-key": "k3" },
+      );
+      expect(response.status).toBe(500);
+      expect(pipeline.messaging.eventBridge).toHaveReceivedCommandTimes(PutEventsCommand, 0);
+      expect(await pipeline.table.items("idempotency_key")).toEqual([]);
+    } finally {
+      store.putEvent = original;
+    }
   });
 
   it("answers 200 when a partial failure succeeds on resend", async () => {
