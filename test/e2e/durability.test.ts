@@ -99,3 +99,61 @@ describe("a fan-out that fails", () => {
     );
   }, 40_000);
 });
+
+describe("a runtime killed between the trigger's steps", () => {
+  const withKey = (runtime: LocalRuntime, key: string) =>
+    runtime.call(
+      "POST",
+      "/api/v2/public/event/contact_created",
+      { payload: { first_name: "Ada" } },
+      { linked_account_id: "acme", "idempotency-key": key },
+    );
+
+  /** Triggers with the key until the claim of the killed request has lapsed (its 20 s lease). */
+  const retryUntilAnswered = (runtime: LocalRuntime, key: string) =>
+    eventually(
+      async () => {
+        const answer = await withKey(runtime, key);
+        if (answer.status === 409) return null; // still within the dead request's lease
+        return answer;
+      },
+      30_000,
+      "the retry to be answered",
+    );
+
+  /** Starts a runtime that kills itself at `crash`, triggers once, and waits for it to die. */
+  async function crashWhileTriggering(crash: string, key: string) {
+    const { runtime, dataDir } = await start({ SWITCHYARD_FAULTS: `crash=${crash}` });
+    const exited = new Promise((resolve) => runtime.process.once("exit", resolve));
+    await expect(withKey(runtime, key)).rejects.toThrow(); // the connection dies with it
+    await exited;
+    return startLocalRuntime({ SWITCHYARD_DATA_DIR: dataDir }).then((restarted) => {
+      runtimes.push(restarted);
+      return restarted;
+    });
+  }
+
+  it("delivers an event the bus took before the kill, and a retry with the key answers that event", async () => {
+    const restarted = await crashWhileTriggering("after-publish", "order-1");
+    // Nobody was answered, but the bus had the event: it is delivered all the same.
+    await eventually(async () => receiver.requests.length > 0, 15_000, "the delivery");
+    const delivered = JSON.parse(receiver.requests[0]?.body ?? "{}");
+    const retried = await retryUntilAnswered(restarted, "order-1");
+    expect(retried.status).toBe(200);
+    expect(retried.body.event_id).toBe(delivered.event_id);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    // The retry put the same event on the bus again: no second event, no second delivery.
+    expect(new Set(receiver.requests.map((request) => JSON.parse(request.body).id)).size).toBe(1);
+  }, 60_000);
+
+  it("hands over an event stored before the kill when the client retries with its key", async () => {
+    const restarted = await crashWhileTriggering("before-publish", "order-2");
+    const retried = await retryUntilAnswered(restarted, "order-2");
+    expect(retried.status).toBe(200);
+    await eventually(async () => receiver.requests.length > 0, 15_000, "the delivery");
+    expect(receiver.requests.map((request) => JSON.parse(request.body).event_id)).toEqual([
+      retried.body.event_id,
+    ]);
+    expect((await withKey(restarted, "order-2")).body.event_id).toBe(retried.body.event_id);
+  }, 60_000);
+});

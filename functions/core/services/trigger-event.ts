@@ -21,10 +21,11 @@ import { parseInput } from "../validation.ts";
 /** Idempotency keys are remembered for 24 hours (SPEC §2.1). */
 const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 /**
- * How long a pending claim belongs to the request that made it. The trigger function times out
- * well before (10 s): a claim still pending after this belongs to a request that is gone.
+ * How long a pending claim belongs to the request that made it: twice the trigger function's
+ * timeout (10 s, and API Gateway gives up on it at 30 s), so a claim still pending after this
+ * belongs to a request that is gone, and a client's retry is not kept waiting much longer.
  */
-const CLAIM_LEASE_MS = 60_000;
+const CLAIM_LEASE_MS = 20_000;
 const MAX_KEY_LENGTH = 255;
 const ANOTHER_REQUEST = "idempotency-key was already used with another request";
 const IN_PROGRESS = "a request with this idempotency-key is still in progress";

@@ -139,7 +139,9 @@ describe("idempotency-key", () => {
     expect(early.body.message).toBe("a request with this idempotency-key is still in progress");
     expect(publishedIds()).toEqual([first.body.event_id]);
 
-    clock.set("2026-11-23T01:29:00.000Z"); // the claim's 60 s lease is over
+    clock.set("2026-11-23T01:28:19.999Z"); // still within the claim's 20 s lease
+    expect((await trigger(body, withKey("order-5"))).status).toBe(409);
+    clock.set("2026-11-23T01:28:20.000Z"); // the lease is over
     const retried = await trigger(body, withKey("order-5"));
     expect(retried.status).toBe(200);
     expect(retried.body.event_id).toBe(first.body.event_id);
