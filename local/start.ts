@@ -23,7 +23,24 @@ const startedAt = performance.now();
 const onError = (error: unknown) =>
   console.error("switchyard:", error instanceof Error ? error.message : error);
 
-let runtime: Runtime;
+let runtime: Runtime | undefined;
+
+// Listening for signals before anything is printed: whoever reads the banner may send one at
+// once, and an unhandled SIGTERM would end the process without releasing the data dir.
+let stopping = false;
+const stop = async (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  console.log(`\n${signal}: finishing deliveries in flight and stopping…`);
+  // Whatever happens while draining, the process ends within a few seconds.
+  setTimeout(() => process.exit(1), 8_000).unref();
+  await runtime?.stop();
+  console.log("Stopped.");
+  process.exit(0);
+};
+process.on("SIGINT", () => void stop("SIGINT"));
+process.on("SIGTERM", () => void stop("SIGTERM"));
+
 let settings: LocalSettings | undefined;
 try {
   settings = localSettings();
@@ -59,20 +76,6 @@ try {
   console.error(`switchyard: could not start: ${startFailure(error, settings)}`);
   process.exit(1);
 }
-
-let stopping = false;
-const stop = async (signal: string) => {
-  if (stopping) return;
-  stopping = true;
-  console.log(`\n${signal}: finishing deliveries in flight and stopping…`);
-  // Whatever happens while draining, the process ends within a few seconds.
-  setTimeout(() => process.exit(1), 8_000).unref();
-  await runtime.stop();
-  console.log("Stopped.");
-  process.exit(0);
-};
-process.on("SIGINT", () => void stop("SIGINT"));
-process.on("SIGTERM", () => void stop("SIGTERM"));
 
 function describe(config: Config): string {
   return [

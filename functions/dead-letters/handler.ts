@@ -1,11 +1,12 @@
 import middy from "@middy/core";
-import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import type { SQSEvent } from "aws-lambda";
 import { parseDeliveryMessage } from "../adapters/delivery-queue.ts";
 import { busFor, storeFor } from "../adapters/index.ts";
 import { config } from "../config.ts";
 import { systemClock } from "../core/clock.ts";
 import type { DeadLetterDeps } from "../core/services/dead-letter.ts";
 import { recordDeadLetter } from "../core/services/record-dead-letter.ts";
+import { eachRecord } from "../sqs-batch.ts";
 import { count, observed, type Telemetry, telemetryFor } from "../telemetry.ts";
 
 /**
@@ -21,33 +22,30 @@ export function createDeadLetterHandler(
   telemetry: Telemetry = telemetryFor("dead-letters"),
 ) {
   const { logger } = telemetry;
-  return middy(async (event: SQSEvent): Promise<SQSBatchResponse> => {
-    const outcomes = await Promise.allSettled(
-      event.Records.map(async (record) => {
+  return middy((event: SQSEvent) =>
+    eachRecord(
+      event,
+      async (record) => {
         const message = parseDeliveryMessage(record.body);
         const outcome = await recordDeadLetter(deps, message);
         const fields = { messageId: record.messageId, delivery_id: message.delivery_id, outcome };
-        // A message the queue's redrive moved here means the deliverer failed on it repeatedly.
         if (outcome === "recorded") count(telemetry, "DeliveryDeadLettered");
+        // A message the queue's redrive moved here means the deliverer failed on it repeatedly.
         if (outcome === "recorded" && !message.dead_letter) {
           logger.warn("dead-lettered by the delivery queue's redrive", fields);
         } else {
           logger.debug("dead letter handled", fields);
         }
-      }),
-    );
-    const batchItemFailures = outcomes.flatMap((outcome, index) => {
-      const record = event.Records[index];
-      if (!record || outcome.status === "fulfilled") return [];
-      logger.error("dead letter not recorded", {
-        messageId: record.messageId,
-        body: record.body.slice(0, 1024),
-        error: outcome.reason,
-      });
-      return [{ itemIdentifier: record.messageId }];
-    });
-    return { batchItemFailures };
-  }).use(observed(telemetry));
+        return "done";
+      },
+      (record, error) =>
+        logger.error("dead letter not recorded", {
+          messageId: record.messageId,
+          body: record.body.slice(0, 1024),
+          error,
+        }),
+    ),
+  ).use(observed(telemetry));
 }
 
 const settings = config();

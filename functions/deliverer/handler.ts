@@ -1,14 +1,14 @@
 import middy from "@middy/core";
-import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import type { SQSEvent } from "aws-lambda";
 import { parseDeliveryMessage } from "../adapters/delivery-queue.ts";
 import { createHttpSender } from "../adapters/http-sender.ts";
 import { busFor, queueFor, storeFor } from "../adapters/index.ts";
 import { kmsVaultFor } from "../adapters/secrets/kms-vault.ts";
 import { config } from "../config.ts";
 import { systemClock } from "../core/clock.ts";
-import type { DeliveryMessage } from "../core/model.ts";
 import { type DeliverDeps, deliver, keepsMessage } from "../core/services/deliver.ts";
 import { cachedSubscriptions } from "../core/services/subscription-cache.ts";
+import { eachRecord } from "../sqs-batch.ts";
 import { observed, type Telemetry, telemetryFor } from "../telemetry.ts";
 import { USER_AGENT } from "../version.ts";
 import { reportOutcome } from "./outcome-telemetry.ts";
@@ -28,33 +28,37 @@ export function createDelivererHandler(
     ...options,
     subscriptions: options.subscriptions ?? cachedSubscriptions(options.store, options.clock),
   };
-  return middy(async (event: SQSEvent): Promise<SQSBatchResponse> => {
-    const batchItemFailures: SQSBatchResponse["batchItemFailures"] = [];
-    await Promise.all(
-      event.Records.map(async (record) => {
-        let message: DeliveryMessage | undefined;
-        try {
-          // Parsed inside each record's own turn: a malformed body fails that record alone,
-          // which comes back until the queue's redrive backstop moves it to the DLQ.
-          message = parseDeliveryMessage(record.body);
-          const outcome = await deliver(deps, message, {
-            messageId: record.messageId,
-            receiptHandle: record.receiptHandle,
-          });
-          reportOutcome(telemetry, message, outcome);
-          if (keepsMessage(outcome)) batchItemFailures.push({ itemIdentifier: record.messageId });
-        } catch (error) {
-          logger.error("delivery turn failed; the message comes back", {
-            delivery_id: message?.delivery_id,
-            messageId: record.messageId,
-            error,
-          });
-          batchItemFailures.push({ itemIdentifier: record.messageId });
-        }
-      }),
-    );
-    return { batchItemFailures };
-  }).use(observed(telemetry));
+  return middy((event: SQSEvent) =>
+    eachRecord(
+      event,
+      async (record) => {
+        // Parsed in the record's own turn: a malformed body fails that record alone, which
+        // comes back until the queue's redrive backstop moves it to the DLQ.
+        const message = parseDeliveryMessage(record.body);
+        const outcome = await deliver(deps, message, {
+          messageId: record.messageId,
+          receiptHandle: record.receiptHandle,
+        });
+        reportOutcome(telemetry, message, outcome);
+        return keepsMessage(outcome) ? "keep" : "done";
+      },
+      (record, error) =>
+        logger.error("delivery turn failed; the message comes back", {
+          delivery_id: deliveryIdOf(record.body),
+          messageId: record.messageId,
+          error,
+        }),
+    ),
+  ).use(observed(telemetry));
+}
+
+/** The delivery id of a record's body, when it has one: for the log of a failed turn. */
+function deliveryIdOf(body: string): string | undefined {
+  try {
+    return parseDeliveryMessage(body).delivery_id;
+  } catch {
+    return undefined;
+  }
 }
 
 const settings = config();

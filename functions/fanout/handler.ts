@@ -1,10 +1,11 @@
 import middy from "@middy/core";
-import type { EventBridgeEvent, SQSBatchResponse, SQSEvent } from "aws-lambda";
+import type { EventBridgeEvent, SQSEvent } from "aws-lambda";
 import { queueFor, storeFor } from "../adapters/index.ts";
 import { config } from "../config.ts";
 import { systemClock } from "../core/clock.ts";
 import type { RoutedEvent } from "../core/model.ts";
 import { type FanOutDeps, fanOut } from "../core/services/fan-out.ts";
+import { eachRecord } from "../sqs-batch.ts";
 import { observed, type Telemetry, telemetryFor } from "../telemetry.ts";
 
 /**
@@ -18,38 +19,41 @@ export function createFanOutHandler(
   telemetry: Telemetry = telemetryFor("fanout"),
 ) {
   const { logger } = telemetry;
-  return middy(async (event: SQSEvent): Promise<SQSBatchResponse> => {
-    const batchItemFailures: SQSBatchResponse["batchItemFailures"] = [];
-    await Promise.all(
-      event.Records.map(async (record) => {
-        let routed: RoutedEvent | undefined;
-        try {
-          routed = routedEvent(record.body);
-          const { queued } = await fanOut(deps, routed);
-          logger.debug("routed", { event_id: routed.event_id, type: routed.type, queued });
-        } catch (error) {
-          logger.error("fan-out failed; the event comes back from the queue", {
-            event_id: routed?.event_id,
-            messageId: record.messageId,
-            receiveCount: record.attributes?.ApproximateReceiveCount,
-            error,
-          });
-          batchItemFailures.push({ itemIdentifier: record.messageId });
-        }
-      }),
-    );
-    return { batchItemFailures };
-  }).use(observed(telemetry));
+  return middy((event: SQSEvent) =>
+    eachRecord(
+      event,
+      async (record) => {
+        const routed = routedEvent(record.body);
+        const { queued } = await fanOut(deps, routed);
+        logger.debug("routed", { event_id: routed.event_id, type: routed.type, queued });
+        return "done";
+      },
+      (record, error) =>
+        logger.error("fan-out failed; the event comes back from the queue", {
+          event_id: detailOf(record.body)?.event_id,
+          messageId: record.messageId,
+          receiveCount: record.attributes?.ApproximateReceiveCount,
+          error,
+        }),
+    ),
+  ).use(observed(telemetry));
 }
 
 /** The Switchyard event inside the EventBridge envelope that the rule put on the queue. */
 function routedEvent(body: string): RoutedEvent {
-  const envelope = JSON.parse(body) as Partial<EventBridgeEvent<string, RoutedEvent>>;
-  const routed = envelope.detail;
+  const routed = detailOf(body);
   if (routed?.v !== 1 || typeof routed.app_id !== "string") {
-    throw new Error(`event ${envelope.id} is not a Switchyard event of version 1`);
+    throw new Error("the record is not a Switchyard event of version 1");
   }
-  return routed;
+  return routed as RoutedEvent;
+}
+
+function detailOf(body: string): Partial<RoutedEvent> | undefined {
+  try {
+    return (JSON.parse(body) as Partial<EventBridgeEvent<string, RoutedEvent>>).detail;
+  } catch {
+    return undefined;
+  }
 }
 
 const settings = config();

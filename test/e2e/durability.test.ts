@@ -1,32 +1,27 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { eventually, type LocalRuntime, startLocalRuntime } from "../support/local-runtime.ts";
+import { eventually, type LocalRuntime, useLocalRuntimes } from "../support/local-runtime.ts";
 import { startReceiver, type TestReceiver } from "../support/receiver.ts";
 
 let receiver: TestReceiver;
-const runtimes: LocalRuntime[] = [];
-const dataDirs: string[] = [];
+const runtimes = useLocalRuntimes();
 
 beforeAll(async () => {
   receiver = await startReceiver();
 });
-afterEach(async () => {
-  await Promise.all(runtimes.splice(0).map((runtime) => runtime.stop("SIGKILL")));
+afterEach(() => {
   receiver.requests.length = 0;
 });
 afterAll(async () => {
   await receiver?.close();
-  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
 });
 
-async function start(env: Record<string, string>, dataDir?: string) {
-  const dir = dataDir ?? mkdtempSync(join(tmpdir(), "switchyard-e2e-"));
-  if (!dataDir) dataDirs.push(dir);
-  const runtime = await startLocalRuntime({ SWITCHYARD_DATA_DIR: dir, ...env });
-  runtimes.push(runtime);
+/** A runtime on a new data dir, with the receiver subscribed to `contact_created`. */
+async function start(env: Record<string, string>) {
+  const dir = runtimes.newDataDir();
+  const runtime = await runtimes.start(dir, env);
   await runtime.call("POST", "/api/v2/events", { name: "Contact Created", sample_payload: {} });
   await runtime.call("POST", "/api/v2/webhooks", {
     url: receiver.url,
@@ -127,10 +122,7 @@ describe("a runtime killed between the trigger's steps", () => {
     const exited = new Promise((resolve) => runtime.process.once("exit", resolve));
     await expect(withKey(runtime, key)).rejects.toThrow(); // the connection dies with it
     await exited;
-    return startLocalRuntime({ SWITCHYARD_DATA_DIR: dataDir }).then((restarted) => {
-      runtimes.push(restarted);
-      return restarted;
-    });
+    return runtimes.start(dataDir);
   }
 
   it("delivers an event the bus took before the kill, and a retry with the key answers that event", async () => {

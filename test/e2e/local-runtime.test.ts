@@ -1,9 +1,8 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { Webhook } from "standardwebhooks";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { eventually, type LocalRuntime, startLocalRuntime } from "../support/local-runtime.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually, type LocalRuntime, useLocalRuntimes } from "../support/local-runtime.ts";
 import { startReceiver, type TestReceiver } from "../support/receiver.ts";
 
 // Fast retries (0.5 s, 2 s, 8 s after rounding up for SQS) and a short delivery timeout keep
@@ -14,31 +13,14 @@ const FAST = {
 };
 
 let receiver: TestReceiver;
-const runtimes: LocalRuntime[] = [];
-const dataDirs: string[] = [];
+const { newDataDir, start } = useLocalRuntimes(FAST);
 
 beforeAll(async () => {
   receiver = await startReceiver();
 });
-afterEach(async () => {
-  await Promise.all(runtimes.splice(0).map((runtime) => runtime.stop("SIGKILL")));
-});
 afterAll(async () => {
   await receiver?.close();
-  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
 });
-
-function newDataDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "switchyard-e2e-"));
-  dataDirs.push(dir);
-  return dir;
-}
-
-async function start(dataDir: string, env: Record<string, string> = {}) {
-  const runtime = await startLocalRuntime({ SWITCHYARD_DATA_DIR: dataDir, ...FAST, ...env });
-  runtimes.push(runtime);
-  return runtime;
-}
 
 /** An event definition and a subscription of the receiver to it; answers the secret. */
 async function subscribeReceiver(runtime: LocalRuntime): Promise<{ id: string; secret: string }> {

@@ -1,31 +1,11 @@
 import { once } from "node:events";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { type LocalRuntime, runFailingStart, startLocalRuntime } from "../support/local-runtime.ts";
+import { describe, expect, it } from "vitest";
+import { runFailingStart, useLocalRuntimes } from "../support/local-runtime.ts";
 
-const runtimes: LocalRuntime[] = [];
-const dataDirs: string[] = [];
-afterEach(async () => {
-  await Promise.all(runtimes.splice(0).map((runtime) => runtime.stop("SIGKILL")));
-});
-afterAll(() => {
-  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
-});
-
-function newDataDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "switchyard-start-"));
-  dataDirs.push(dir);
-  return dir;
-}
-
-async function start(dataDir: string) {
-  const runtime = await startLocalRuntime({ SWITCHYARD_DATA_DIR: dataDir });
-  runtimes.push(runtime);
-  return runtime;
-}
+const { newDataDir, start } = useLocalRuntimes();
 
 /** A start that must fail says so in exactly one line, with no stack trace, and exits 1. */
 async function expectOneLineFailure(env: Record<string, string>): Promise<string> {

@@ -1,6 +1,9 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
-import { delimiter } from "node:path";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { delimiter, join } from "node:path";
+import { afterAll, afterEach } from "vitest";
 
 /** How npm start runs the runtime, after `node`. */
 const START_ARGS = ["--import", "tsx", "local/start.ts"];
@@ -48,25 +51,22 @@ export async function startLocalRuntime(
         env: { ...process.env, ...settings },
         stdio: ["ignore", "pipe", "pipe"],
       });
-  let output = "";
-  child.stdout?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
+  const printed = collectOutput(child);
   const banner = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no banner within 20 s:\n${output}`)), 20_000);
+    const timer = setTimeout(
+      () => reject(new Error(`no banner within 20 s:\n${printed()}`)),
+      20_000,
+    );
     const check = () => {
-      if (/API key\s+sk_/.test(output)) {
+      if (/API key\s+sk_/.test(printed())) {
         clearTimeout(timer);
-        resolve(output);
+        resolve(printed());
       }
     };
     child.stdout?.on("data", check);
     child.once("exit", (code) => {
       clearTimeout(timer);
-      reject(new Error(`runtime exited with ${code}:\n${output}`));
+      reject(new Error(`runtime exited with ${code}:\n${printed()}`));
     });
   });
   const url = /API\s+(http:\/\/\S+)/.exec(banner)?.[1] ?? "";
@@ -75,7 +75,7 @@ export async function startLocalRuntime(
     url,
     apiKey,
     process: child,
-    output: () => output,
+    output: printed,
     async stop(signal = "SIGTERM") {
       const started = performance.now();
       if (child.exitCode !== null || child.signalCode !== null) return 0;
@@ -111,17 +111,22 @@ export async function runFailingStart(
     env: { ...process.env, PORT: "0", POWERTOOLS_LOG_LEVEL: "ERROR", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  let output = "";
-  child.stdout?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
+  const printed = collectOutput(child);
   const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
   const [code] = (await once(child, "exit")) as [number | null];
   clearTimeout(timer);
-  return { code, output };
+  return { code, output: printed() };
+}
+
+/** Gathers everything a child prints, on both streams; answers a reader of it so far. */
+function collectOutput(child: ChildProcess): () => string {
+  let output = "";
+  const append = (chunk: Buffer) => {
+    output += chunk.toString();
+  };
+  child.stdout?.on("data", append);
+  child.stderr?.on("data", append);
+  return () => output;
 }
 
 /** Polls `probe` until it answers something truthy, or fails after `timeoutMs`. */
@@ -179,4 +184,38 @@ export function descendantsOf(pid: number): number[] {
 export function isRunning(pid: number): boolean {
   const state = spawnSync("ps", ["-o", "stat=", "-p", String(pid)], { encoding: "utf8" }).stdout;
   return state.trim() !== "" && !state.trim().startsWith("Z");
+}
+
+/**
+ * The set-up every end-to-end file needs: temporary data dirs, and runtimes started on them
+ * (with `defaults` under each test's own settings), killed after each test, dirs removed after
+ * the file.
+ */
+export function useLocalRuntimes(defaults: Record<string, string> = {}) {
+  const runtimes: LocalRuntime[] = [];
+  const dataDirs: string[] = [];
+  afterEach(async () => {
+    await Promise.all(runtimes.splice(0).map((runtime) => runtime.stop("SIGKILL")));
+  });
+  afterAll(() => {
+    for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+  });
+  const newDataDir = () => {
+    const dir = mkdtempSync(join(tmpdir(), "switchyard-e2e-"));
+    dataDirs.push(dir);
+    return dir;
+  };
+  return {
+    newDataDir,
+    /** Starts `npm start`'s program on `dataDir` (a new one when not given). */
+    async start(dataDir = newDataDir(), env: Record<string, string> = {}) {
+      const runtime = await startLocalRuntime({
+        SWITCHYARD_DATA_DIR: dataDir,
+        ...defaults,
+        ...env,
+      });
+      runtimes.push(runtime);
+      return runtime;
+    },
+  };
 }
