@@ -70,6 +70,5 @@ export function isGlobalAddress(ip: string): boolean {
 export function hostAsLiteralAddress(hostname: string): string | null {
   const bare =
     hostname.startsWith("[") && hostname.endsWith("]") ? hostname.slice(1, -1) : hostname;
-  if (!ipaddr.isValid(bare)) return null;
   return parse(bare)?.toString() ?? null;
 }

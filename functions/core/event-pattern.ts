@@ -285,7 +285,7 @@ function isString(value: unknown): value is string {
 }
 
 function isFiniteNumber(value: unknown): value is number {
-  return typeof value === "number" && Number.isFinite(value);
+  return Number.isFinite(value); // false for anything but a number: it does not convert
 }
 
 function isNumericOp(value: unknown): value is NumericOp {

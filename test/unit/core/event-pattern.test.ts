@@ -106,6 +106,131 @@ describe("matchesPattern beyond the fixture", () => {
   });
 });
 
+describe("numeric matching at its edges", () => {
+  it.each([
+    ["<", [true, false, false]],
+    ["<=", [true, true, false]],
+    ["=", [false, true, false]],
+    [">=", [false, true, true]],
+    [">", [false, false, true]],
+  ] as const)("%s 5 against 4, 5 and 6", (op, expected) => {
+    const pattern = { amount: [{ numeric: [op, 5] }] };
+    expect([4, 5, 6].map((amount) => matches(pattern, { amount }))).toEqual(expected);
+  });
+
+  it.each([
+    ["lower bound first", [">", 0, "<=", 10]],
+    ["upper bound first", ["<=", 10, ">", 0]],
+  ])("applies both bounds of a range given %s", (_, numeric) => {
+    const pattern = { amount: [{ numeric }] };
+    expect([0, 0.5, 10, 10.5].map((amount) => matches(pattern, { amount }))).toEqual([
+      false,
+      true,
+      true,
+      false,
+    ]);
+  });
+});
+
+describe("wildcard matching between the stars", () => {
+  it.each([
+    ["a*b*c", "a-b-c", true],
+    ["a*b*c", "abc", true],
+    ["a*x*c", "abc", false],
+    ["a*b*b", "ab", false], // the middle b may not be the last one
+    ["*ab*ab*", "abab", true],
+    ["*ab*ab*", "ab", false], // the second ab must come after the first
+    ["*b*", "abc", true],
+  ])("%s against %s: %s", (wildcard, text, expected) => {
+    expect(matches({ path: [{ wildcard }] }, { path: text })).toBe(expected);
+  });
+});
+
+describe("anything-but forms", () => {
+  it("with equals-ignore-case of one value or a list, refuses those values in any case", () => {
+    const one = { s: [{ "anything-but": { "equals-ignore-case": "draft" } }] };
+    const many = { s: [{ "anything-but": { "equals-ignore-case": ["draft", "spam"] } }] };
+    expect(parseEventPattern(one)).toEqual(one);
+    expect(parseEventPattern(many)).toEqual(many);
+    expect(["DRAFT", "Spam", "sent"].map((s) => matches(one, { s }))).toEqual([false, true, true]);
+    expect(["DRAFT", "Spam", "sent"].map((s) => matches(many, { s }))).toEqual([
+      false,
+      false,
+      true,
+    ]);
+  });
+
+  const anythingBut =
+    "anything-but needs a value, a non-empty array of values, or one of prefix, suffix, equals-ignore-case";
+  it.each([
+    ["a list with a matcher in it", ["a", { prefix: "b" }]],
+    ["two matchers at once", { prefix: "a", suffix: "b" }],
+    ["an empty equals-ignore-case list", { "equals-ignore-case": [] }],
+    ["a non-string in equals-ignore-case", { "equals-ignore-case": ["a", 1] }],
+  ])("refuses %s", (_, arg) => {
+    expect(parseError({ s: [{ "anything-but": arg }] })).toHaveProperty(
+      "message",
+      `filter.s: ${anythingBut}`,
+    );
+  });
+});
+
+describe("the 1000 keys and values of a pattern count every list", () => {
+  const many = (count: number) => Array.from({ length: count }, (_, i) => `v${i}`);
+  it.each([
+    ["an anything-but list", { s: [{ "anything-but": many(1000) }] }],
+    [
+      "an equals-ignore-case list",
+      { s: [{ "anything-but": { "equals-ignore-case": many(1000) } }] },
+    ],
+    ["the patterns of $or, even empty ones", { $or: many(1000).map(() => ({})) }],
+  ])("%s", (_, pattern) => {
+    expect(parseError(pattern)).toHaveProperty(
+      "message",
+      "filter has more than 1000 keys and values",
+    );
+  });
+});
+
+describe("nesting inside $or", () => {
+  it("counts a pattern inside $or one level deeper", () => {
+    expect(() => parseEventPattern(nested(30, { $or: [{ a: [1] }, { b: [1] }] }))).not.toThrow();
+    expect(parseError(nested(31, { $or: [{ a: [1] }, { b: [1] }] }))).toHaveProperty(
+      "message",
+      `filter${".a".repeat(31)}.$or[0] is nested deeper than 32 levels`,
+    );
+  });
+});
+
+describe("numeric patterns that are refused", () => {
+  it("refuses a numeric with five or six elements", () => {
+    for (const numeric of [
+      [">", 0, "<", 10, 1],
+      [">", 0, "<", 10, "<", 11],
+    ]) {
+      expect(parseError({ n: [{ numeric }] })).toBeInstanceOf(BadRequest);
+    }
+  });
+
+  it.each([
+    ["an unknown operator", [">", 0, "!=", 10]],
+    ["a string bound", [">", 0, "<", "10"]],
+  ])("refuses a range whose second pair has %s", (_, numeric) => {
+    expect(parseError({ n: [{ numeric }] })).toHaveProperty(
+      "message",
+      "filter.n: numeric needs pairs of an operator (<, <=, =, >=, >) and a number",
+    );
+  });
+});
+
+describe("a nested pattern under a missing object", () => {
+  it("sees every field of the missing object as missing", () => {
+    const pattern = { address: { street: [{ exists: false }] } };
+    expect(matches(pattern, {})).toBe(true);
+    expect(matches(pattern, { address: { street: "x" } })).toBe(false);
+  });
+});
+
 describe("parseEventPattern", () => {
   it("returns a copy that later edits of the input do not change", () => {
     const input = { state: ["active"] };

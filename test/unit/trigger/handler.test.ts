@@ -258,6 +258,7 @@ describe("idempotency-key", () => {
       lease_until: "2026-11-23T01:28:00.000Z",
     };
 
+    // The dead claim was made for another body: with its event never stored, the key is free.
     it("is taken over once its lease is over, with an event of this request's own", async () => {
       await store.claimIdempotencyKey(appId, deadClaim, 24 * 60 * 60 * 1000);
 
@@ -284,6 +285,86 @@ describe("idempotency-key", () => {
   });
 });
 
+describe("idempotency-key limits, window and races", () => {
+  const withKey = (key: string) => ({ linked_account_id: "acme", "idempotency-key": key });
+
+  it("accepts a key of 255 characters", async () => {
+    const response = await trigger({ payload: {} }, withKey("k".repeat(255)));
+    expect(response.status).toBe(200);
+  });
+
+  it.each([
+    ["empty", ""],
+    ["of 256 characters", "k".repeat(256)],
+  ])("refuses a key that is %s, storing and routing nothing", async (_name, key) => {
+    const response = await trigger({ payload: {} }, withKey(key));
+    expect(response.status).toBe(400);
+    expect(response.body.message).toBe("idempotency-key must be 1 to 255 characters long");
+    expect(publishedIds()).toEqual([]);
+    expect(await pipeline.table.items("event")).toEqual([]);
+    expect(await pipeline.table.items("idempotency_key")).toEqual([]);
+  });
+
+  it("replays an answered key long after the claim's lease, putting nothing on the bus", async () => {
+    const first = await trigger({ payload: {} }, withKey("w-1"));
+    clock.set("2026-11-23T02:28:00.000Z"); // an hour later
+
+    const again = await trigger({ payload: {} }, withKey("w-1"));
+
+    expect(again.status).toBe(200);
+    expect(again.body.event_id).toBe(first.body.event_id);
+    expect(publishedIds()).toEqual([first.body.event_id]);
+  });
+
+  it("remembers a key for 24 hours to the millisecond, then takes it as new", async () => {
+    const first = await trigger({ payload: {} }, withKey("w-2"));
+
+    clock.set("2026-11-24T01:28:00.000Z"); // exactly 24 h later: still remembered
+    const lastReplay = await trigger({ payload: {} }, withKey("w-2"));
+    expect(lastReplay.body.event_id).toBe(first.body.event_id);
+
+    clock.set("2026-11-24T01:28:00.001Z");
+    const fresh = await trigger({ payload: { other: "body" } }, withKey("w-2"));
+    expect(fresh.status).toBe(200);
+    expect(fresh.body.event_id).not.toBe(first.body.event_id);
+    expect(publishedIds()).toEqual([first.body.event_id, fresh.body.event_id]);
+  });
+
+  it("answers 409 to another body while the key's request is in progress", async () => {
+    failNextKeyCompletion();
+    await trigger({ payload: { first_name: "Ada" } }, withKey("w-3"));
+
+    const other = await trigger({ payload: { first_name: "Grace" } }, withKey("w-3"));
+
+    expect(other.status).toBe(409);
+    expect(other.body.message).toBe("idempotency-key was already used with another request");
+    expect(publishedIds()).toHaveLength(1);
+  });
+
+  it("answers 409 and puts nothing when another retry takes the claim over first", async () => {
+    failPutEventsOnce({ rejects: timeout() });
+    const failed = await trigger({ payload: {} }, withKey("w-4"));
+    expect(failed.status).toBe(500);
+    const takeOver = store.replaceIdempotencyClaim.bind(store);
+    store.replaceIdempotencyClaim = async (app, expected, next, windowMs) => {
+      // Another retry takes the claim over between this one's read and its write.
+      await takeOver(
+        app,
+        expected,
+        { ...expected, lease_until: "2026-11-23T01:29:00.000Z" },
+        windowMs,
+      );
+      return takeOver(app, expected, next, windowMs);
+    };
+
+    const retried = await trigger({ payload: {} }, withKey("w-4"));
+
+    expect(retried.status).toBe(409);
+    expect(retried.body.message).toBe("a request with this idempotency-key is still in progress");
+    expect(publishedIds()).toHaveLength(1);
+  });
+});
+
 describe("when the hand-off to the bus fails", () => {
   it("answers 500 and leaves nothing stored when the bus refuses the entry for good", async () => {
     pipeline.messaging.eventBridge.on(PutEventsCommand).resolves(refusedForGood);
@@ -306,6 +387,14 @@ describe("when the hand-off to the bus fails", () => {
     expect(pipeline.messaging.eventBridge).toHaveReceivedCommandTimes(PutEventsCommand, 1);
     expect(await pipeline.table.items("event")).toEqual([]);
     expect(await pipeline.table.items("idempotency_key")).toEqual([]);
+  });
+
+  it("answers 500 and leaves nothing stored when the bus refuses the entry of a request without a key", async () => {
+    pipeline.messaging.eventBridge.on(PutEventsCommand).resolves(refusedForGood);
+    const response = await trigger({ payload: {} });
+    expect(response.status).toBe(500);
+    expect(response.body.message).toBe("the event could not be accepted; try again");
+    expect(await pipeline.table.items("event")).toEqual([]);
   });
 
   it("answers 500 and keeps the event when PutEvents throws: the bus may have taken it", async () => {
@@ -385,6 +474,39 @@ describe("naming the event", () => {
       body: { name: "contact_created" },
     });
     expect(response.status).toBe(200);
+  });
+
+  it("accepts a body that gives event and name alike", async () => {
+    const response = await call({
+      method: "POST",
+      path: "/api/v2/public/event",
+      headers: { linked_account_id: "acme" },
+      body: { event: "contact_created", name: "contact_created" },
+    });
+    expect(response.status).toBe(200);
+  });
+
+  it("refuses a body whose event and name differ", async () => {
+    const response = await call({
+      method: "POST",
+      path: "/api/v2/public/event",
+      headers: { linked_account_id: "acme" },
+      body: { event: "contact_created", name: "Contact Created" },
+    });
+    expect(response.status).toBe(400);
+    expect(response.body.message).toBe("event and name must be the same when both are given");
+  });
+
+  it("refuses a body without an event on the route without a slug", async () => {
+    const response = await call({
+      method: "POST",
+      path: "/api/v2/public/event",
+      headers: { linked_account_id: "acme" },
+      body: { payload: {} },
+    });
+    expect(response.status).toBe(400);
+    expect(response.body.message).toBe("event is required");
+    expect(publishedIds()).toEqual([]);
   });
 
   it("answers an unknown event with Cobalt's wording and the name as written", async () => {
