@@ -13,6 +13,7 @@ import type { Delivery, DeliveryMessage, Subscription } from "../../../functions
 import type { SecretVault, Store } from "../../../functions/core/ports.ts";
 import { MAX_HIDE_SECONDS } from "../../../functions/core/retry-policy.ts";
 import { webhookDelivery } from "../../../functions/core/routing.ts";
+import { type DeliverDeps, deliver } from "../../../functions/core/services/deliver.ts";
 import { createDeadLetterHandler } from "../../../functions/dead-letters/handler.ts";
 import { createDelivererHandler } from "../../../functions/deliverer/handler.ts";
 import type { TestTable } from "../../support/dynamo.ts";
@@ -63,21 +64,26 @@ afterEach(() => {
   senders = [];
 });
 
-function deliverer(
-  options: {
-    allowPrivateUrls?: boolean;
-    timeoutMs?: number;
-    baseSeconds?: number;
-    store?: Store;
-    vault?: SecretVault;
-  } = {},
-) {
+interface DelivererOptions {
+  allowPrivateUrls?: boolean;
+  timeoutMs?: number;
+  baseSeconds?: number;
+  store?: Store;
+  vault?: SecretVault;
+}
+
+function deliverer(options: DelivererOptions = {}) {
+  return createDelivererHandler(delivererDeps(options));
+}
+
+/** What the deliverer runs on: this file's store, mocked queues and bus, a real HTTP sender. */
+function delivererDeps(options: DelivererOptions = {}): DeliverDeps {
   const sender = createHttpSender({
     timeoutMs: options.timeoutMs ?? 2_000,
     allowPrivateUrls: options.allowPrivateUrls ?? true,
   });
   senders.push(sender);
-  return createDelivererHandler({
+  return {
     store: options.store ?? store,
     queue: messaging.queue,
     bus: messaging.bus,
@@ -87,7 +93,7 @@ function deliverer(
     retry: { maxRetries: 3, baseSeconds: options.baseSeconds ?? 30 },
     userAgent: "Switchyard/test",
     random: () => 0.5,
-  });
+  };
 }
 
 async function pendingDelivery(
@@ -861,5 +867,125 @@ describe("dead-lettering that stops between the move and the mark", () => {
     expect(again.batchItemFailures).toEqual([]);
     expect(receiver.requests).toHaveLength(4);
     expect(deadLetterMessages()).toHaveLength(1);
+  });
+});
+
+describe("what each turn of a delivery comes to", () => {
+  /** One turn of the delivery's message `m-0`, as the handler takes it. */
+  const turn = (delivery: Delivery, deps = delivererDeps(), messageId = "m-0") =>
+    deliver(
+      deps,
+      { v: 1, app_id: delivery.app_id, delivery_id: delivery.id },
+      { messageId, receiptHandle: "rh-0" },
+    );
+
+  it("a success, with its attempt and the URL it went to", async () => {
+    const delivery = await pendingDelivery();
+    expect(await turn(delivery)).toEqual({
+      kind: "succeeded",
+      attempt: expect.objectContaining({ attempt: 1, status_code: 200, error: null }),
+      url: receiver.url,
+    });
+  });
+
+  it("a failure to retry, with the backoff before the next attempt", async () => {
+    receiver.respond = { status: 500 };
+    const delivery = await pendingDelivery();
+    const deps = delivererDeps();
+    expect(await turn(delivery, deps)).toEqual({
+      kind: "retrying",
+      attempt: expect.objectContaining({ attempt: 1, status_code: 500, error: "HTTP 500" }),
+      url: receiver.url,
+      delaySeconds: 30,
+    });
+    await whenDue(delivery);
+    expect(await turn(delivery, deps)).toMatchObject({ kind: "retrying", delaySeconds: 120 });
+  });
+
+  it("a dead letter after the last retry, with the last attempt", async () => {
+    receiver.respond = { status: 500 };
+    const delivery = await pendingDelivery();
+    const deps = delivererDeps();
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      await turn(delivery, deps);
+      await whenDue(delivery);
+    }
+    expect(await turn(delivery, deps)).toEqual({
+      kind: "dead_lettered",
+      reason: "retries_exhausted",
+      attempt: expect.objectContaining({ attempt: 4, status_code: 500 }),
+    });
+  });
+
+  it("a dead letter finished from the recorded last attempt after a fault part-way", async () => {
+    receiver.respond = { status: 500 };
+    const delivery = await pendingDelivery();
+    const deps = delivererDeps();
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      await turn(delivery, deps);
+      await whenDue(delivery);
+    }
+    messaging.sqs.on(SendMessageCommand).rejectsOnce(new Error("sqs down"));
+    await expect(turn(delivery, deps)).rejects.toThrow("sqs down");
+    expect(await turn(delivery, deps)).toEqual({
+      kind: "dead_lettered",
+      reason: "retries_exhausted",
+      attempt: expect.objectContaining({ attempt: 4 }),
+    });
+    expect(receiver.requests).toHaveLength(4);
+  });
+
+  it("a dead letter without an attempt for a disabled subscription, a discard for a deleted one", async () => {
+    const disabled = await pendingDelivery({
+      id: "sub_01JD0000000000000000000011",
+      enabled: false,
+    });
+    expect(await turn(disabled)).toEqual({
+      kind: "dead_lettered",
+      reason: "subscription_disabled",
+      attempt: null,
+    });
+    const orphan = await pendingDelivery({ id: "sub_01JD0000000000000000000012" });
+    await store.deleteSubscription(appId, "sub_01JD0000000000000000000012");
+    expect(await turn(orphan)).toEqual({ kind: "discarded" });
+    expect(receiver.requests).toHaveLength(0);
+  });
+
+  it("a hold when the message is back before its attempt is due", async () => {
+    receiver.respond = { status: 500 };
+    const delivery = await pendingDelivery();
+    const deps = delivererDeps();
+    await turn(delivery, deps);
+    expect(await turn(delivery, deps)).toEqual({ kind: "held" });
+  });
+
+  it("nothing when another deliverer recorded the same attempt while this one was sending", async () => {
+    const delivery = await pendingDelivery();
+    receiver.beforeAnswer = () =>
+      store.recordAttempt(appId, delivery.id, {
+        attempt: {
+          attempt: 1,
+          at: clock.now().toISOString(),
+          status_code: 200,
+          duration_ms: 1,
+          response_body: "",
+          error: null,
+        },
+        status: "succeeded",
+        expectedAttemptCount: 0,
+        messageId: "m-other",
+      });
+    expect(await turn(delivery)).toEqual({ kind: "skipped" });
+  });
+
+  it("nothing for a duplicate of an ended delivery, or for a copy another message carries", async () => {
+    const ended = await pendingDelivery({ id: "sub_01JD0000000000000000000013" });
+    await turn(ended);
+    expect(await turn(ended)).toEqual({ kind: "skipped" });
+
+    receiver.respond = { status: 500 };
+    const carried = await pendingDelivery({ id: "sub_01JD0000000000000000000014" });
+    await turn(carried, delivererDeps(), "m-first");
+    expect(await turn(carried, delivererDeps(), "m-copy")).toEqual({ kind: "skipped" });
   });
 });
