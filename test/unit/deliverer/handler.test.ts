@@ -933,6 +933,10 @@ describe("what each turn of a delivery comes to", () => {
       attempt: expect.objectContaining({ attempt: 4 }),
     });
     expect(receiver.requests).toHaveLength(4);
+    expect(await stored(delivery)).toMatchObject({
+      status: "dead_lettered",
+      status_reason: "retries_exhausted",
+    });
   });
 
   it("a dead letter without an attempt for a disabled subscription, a discard for a deleted one", async () => {
