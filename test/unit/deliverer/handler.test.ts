@@ -137,6 +137,22 @@ function sqsEvent(...deliveries: Delivery[]): SQSEvent {
 
 const stored = async (delivery: Delivery) => store.getDelivery(appId, delivery.id);
 
+/** Another copy of the delivery's message (`m-other`) records a successful attempt 1. */
+const anotherCopySucceeds = (delivery: Delivery) =>
+  store.recordAttempt(appId, delivery.id, {
+    attempt: {
+      attempt: 1,
+      at: clock.now().toISOString(),
+      status_code: 200,
+      duration_ms: 1,
+      response_body: "",
+      error: null,
+    },
+    status: "succeeded",
+    expectedAttemptCount: 0,
+    messageId: "m-other",
+  });
+
 /** Moves the clock to when the delivery's next attempt is due, as SQS brings its message back. */
 async function whenDue(delivery: Delivery) {
   const due = (await stored(delivery))?.next_attempt_at;
@@ -400,20 +416,7 @@ describe("faults", () => {
     const delivery = await pendingDelivery();
     receiver.respond = { status: 500 };
     // While this deliverer's request is in flight, another copy records attempt 1 first.
-    receiver.beforeAnswer = () =>
-      store.recordAttempt(appId, delivery.id, {
-        attempt: {
-          attempt: 1,
-          at: clock.now().toISOString(),
-          status_code: 200,
-          duration_ms: 1,
-          response_body: "",
-          error: null,
-        },
-        status: "succeeded",
-        expectedAttemptCount: 0,
-        messageId: "m-other",
-      });
+    receiver.beforeAnswer = () => anotherCopySucceeds(delivery);
     const result = await deliverer()(sqsEvent(delivery), context);
     expect(receiver.requests).toHaveLength(1);
     expect(result.batchItemFailures).toEqual([]);
@@ -965,20 +968,7 @@ describe("what each turn of a delivery comes to", () => {
 
   it("nothing when another deliverer recorded the same attempt while this one was sending", async () => {
     const delivery = await pendingDelivery();
-    receiver.beforeAnswer = () =>
-      store.recordAttempt(appId, delivery.id, {
-        attempt: {
-          attempt: 1,
-          at: clock.now().toISOString(),
-          status_code: 200,
-          duration_ms: 1,
-          response_body: "",
-          error: null,
-        },
-        status: "succeeded",
-        expectedAttemptCount: 0,
-        messageId: "m-other",
-      });
+    receiver.beforeAnswer = () => anotherCopySucceeds(delivery);
     expect(await turn(delivery)).toEqual({ kind: "skipped" });
   });
 
