@@ -8,6 +8,7 @@ import type { Config } from "../functions/config.ts";
 import { BUS_RULES } from "../functions/core/bus-rules.ts";
 import { systemClock } from "../functions/core/clock.ts";
 import { DELIVERY_BATCH_SIZE, deliveryQueueSettings } from "../functions/core/delivery-settings.ts";
+import { probeLeaseMs } from "../functions/core/subscription-health.ts";
 import { createDeadLetterHandler } from "../functions/dead-letters/handler.ts";
 import { createDelivererHandler } from "../functions/deliverer/handler.ts";
 import { createFanOutHandler } from "../functions/fanout/handler.ts";
@@ -130,6 +131,7 @@ export async function startRuntime(
     clock: systemClock,
     vault,
     retry: config.retry,
+    probeLeaseMs: probeLeaseMs(config.deliveryTimeoutMs),
     userAgent: USER_AGENT,
   });
   const delivery = startEventSource({

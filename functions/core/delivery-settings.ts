@@ -1,3 +1,6 @@
+import { longestRetrySchedule } from "./retry-policy.ts";
+import { maxHoldReceives } from "./subscription-health.ts";
+
 /**
  * The settings a deployment chooses for delivery, and the queue and function settings that
  * follow from them. The CDK stack and the local runtime both derive their queues from here.
@@ -32,7 +35,8 @@ export interface DeliveryQueueSettings {
   /**
    * The queue's own redrive to the DLQ, a backstop for messages that crash the deliverer. The
    * deliverer dead-letters after maxRetries + 1 attempts itself; receives also rise when the
-   * function is throttled or crashes, so the backstop sits well above that.
+   * function is throttled or crashes, and when a paused subscription's deliveries are held,
+   * so the backstop sits well above all of that.
    */
   backstopMaxReceiveCount: number;
   /** How long a dead letter is kept: SQS's maximum, 14 days. */
@@ -55,21 +59,19 @@ export function deliveryQueueSettings(settings: DeliverySettings): DeliveryQueue
   return {
     delivererTimeoutSeconds,
     visibilityTimeoutSeconds: 6 * delivererTimeoutSeconds,
-    backstopMaxReceiveCount: (settings.maxRetries + 1) * 3,
+    backstopMaxReceiveCount:
+      (settings.maxRetries + 1) * 3 +
+      maxHoldReceives({ maxRetries: settings.maxRetries, baseSeconds: settings.retryBaseSeconds }),
     deadLetterRetentionSeconds: 14 * 24 * 60 * 60,
     deadLetterConsumerTimeoutSeconds: DEAD_LETTER_CONSUMER_TIMEOUT_SECONDS,
     deadLetterVisibilityTimeoutSeconds: 6 * DEAD_LETTER_CONSUMER_TIMEOUT_SECONDS,
     oldestMessageAlarmSeconds: Math.ceil(
-      longestRetrySchedule(settings) + (settings.maxRetries + 1) * delivererTimeoutSeconds + 300,
+      longestRetrySchedule({
+        maxRetries: settings.maxRetries,
+        baseSeconds: settings.retryBaseSeconds,
+      }) +
+        (settings.maxRetries + 1) * delivererTimeoutSeconds +
+        300,
     ),
   };
-}
-
-/** The sum of every backoff at its longest (base × 4^(n-1), plus 10 % jitter). */
-function longestRetrySchedule(settings: DeliverySettings): number {
-  let total = 0;
-  for (let retry = 1; retry <= settings.maxRetries; retry++) {
-    total += settings.retryBaseSeconds * 4 ** (retry - 1) * 1.1;
-  }
-  return total;
 }

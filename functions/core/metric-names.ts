@@ -11,5 +11,8 @@ export const METRICS = {
   deliveryRetried: "DeliveryRetried",
   deliveryDeadLettered: "DeliveryDeadLettered",
   deliveryDiscarded: "DeliveryDiscarded",
+  /** A turn that sent nothing because its subscription was paused. */
+  deliveryHeld: "DeliveryHeld",
+  subscriptionPaused: "SubscriptionPaused",
   attemptDuration: "AttemptDuration",
 } as const;

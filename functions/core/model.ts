@@ -63,6 +63,21 @@ export interface Subscription {
   version?: number;
 }
 
+/**
+ * How a subscription's receiver has been doing, kept apart from the subscription (PATCH
+ * rewrites that; this changes with every failed attempt). No record means healthy.
+ */
+export interface SubscriptionHealth {
+  /** Failed attempts in a row; a success sets it back to 0. */
+  failures: number;
+  /** While set and in the future, deliveries are held without a request. */
+  paused_until: string | null;
+  /** How many pauses in a row: each probe that fails doubles the next pause. */
+  pauses: number;
+  /** While set and in the future, one delivery is probing the receiver; the rest wait. */
+  probe_until: string | null;
+}
+
 /** One event as it travels on the bus and is stored for replay. */
 export interface RoutedEvent {
   v: 1;

@@ -10,6 +10,7 @@ import type {
   RoutedEvent,
   SealedSecret,
   Subscription,
+  SubscriptionHealth,
 } from "./model.ts";
 import type { DeliveryStatus, DeliveryStatusReason } from "./schemas.ts";
 
@@ -141,10 +142,44 @@ export interface DeliveryStore {
   ): Promise<Page<DeliverySummary>>;
 }
 
+/**
+ * Each subscription's health record (pausing, SPEC §3). A healthy subscription has none, and
+ * its deliveries' success path writes nothing here.
+ */
+export interface SubscriptionHealthStore {
+  /** The record, or `HEALTHY` when there is none. */
+  getHealth(appId: string, subscriptionId: string): Promise<SubscriptionHealth>;
+  /** Counts one more failed attempt in a row; answers the record after it. */
+  recordFailure(appId: string, subscriptionId: string): Promise<SubscriptionHealth>;
+  /** Pauses until `until` unless it is paused already (then false: another deliverer did). */
+  pause(appId: string, subscriptionId: string, until: string): Promise<boolean>;
+  /**
+   * Claims the probe of the pause that ended at `pausedUntil`, leased until `leaseUntil`;
+   * false when another delivery holds a live lease or the pause has changed.
+   */
+  claimProbe(
+    appId: string,
+    subscriptionId: string,
+    pausedUntil: string,
+    leaseUntil: string,
+    now: string,
+  ): Promise<boolean>;
+  /** The probe holding `leaseUntil` failed: one more failure, and one more pause until `until`. */
+  failProbe(
+    appId: string,
+    subscriptionId: string,
+    leaseUntil: string,
+    until: string,
+  ): Promise<void>;
+  /** The receiver answered: healthy again (the record goes). */
+  resume(appId: string, subscriptionId: string): Promise<void>;
+}
+
 export interface Store
   extends AppStore,
     DefinitionStore,
     SubscriptionStore,
+    SubscriptionHealthStore,
     EventStore,
     IdempotencyStore,
     DeliveryStore {}

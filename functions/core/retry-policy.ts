@@ -62,3 +62,16 @@ export function decideAfterFailure(
     delaySeconds: Math.min(MAX_DELAY_SECONDS, Math.max(1, Math.ceil(jittered))),
   };
 }
+
+/**
+ * The longest a delivery's retries can wait in all, in seconds: every backoff at its longest
+ * (+10 % jitter, each capped as `decideAfterFailure` caps it). Attempts' own time is not in it.
+ */
+export function longestRetrySchedule(policy: RetryPolicy): number {
+  let total = 0;
+  for (let retry = 1; retry <= policy.maxRetries; retry++) {
+    const longest = Math.ceil(policy.baseSeconds * GROWTH ** (retry - 1) * (1 + JITTER));
+    total += Math.min(MAX_DELAY_SECONDS, Math.max(1, longest));
+  }
+  return total;
+}

@@ -102,13 +102,16 @@ export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
  * - `subscription_disabled`: its subscription was disabled when its turn came (no request);
  * - `subscription_deleted`: its subscription was gone when its turn came (no request);
  * - `receive_limit`: the delivery queue's own redrive moved its message to the dead-letter
- *   queue, after the deliverer had failed on it again and again.
+ *   queue, after the deliverer had failed on it again and again;
+ * - `subscription_paused`: its subscription stayed paused (its receiver kept failing) longer
+ *   than a delivery may be held.
  */
 export const DELIVERY_STATUS_REASONS = [
   "retries_exhausted",
   "subscription_disabled",
   "subscription_deleted",
   "receive_limit",
+  "subscription_paused",
 ] as const;
 export type DeliveryStatusReason = (typeof DELIVERY_STATUS_REASONS)[number];
 

@@ -7,7 +7,8 @@ import { kmsVaultFor } from "../adapters/secrets/kms-vault.ts";
 import { config } from "../config.ts";
 import { systemClock } from "../core/clock.ts";
 import { type DeliverDeps, deliver, keepsMessage } from "../core/services/deliver.ts";
-import { cachedSubscriptions } from "../core/services/subscription-cache.ts";
+import { cachedHealth, cachedSubscriptions } from "../core/services/subscription-cache.ts";
+import { probeLeaseMs } from "../core/subscription-health.ts";
 import { eachRecord } from "../sqs-batch.ts";
 import { observed, type Telemetry, telemetryFor } from "../telemetry.ts";
 import { USER_AGENT } from "../version.ts";
@@ -27,6 +28,7 @@ export function createDelivererHandler(
   const deps: DeliverDeps = {
     ...options,
     subscriptions: options.subscriptions ?? cachedSubscriptions(options.store, options.clock),
+    health: options.health ?? cachedHealth(options.store, options.clock),
   };
   return middy((event: SQSEvent) =>
     eachRecord(
@@ -73,5 +75,6 @@ export const handler = createDelivererHandler({
   clock: systemClock,
   vault: kmsVaultFor(settings),
   retry: settings.retry,
+  probeLeaseMs: probeLeaseMs(settings.deliveryTimeoutMs),
   userAgent: USER_AGENT,
 });

@@ -1,11 +1,14 @@
 import type { DeliveryMessage } from "../core/model.ts";
 import type { DeliverOutcome } from "../core/services/deliver.ts";
+import type { HealthChange } from "../core/services/pausing.ts";
 import { count, milliseconds, type Telemetry } from "../telemetry.ts";
 
 /**
  * One log line and one metric per delivery outcome: succeeded, failed and retrying,
- * dead-lettered, discarded. The lines are INFO, so they show by default (locally too); a turn
- * that did nothing (a duplicate, a message back early) logs at DEBUG.
+ * dead-lettered, discarded; and one when the attempt paused or resumed its subscription. The
+ * lines are INFO, so they show by default (locally too); a turn that sent nothing (a
+ * duplicate, a message back early, a delivery held while its subscription is paused) logs at
+ * DEBUG.
  */
 export function reportOutcome(
   telemetry: Telemetry,
@@ -17,6 +20,7 @@ export function reportOutcome(
   if ("attempt" in outcome && outcome.attempt) {
     milliseconds(telemetry, "AttemptDuration", outcome.attempt.duration_ms);
   }
+  if ("health" in outcome && outcome.health) reportHealthChange(telemetry, outcome.health);
   switch (outcome.kind) {
     case "succeeded":
       count(telemetry, "DeliverySucceeded");
@@ -51,7 +55,30 @@ export function reportOutcome(
       count(telemetry, "DeliveryDiscarded");
       logger.info("delivery discarded: its subscription was deleted", ids);
       return;
+    case "held":
+      if (outcome.reason === "paused") count(telemetry, "DeliveryHeld");
+      logger.debug(
+        outcome.reason === "paused"
+          ? "delivery held: its subscription is paused"
+          : "delivery held: its next attempt is not due yet",
+        { ...ids, until: outcome.until.toISOString() },
+      );
+      return;
     default:
       logger.debug(`delivery ${outcome.kind}`, ids);
+  }
+}
+
+function reportHealthChange(telemetry: Telemetry, health: HealthChange): void {
+  if (health.change === "paused") {
+    count(telemetry, "SubscriptionPaused");
+    telemetry.logger.info("subscription paused: its receiver keeps failing", {
+      subscription_id: health.subscription_id,
+      paused_until: health.until,
+    });
+  } else {
+    telemetry.logger.info("subscription resumed: its receiver answered", {
+      subscription_id: health.subscription_id,
+    });
   }
 }

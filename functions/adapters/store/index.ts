@@ -4,6 +4,7 @@ import { definitionStore } from "./definitions.ts";
 import { deliveryStore } from "./deliveries.ts";
 import { eventStore } from "./events.ts";
 import { idempotencyStore } from "./idempotency.ts";
+import { subscriptionHealthStore } from "./subscription-health.ts";
 import { subscriptionStore } from "./subscriptions.ts";
 import type { TableContext } from "./table-context.ts";
 
@@ -13,6 +14,7 @@ export function createDynamoStore(table: TableContext): Store {
     ...appStore(table),
     ...definitionStore(table),
     ...subscriptionStore(table),
+    ...subscriptionHealthStore(table),
     ...eventStore(table),
     ...idempotencyStore(table),
     ...deliveryStore(table),

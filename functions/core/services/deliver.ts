@@ -3,6 +3,7 @@ import type {
   DeliveryQueue,
   DeliveryStore,
   SecretVault,
+  SubscriptionHealthStore,
   SubscriptionStore,
   WebhookSender,
 } from "../ports.ts";
@@ -10,11 +11,13 @@ import { decideAfterFailure, hideSecondsUntil, type RetryPolicy } from "../retry
 import { type DeliveryStatusReason, hasEnded } from "../schemas.ts";
 import { signingSecrets } from "../secrets.ts";
 import { signatureHeaders } from "../sign.ts";
+import { holdLimit } from "../subscription-health.ts";
 import { type DeadLetterDeps, deadLetter } from "./dead-letter.ts";
+import { countAttempt, type HealthChange, type PausingDeps, passGate } from "./pausing.ts";
 import type { SubscriptionLookup } from "./subscription-cache.ts";
 
-export interface DeliverDeps extends DeadLetterDeps {
-  store: DeliveryStore & SubscriptionStore;
+export interface DeliverDeps extends DeadLetterDeps, PausingDeps {
+  store: DeliveryStore & SubscriptionStore & SubscriptionHealthStore;
   queue: DeliveryQueue;
   sender: WebhookSender;
   /** Opens the subscription's sealed signing secrets. */
@@ -39,11 +42,25 @@ export interface Receipt {
 export type DeliverOutcome =
   /** A duplicate message, or a copy another message carries: nothing done. */
   | { kind: "skipped" }
-  /** Back before its attempt is due: hidden again, no request. */
-  | { kind: "held" }
-  | { kind: "succeeded"; attempt: Attempt; url: string }
-  | { kind: "retrying"; attempt: Attempt; url: string; delaySeconds: number }
-  | { kind: "dead_lettered"; reason: DeliveryStatusReason; attempt: Attempt | null }
+  /**
+   * Hidden again without a request: back before its attempt is due (`backoff`), or its
+   * subscription is paused or being probed (`paused`).
+   */
+  | { kind: "held"; reason: "backoff" | "paused"; until: Date }
+  | { kind: "succeeded"; attempt: Attempt; url: string; health?: HealthChange | null }
+  | {
+      kind: "retrying";
+      attempt: Attempt;
+      url: string;
+      delaySeconds: number;
+      health?: HealthChange | null;
+    }
+  | {
+      kind: "dead_lettered";
+      reason: DeliveryStatusReason;
+      attempt: Attempt | null;
+      health?: HealthChange | null;
+    }
   | { kind: "discarded" };
 
 /** Whether the queue message must stay in the queue: it was hidden until its next turn. */
@@ -82,7 +99,7 @@ export async function deliver(
     // Back before its time: SQS could not hide it for the whole backoff in one go.
     const due = new Date(delivery.next_attempt_at);
     await deps.queue.delay(receipt.receiptHandle, hideSecondsUntil(due, now));
-    return { kind: "held" };
+    return { kind: "held", reason: "backoff", until: due };
   }
   const subscription = await currentSubscription(deps, delivery);
   if (!subscription) {
@@ -102,6 +119,18 @@ export async function deliver(
     await deadLetterMessage(deps, message, delivery, "subscription_disabled");
     return { kind: "dead_lettered", reason: "subscription_disabled", attempt: null };
   }
+  const gate = await passGate(deps, delivery);
+  if (gate.kind === "hold") {
+    // SPEC §3: pausing may stretch a delivery's schedule, never make it endless.
+    const limit = holdLimit(new Date(delivery.created_at), deps.retry);
+    if (now >= limit) {
+      await deadLetterMessage(deps, message, delivery, "subscription_paused");
+      return { kind: "dead_lettered", reason: "subscription_paused", attempt: null };
+    }
+    const until = gate.until < limit ? gate.until : limit;
+    await deps.queue.delay(receipt.receiptHandle, hideSecondsUntil(until, now));
+    return { kind: "held", reason: "paused", until };
+  }
   const attempt = await attemptOnce(deps, delivery, subscription);
   const succeeded = attempt.error === null;
   const decision = succeeded ? null : decideAfterFailure(failures + 1, deps.retry, deps.random);
@@ -120,11 +149,12 @@ export async function deliver(
   });
   // Not recorded: another copy recorded this attempt number first and carries on from there.
   if (!recorded) return { kind: "skipped" };
-  if (succeeded) return { kind: "succeeded", attempt, url: subscription.url };
+  const health = await countAttempt(deps, delivery, gate, succeeded);
+  if (succeeded) return { kind: "succeeded", attempt, url: subscription.url, health };
   if (nextAttemptAt) {
     await deps.queue.delay(receipt.receiptHandle, hideSecondsUntil(nextAttemptAt, decidedAt));
     const delaySeconds = Math.round((nextAttemptAt.getTime() - decidedAt.getTime()) / 1000);
-    return { kind: "retrying", attempt, url: subscription.url, delaySeconds };
+    return { kind: "retrying", attempt, url: subscription.url, delaySeconds, health };
   }
   await deadLetterMessage(
     deps,
@@ -138,7 +168,7 @@ export async function deliver(
     },
     "retries_exhausted",
   );
-  return { kind: "dead_lettered", reason: "retries_exhausted", attempt };
+  return { kind: "dead_lettered", reason: "retries_exhausted", attempt, health };
 }
 
 /**

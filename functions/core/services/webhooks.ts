@@ -4,7 +4,12 @@ import { parseEventPattern } from "../event-pattern.ts";
 import { isId, newId } from "../ids.ts";
 import type { PageRequest, SigningSecret, Subscription } from "../model.ts";
 import { ALL_EVENTS, isPlatformEventType } from "../platform-events.ts";
-import type { DefinitionStore, SecretVault, SubscriptionStore } from "../ports.ts";
+import type {
+  DefinitionStore,
+  SecretVault,
+  SubscriptionHealthStore,
+  SubscriptionStore,
+} from "../ports.ts";
 import { createWebhookBody, patchWebhookBody } from "../schemas.ts";
 import { liveSecrets, openSecret, sealedForm, UnreadableSecret } from "../secrets.ts";
 import { newSigningSecret } from "../sign.ts";
@@ -17,7 +22,7 @@ const ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000;
 const REWRITE_TRIES = 3;
 
 export interface WebhookDeps {
-  store: SubscriptionStore & DefinitionStore;
+  store: SubscriptionStore & SubscriptionHealthStore & DefinitionStore;
   clock: Clock;
   /** Checks a URL against the deployment's policy and answers it normalized, or throws a 400. */
   checkUrl: (url: string) => Promise<string>;
@@ -57,8 +62,16 @@ export async function createWebhook(deps: WebhookDeps, appId: string, input: unk
   return { ...webhookView(subscription), secret };
 }
 
+/**
+ * One subscription, with `paused_until` while it is paused (SPEC §3): until then, and until a
+ * probe succeeds after it, its deliveries are held.
+ */
 export async function getWebhook(deps: WebhookDeps, appId: string, id: string) {
-  return webhookView(await mustExist(deps.store, appId, id));
+  const [subscription, health] = await Promise.all([
+    mustExist(deps.store, appId, id),
+    isId("subscription", id) ? deps.store.getHealth(appId, id) : null,
+  ]);
+  return { ...webhookView(subscription), paused_until: health?.paused_until ?? null };
 }
 
 export async function listWebhooks(deps: WebhookDeps, appId: string, page: PageRequest) {
@@ -93,6 +106,8 @@ export async function deleteWebhook(deps: WebhookDeps, appId: string, id: string
   if (!isId("subscription", id) || !(await deps.store.deleteSubscription(appId, id))) {
     throw notFound(id);
   }
+  // Its health record has no one left to describe.
+  await deps.store.resume(appId, id);
 }
 
 export async function getWebhookSecret(deps: WebhookDeps, appId: string, id: string) {

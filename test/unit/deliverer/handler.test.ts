@@ -91,6 +91,7 @@ function delivererDeps(options: DelivererOptions = {}): DeliverDeps {
     clock,
     vault: options.vault ?? testVault,
     retry: { maxRetries: 3, baseSeconds: options.baseSeconds ?? 30 },
+    probeLeaseMs: 15_000,
     userAgent: "Switchyard/test",
     random: () => 0.5,
   };
@@ -888,6 +889,7 @@ describe("what each turn of a delivery comes to", () => {
       kind: "succeeded",
       attempt: expect.objectContaining({ attempt: 1, status_code: 200, error: null }),
       url: receiver.url,
+      health: null,
     });
   });
 
@@ -900,6 +902,7 @@ describe("what each turn of a delivery comes to", () => {
       attempt: expect.objectContaining({ attempt: 1, status_code: 500, error: "HTTP 500" }),
       url: receiver.url,
       delaySeconds: 30,
+      health: null,
     });
     await whenDue(delivery);
     expect(await turn(delivery, deps)).toMatchObject({ kind: "retrying", delaySeconds: 120 });
@@ -917,6 +920,7 @@ describe("what each turn of a delivery comes to", () => {
       kind: "dead_lettered",
       reason: "retries_exhausted",
       attempt: expect.objectContaining({ attempt: 4, status_code: 500 }),
+      health: null,
     });
   });
 
@@ -963,7 +967,11 @@ describe("what each turn of a delivery comes to", () => {
     const delivery = await pendingDelivery();
     const deps = delivererDeps();
     await turn(delivery, deps);
-    expect(await turn(delivery, deps)).toEqual({ kind: "held" });
+    expect(await turn(delivery, deps)).toEqual({
+      kind: "held",
+      reason: "backoff",
+      until: new Date(String((await stored(delivery))?.next_attempt_at)),
+    });
   });
 
   it("nothing when another deliverer recorded the same attempt while this one was sending", async () => {

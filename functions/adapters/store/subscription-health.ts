@@ -1,0 +1,98 @@
+import { UpdateCommand, type UpdateCommandInput } from "@aws-sdk/lib-dynamodb";
+import type { SubscriptionHealth } from "../../core/model.ts";
+import type { SubscriptionHealthStore } from "../../core/ports.ts";
+import { HEALTHY } from "../../core/subscription-health.ts";
+import {
+  appPartition,
+  deleteRecord,
+  getRecord,
+  isConditionFailure,
+  type TableContext,
+} from "./table-context.ts";
+
+/**
+ * Health records, one item per subscription that has failed lately (`HEALTH#<subscription>`
+ * in the app's partition); none for a healthy one. Each change is one conditional or atomic
+ * update, so deliverers racing on one subscription never undo each other.
+ */
+export function subscriptionHealthStore(table: TableContext): SubscriptionHealthStore {
+  const sortKey = (subscriptionId: string) => `HEALTH#${subscriptionId}`;
+  const update = (appId: string, subscriptionId: string, input: Partial<UpdateCommandInput>) =>
+    table.doc.send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: { PK: appPartition(appId), SK: sortKey(subscriptionId) },
+        ...input,
+      } as UpdateCommandInput),
+    );
+  /** An update whose condition may not hold: false then. */
+  const updateIf = async (
+    appId: string,
+    subscriptionId: string,
+    input: Partial<UpdateCommandInput>,
+  ) => {
+    try {
+      await update(appId, subscriptionId, input);
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  };
+
+  const recordFailure = async (appId: string, subscriptionId: string) => {
+    const { Attributes } = await update(appId, subscriptionId, {
+      UpdateExpression: "ADD failures :one SET kind = :kind",
+      ExpressionAttributeValues: { ":one": 1, ":kind": "subscription_health" },
+      ReturnValues: "ALL_NEW",
+    });
+    const { PK: _pk, SK: _sk, kind: _kind, ...health } = Attributes ?? {};
+    return { ...HEALTHY, ...(health as Partial<SubscriptionHealth>) };
+  };
+
+  return {
+    recordFailure,
+
+    async getHealth(appId, subscriptionId) {
+      const record = await getRecord<SubscriptionHealth>(table, appId, sortKey(subscriptionId));
+      return record ? { ...HEALTHY, ...record } : HEALTHY;
+    },
+
+    pause: (appId, subscriptionId, until) =>
+      updateIf(appId, subscriptionId, {
+        UpdateExpression:
+          "SET paused_until = :until, pauses = if_not_exists(pauses, :zero) + :one, kind = :kind REMOVE probe_until",
+        ConditionExpression: "attribute_not_exists(paused_until)",
+        ExpressionAttributeValues: {
+          ":until": until,
+          ":zero": 0,
+          ":one": 1,
+          ":kind": "subscription_health",
+        },
+      }),
+
+    claimProbe: (appId, subscriptionId, pausedUntil, leaseUntil, now) =>
+      updateIf(appId, subscriptionId, {
+        UpdateExpression: "SET probe_until = :lease",
+        // ISO 8601 UTC times of one format compare as strings do.
+        ConditionExpression:
+          "paused_until = :paused AND (attribute_not_exists(probe_until) OR probe_until <= :now)",
+        ExpressionAttributeValues: { ":lease": leaseUntil, ":paused": pausedUntil, ":now": now },
+      }),
+
+    async failProbe(appId, subscriptionId, leaseUntil, until) {
+      const paused = await updateIf(appId, subscriptionId, {
+        UpdateExpression:
+          "SET paused_until = :until ADD failures :one, pauses :one REMOVE probe_until",
+        ConditionExpression: "probe_until = :lease",
+        ExpressionAttributeValues: { ":until": until, ":one": 1, ":lease": leaseUntil },
+      });
+      // The lease ran out and another delivery probes now: this failure still counts.
+      if (!paused) await recordFailure(appId, subscriptionId);
+    },
+
+    async resume(appId, subscriptionId) {
+      await deleteRecord(table, appId, sortKey(subscriptionId));
+    },
+  };
+}

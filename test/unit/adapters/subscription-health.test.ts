@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { Store } from "../../../functions/core/ports.ts";
+import { HEALTHY } from "../../../functions/core/subscription-health.ts";
+import { startTestTable, type TestTable } from "../../support/dynamo.ts";
+
+const APP = "app_01JD0000000000000000000000";
+const SUB = "sub_01JD0000000000000000000001";
+let table: TestTable;
+let store: Store;
+
+beforeAll(async () => {
+  table = await startTestTable();
+});
+afterAll(() => table.close());
+beforeEach(async () => {
+  store = await table.freshStore();
+});
+
+describe("subscription health records", () => {
+  it("answers HEALTHY for a subscription with no record", async () => {
+    expect(await store.getHealth(APP, SUB)).toEqual(HEALTHY);
+  });
+
+  it("counts every failure of deliverers that fail at once", async () => {
+    await Promise.all(Array.from({ length: 8 }, () => store.recordFailure(APP, SUB)));
+    expect(await store.getHealth(APP, SUB)).toMatchObject({ failures: 8, paused_until: null });
+  });
+
+  it("pauses once when two deliverers pause at once", async () => {
+    const results = await Promise.all([
+      store.pause(APP, SUB, "2026-11-23T02:00:30.000Z"),
+      store.pause(APP, SUB, "2026-11-23T02:00:31.000Z"),
+    ]);
+    expect(results.sort()).toEqual([false, true]);
+    expect(await store.getHealth(APP, SUB)).toMatchObject({ pauses: 1 });
+  });
+
+  it("gives the probe of a pause to one claimant, and to another once the lease runs out", async () => {
+    await store.pause(APP, SUB, "2026-11-23T02:00:30.000Z");
+    const claim = (lease: string, now: string) =>
+      store.claimProbe(APP, SUB, "2026-11-23T02:00:30.000Z", lease, now);
+    const first = await Promise.all([
+      claim("2026-11-23T02:00:45.000Z", "2026-11-23T02:00:30.000Z"),
+      claim("2026-11-23T02:00:45.001Z", "2026-11-23T02:00:30.000Z"),
+    ]);
+    expect(first.sort()).toEqual([false, true]);
+    expect(await claim("2026-11-23T02:01:00.000Z", "2026-11-23T02:00:44.999Z")).toBe(false);
+    expect(await claim("2026-11-23T02:01:00.000Z", "2026-11-23T02:00:45.001Z")).toBe(true);
+    // A claim for a pause that has since changed is refused.
+    expect(
+      await store.claimProbe(APP, SUB, "2026-11-23T01:00:00.000Z", "x", "2026-11-23T03:00:00.000Z"),
+    ).toBe(false);
+  });
+
+  it("pauses again after a failed probe only for the probe holding the lease", async () => {
+    await store.pause(APP, SUB, "2026-11-23T02:00:30.000Z");
+    await store.claimProbe(
+      APP,
+      SUB,
+      "2026-11-23T02:00:30.000Z",
+      "2026-11-23T02:00:45.000Z",
+      "2026-11-23T02:00:30.000Z",
+    );
+    await store.failProbe(APP, SUB, "2026-11-23T02:00:45.000Z", "2026-11-23T02:01:30.000Z");
+    expect(await store.getHealth(APP, SUB)).toMatchObject({
+      failures: 1,
+      pauses: 2,
+      paused_until: "2026-11-23T02:01:30.000Z",
+      probe_until: null,
+    });
+    // A probe whose lease was taken over still counts its failure, and pauses nothing.
+    await store.failProbe(APP, SUB, "stale lease", "2026-11-23T09:00:00.000Z");
+    expect(await store.getHealth(APP, SUB)).toMatchObject({
+      failures: 2,
+      pauses: 2,
+      paused_until: "2026-11-23T02:01:30.000Z",
+    });
+  });
+
+  it("forgets everything on resume", async () => {
+    await store.recordFailure(APP, SUB);
+    await store.pause(APP, SUB, "2026-11-23T02:00:30.000Z");
+    await store.resume(APP, SUB);
+    expect(await store.getHealth(APP, SUB)).toEqual(HEALTHY);
+    expect(await table.items("subscription_health")).toEqual([]);
+  });
+});

@@ -1,0 +1,279 @@
+import { ChangeMessageVisibilityCommand } from "@aws-sdk/client-sqs";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import type { Delivery, SubscriptionHealth } from "../../../functions/core/model.ts";
+import type { OutboundRequest, SendResult, Store } from "../../../functions/core/ports.ts";
+import { webhookDelivery } from "../../../functions/core/routing.ts";
+import { type DeliverDeps, deliver } from "../../../functions/core/services/deliver.ts";
+import { cachedHealth } from "../../../functions/core/services/subscription-cache.ts";
+import { FAILURES_TO_PAUSE, HEALTHY } from "../../../functions/core/subscription-health.ts";
+import { appEvent, TEST_SECRET, testSubscription } from "../../support/events.ts";
+import { fixedClock, newApp, testVault, usePipeline } from "../../support/harness.ts";
+
+const pipeline = usePipeline();
+const SUBSCRIPTION = "sub_01JD0000000000000000000001";
+const RETRY = { maxRetries: 3, baseSeconds: 30 };
+
+let store: Store;
+let appId: string;
+let clock: ReturnType<typeof fixedClock>;
+/** What the receiver answers: a 200, or a failure such as a timeout. */
+let answer: "ok" | "fail";
+let sent: OutboundRequest[];
+
+const sender = {
+  async send(request: OutboundRequest): Promise<SendResult> {
+    sent.push(request);
+    return answer === "ok"
+      ? { statusCode: 200, durationMs: 3, responseBody: "ok", error: null }
+      : { statusCode: null, durationMs: 5_000, responseBody: "", error: "timed out after 5000 ms" };
+  },
+};
+
+beforeEach(async () => {
+  store = await pipeline.table.freshStore();
+  clock = fixedClock("2026-11-23T02:00:00.000Z");
+  ({ appId } = await newApp(store, clock));
+  answer = "ok";
+  sent = [];
+  await store.createSubscription(
+    appId,
+    testSubscription({
+      id: SUBSCRIPTION,
+      events: ["*"],
+      secrets: [{ secret: TEST_SECRET, created_at: "", expires_at: null }],
+    }),
+  );
+});
+
+/** One deliverer container: its own caches, as the handler makes them. */
+function deliverer(): DeliverDeps {
+  return {
+    store,
+    queue: pipeline.messaging.queue,
+    bus: pipeline.messaging.bus,
+    sender,
+    clock,
+    vault: testVault,
+    retry: RETRY,
+    probeLeaseMs: 15_000,
+    health: cachedHealth(store, clock),
+    userAgent: "Switchyard/test",
+    random: () => 0,
+  };
+}
+
+let deliveries = 0;
+/** A new delivery of a new event to the subscription, as the fan-out writes it. */
+async function newDelivery(): Promise<Delivery> {
+  const id = `evt_01JD${String(++deliveries).padStart(22, "0")}`;
+  const event = appEvent(appId, { event_id: id });
+  const subscription = await store.getSubscription(appId, SUBSCRIPTION);
+  if (!subscription) throw new Error("no subscription");
+  const delivery = webhookDelivery(subscription, event, {}, clock.now());
+  await store.createDelivery(delivery);
+  return delivery;
+}
+
+const turn = (deps: DeliverDeps, delivery: Delivery) =>
+  deliver(
+    deps,
+    { v: 1, app_id: appId, delivery_id: delivery.id },
+    { messageId: `m-${delivery.id}`, receiptHandle: `rh-${delivery.id}` },
+  );
+
+const health = (): Promise<SubscriptionHealth> => store.getHealth(appId, SUBSCRIPTION);
+const advance = (seconds: number) =>
+  clock.set(new Date(clock.now().getTime() + seconds * 1000).toISOString());
+const lastHide = () =>
+  pipeline.messaging.sqs.commandCalls(ChangeMessageVisibilityCommand).at(-1)?.args[0].input
+    .VisibilityTimeout;
+
+/** Fails first attempts of new deliveries until the subscription pauses. */
+async function pauseSubscription(deps: DeliverDeps) {
+  answer = "fail";
+  for (let failure = 0; failure < FAILURES_TO_PAUSE; failure++)
+    await turn(deps, await newDelivery());
+}
+
+describe("pausing a subscription whose receiver keeps failing", () => {
+  it("writes nothing about health while deliveries succeed", async () => {
+    const deps = deliverer();
+    const writes = (["recordFailure", "pause", "claimProbe", "failProbe", "resume"] as const).map(
+      (method) => vi.spyOn(store, method),
+    );
+    for (let n = 0; n < 3; n++) await turn(deps, await newDelivery());
+    expect(sent).toHaveLength(3);
+    for (const write of writes) expect(write).not.toHaveBeenCalled();
+    expect(await pipeline.table.items("subscription_health")).toEqual([]);
+  });
+
+  it("counts failures in a row, and a success forgets them", async () => {
+    const deps = deliverer();
+    answer = "fail";
+    await turn(deps, await newDelivery());
+    await turn(deps, await newDelivery());
+    expect(await health()).toMatchObject({ failures: 2, paused_until: null });
+    answer = "ok";
+    await turn(deps, await newDelivery());
+    expect(await health()).toEqual(HEALTHY);
+  });
+
+  it("pauses at the fifth failure in a row, for the retry policy's first backoff", async () => {
+    const deps = deliverer();
+    answer = "fail";
+    const outcomes = [];
+    for (let n = 0; n < FAILURES_TO_PAUSE; n++)
+      outcomes.push(await turn(deps, await newDelivery()));
+    expect(outcomes.slice(0, -1).map((outcome) => "health" in outcome && outcome.health)).toEqual([
+      null,
+      null,
+      null,
+      null,
+    ]);
+    expect(outcomes.at(-1)).toMatchObject({
+      kind: "retrying",
+      health: {
+        change: "paused",
+        subscription_id: SUBSCRIPTION,
+        until: "2026-11-23T02:00:30.000Z",
+      },
+    });
+    expect(await health()).toMatchObject({
+      failures: 5,
+      paused_until: "2026-11-23T02:00:30.000Z",
+      pauses: 1,
+    });
+  });
+
+  it("holds a delivery while paused: no request, no attempt, its message hidden until the pause ends", async () => {
+    const deps = deliverer();
+    await pauseSubscription(deps);
+    const held = await newDelivery();
+    sent = [];
+    expect(await turn(deps, held)).toEqual({
+      kind: "held",
+      reason: "paused",
+      until: new Date("2026-11-23T02:00:30.000Z"),
+    });
+    expect(sent).toEqual([]);
+    expect(await store.getDelivery(appId, held.id)).toMatchObject({
+      status: "pending",
+      attempt_count: 0,
+    });
+    expect(lastHide()).toBe(30);
+  });
+
+  it("sees another deliverer's pause at once when its own attempt fails, and holds from then on", async () => {
+    await pauseSubscription(deliverer());
+    const other = deliverer(); // its cache has not read the record yet
+    sent = [];
+    expect(await turn(other, await newDelivery())).toMatchObject({ kind: "held" });
+    expect(sent).toEqual([]);
+  });
+
+  it("lets one delivery probe when the pause is over, while the others wait for it", async () => {
+    const deps = deliverer();
+    await pauseSubscription(deps);
+    advance(30);
+    answer = "ok";
+    const waiting = await newDelivery();
+    sent = [];
+    // Another deliverer has claimed the probe first…
+    const paused = await health();
+    expect(
+      await store.claimProbe(
+        appId,
+        SUBSCRIPTION,
+        String(paused.paused_until),
+        "2026-11-23T02:00:45.000Z",
+        clock.now().toISOString(),
+      ),
+    ).toBe(true);
+    // …so this one waits until that probe's lease ends, sending nothing.
+    expect(await turn(deps, waiting)).toMatchObject({
+      kind: "held",
+      reason: "paused",
+      until: new Date("2026-11-23T02:00:45.000Z"),
+    });
+    expect(sent).toEqual([]);
+  });
+
+  it("resumes after a successful probe, and the held deliveries then go out", async () => {
+    const deps = deliverer();
+    await pauseSubscription(deps);
+    const held = await newDelivery();
+    await turn(deps, held);
+    advance(30);
+    answer = "ok";
+    sent = [];
+    const probe = await newDelivery();
+    expect(await turn(deps, probe)).toMatchObject({
+      kind: "succeeded",
+      health: { change: "resumed", subscription_id: SUBSCRIPTION },
+    });
+    expect(await health()).toEqual(HEALTHY);
+    advance(5); // the held message comes back
+    expect(await turn(deps, held)).toMatchObject({ kind: "succeeded", health: null });
+    expect(sent).toHaveLength(2);
+  });
+
+  it("pauses again for twice as long when the probe fails", async () => {
+    const deps = deliverer();
+    await pauseSubscription(deps);
+    advance(30);
+    expect(await turn(deps, await newDelivery())).toMatchObject({
+      kind: "retrying",
+      health: { change: "paused", until: "2026-11-23T02:01:30.000Z" },
+    });
+    expect(await health()).toMatchObject({ failures: 6, pauses: 2, probe_until: null });
+    advance(60);
+    await turn(deps, await newDelivery());
+    expect(await health()).toMatchObject({ pauses: 3, paused_until: "2026-11-23T02:03:30.000Z" });
+  });
+
+  it("lets exactly one of two deliverers probe when both find the pause over", async () => {
+    const [one, two] = [deliverer(), deliverer()];
+    await pauseSubscription(one);
+    advance(30);
+    answer = "ok";
+    sent = [];
+    const outcomes = await Promise.all([
+      turn(one, await newDelivery()),
+      turn(two, await newDelivery()),
+    ]);
+    expect(outcomes.map((outcome) => outcome.kind).sort()).toEqual(["held", "succeeded"]);
+    expect(sent).toHaveLength(1);
+  });
+
+  it("dead-letters a delivery held longer than four times its retry schedule", async () => {
+    const deps = deliverer();
+    await pauseSubscription(deps);
+    const held = await newDelivery();
+    await turn(deps, held);
+    // The schedule is at most 33 + 132 + 528 s; four times that is 2,772 s after creation.
+    advance(2_771);
+    await stillPausedUntil("2026-11-23T05:00:00.000Z");
+    expect(await turn(deliverer(), held)).toMatchObject({ kind: "held" });
+    expect(lastHide()).toBe(1); // hidden no longer than its limit
+    advance(1);
+    expect(await turn(deliverer(), held)).toEqual({
+      kind: "dead_lettered",
+      reason: "subscription_paused",
+      attempt: null,
+    });
+    expect(await store.getDelivery(appId, held.id)).toMatchObject({
+      status: "dead_lettered",
+      status_reason: "subscription_paused",
+      attempt_count: 0,
+    });
+  });
+});
+
+/** The receiver has kept failing its probes: the subscription is paused until `until`. */
+async function stillPausedUntil(until: string) {
+  await store.resume(appId, SUBSCRIPTION);
+  for (let failure = 0; failure < FAILURES_TO_PAUSE; failure++) {
+    await store.recordFailure(appId, SUBSCRIPTION);
+  }
+  await store.pause(appId, SUBSCRIPTION, until);
+}
