@@ -11,6 +11,9 @@ class SendFailure extends Error {}
 
 const RESPONSE_BODY_LIMIT = 1024;
 
+/** How long a new connection (DNS, TCP and TLS handshakes) may take, unless given. */
+const DEFAULT_CONNECT_TIMEOUT_MS = 3_000;
+
 /**
  * The agents' `lookup`: resolves with `resolve` and refuses non-global addresses at connect
  * time, so the socket connects to exactly the address that was checked (no DNS-rebinding
@@ -65,14 +68,20 @@ function describeStatus(statusCode: number, location: string | undefined): strin
 
 /**
  * The deliverer's HTTP client (SPEC §3). Keep-alive agents are reused across sends; each
- * send is bounded by `timeoutMs` from connect to the last body byte read; every address is
- * checked at connect time unless `allowPrivateUrls`. `send` never throws.
+ * send is bounded by `timeoutMs` from its start to the last body byte read, and a new
+ * connection (resolving the name, the TCP and TLS handshakes) must be up within
+ * `connectTimeoutMs` (default `min(3 s, timeoutMs)`) of the start, so a receiver that never
+ * accepts fails early. A reused keep-alive connection has no connect deadline. Every address
+ * is checked at connect time unless `allowPrivateUrls`. `send` never throws.
  */
 export function createHttpSender(options: {
   timeoutMs: number;
   allowPrivateUrls: boolean;
   resolve?: Resolve;
+  connectTimeoutMs?: number;
 }): WebhookSender & { close(): void } {
+  const connectTimeoutMs =
+    options.connectTimeoutMs ?? Math.min(DEFAULT_CONNECT_TIMEOUT_MS, options.timeoutMs);
   const lookup = guardedLookup(options.resolve ?? defaultResolve, options.allowPrivateUrls);
   const httpAgent = new http.Agent({ keepAlive: true });
   const httpsAgent = new https.Agent({ keepAlive: true });
@@ -108,7 +117,14 @@ export function createHttpSender(options: {
       const chunks: Buffer[] = [];
       let received = 0;
       const body = () => Buffer.concat(chunks).subarray(0, RESPONSE_BODY_LIMIT).toString("utf8");
-      // One clock for the whole exchange: connect, headers and the body bytes we read.
+      // Both clocks start now. The connect one covers the lookup too (it runs inside the
+      // socket's connect) and stops once a connection is up; it is armed first so that, when
+      // both deadlines are equal, a connection that never came up is reported as such.
+      const connectTimer = setTimeout(() => {
+        finish(`connection timed out after ${connectTimeoutMs} ms`);
+        request?.destroy();
+      }, connectTimeoutMs);
+      // The whole exchange: connect, headers and the body bytes we read.
       const timer = setTimeout(() => {
         finish(`timed out after ${options.timeoutMs} ms`);
         request?.destroy();
@@ -116,6 +132,7 @@ export function createHttpSender(options: {
       const finish = (error: string | null) => {
         if (done) return;
         done = true;
+        clearTimeout(connectTimer);
         clearTimeout(timer);
         settle(result(statusCode, body(), error));
       };
@@ -142,6 +159,20 @@ export function createHttpSender(options: {
         return;
       }
       request.on("error", (error) => finish(describeError(error)));
+      request.on("socket", (socket) => {
+        const connected = () => clearTimeout(connectTimer);
+        if (request?.reusedSocket) {
+          // A keep-alive socket from the pool: nothing left to connect.
+          connected();
+        } else if (isHttps) {
+          // Up only once the TLS handshake is done, not when TCP connects.
+          socket.once("secureConnect", connected);
+        } else if (socket.connecting) {
+          socket.once("connect", connected);
+        } else {
+          connected();
+        }
+      });
       request.on("response", (response) => {
         statusCode = response.statusCode ?? null;
         const statusError = describeStatus(response.statusCode ?? 0, response.headers.location);
