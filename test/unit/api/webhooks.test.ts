@@ -397,6 +397,25 @@ async function putLegacyItem(overrides: Partial<Subscription> = {}) {
   return subscription.id;
 }
 
+describe("a paused subscription", () => {
+  it("shows paused_until while it is paused, and null once it has resumed", async () => {
+    const { body } = await create();
+    const get = () => call({ method: "GET", path: `/api/v2/webhooks/${body.id}` });
+    expect((await get()).body.paused_until).toBeNull();
+    await store.pause(appId, body.id, "2026-11-23T02:00:30.000Z");
+    expect((await get()).body.paused_until).toBe("2026-11-23T02:00:30.000Z");
+    await store.resume(appId, body.id);
+    expect((await get()).body.paused_until).toBeNull();
+  });
+
+  it("leaves no health record behind when it is deleted", async () => {
+    const { body } = await create();
+    await store.recordFailure(appId, body.id);
+    await call({ method: "DELETE", path: `/api/v2/webhooks/${body.id}` });
+    expect(await pipeline.table.items("subscription_health")).toEqual([]);
+  });
+});
+
 describe("GET /api/v2/webhooks/{id}/deliveries", () => {
   it("answers an empty page for a new subscription and 404 for an unknown one", async () => {
     const { body } = await create();
