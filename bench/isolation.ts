@@ -10,8 +10,8 @@ import { join } from "node:path";
 import { type LocalRuntime, startLocalRuntime } from "../test/support/local-runtime.ts";
 import { startReceiver, type TestReceiver } from "../test/support/receiver.ts";
 
-const RATE_PER_SECOND = 50;
-const SECONDS = 10;
+const RATE_PER_SECOND = 10;
+const SECONDS = 30;
 /** How long the healthy events of a phase may take to arrive before the phase gives up. */
 const DRAIN_LIMIT_MS = 90_000;
 

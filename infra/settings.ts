@@ -1,5 +1,8 @@
 import type { Node } from "constructs";
-import { DEFAULT_DELIVERY_SETTINGS } from "../functions/core/delivery-settings.ts";
+import {
+  DEFAULT_CONCURRENCY,
+  DEFAULT_DELIVERY_SETTINGS,
+} from "../functions/core/delivery-settings.ts";
 
 /** What a deployment can choose, as CDK context values (`cdk.json`, or `-c key=value`). */
 export interface StackSettings {
@@ -34,8 +37,8 @@ export const DEFAULT_STACK_SETTINGS: StackSettings = {
   requireHttps: true,
   apiRateLimit: 10_000,
   apiBurstLimit: 5_000,
-  fanOutConcurrency: 10,
-  deliveryConcurrency: 50,
+  fanOutConcurrency: DEFAULT_CONCURRENCY.fanOut,
+  deliveryConcurrency: DEFAULT_CONCURRENCY.delivery,
   triggerReservedConcurrency: 0,
   deliveryDeadLetterAlarm: 0,
   alarmEmail: "",

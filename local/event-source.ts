@@ -9,7 +9,7 @@ export interface EventSourceOptions {
   queueArn: string;
   /** Records per invocation, as the mapping's BatchSize. */
   batchSize: number;
-  /** Invocations at once, as the mapping's MaximumConcurrency. */
+  /** Most invocations at once, as the mapping's MaximumConcurrency (it scales as Lambda does). */
   concurrency: number;
   /** How long a received batch stays hidden (see `startPoller`). */
   visibilityTimeoutSeconds?: number;

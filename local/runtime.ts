@@ -7,7 +7,11 @@ import { createApiHandler } from "../functions/api/handler.ts";
 import type { Config } from "../functions/config.ts";
 import { BUS_RULES } from "../functions/core/bus-rules.ts";
 import { systemClock } from "../functions/core/clock.ts";
-import { DELIVERY_BATCH_SIZE, deliveryQueueSettings } from "../functions/core/delivery-settings.ts";
+import {
+  DEFAULT_CONCURRENCY,
+  DELIVERY_BATCH_SIZE,
+  deliveryQueueSettings,
+} from "../functions/core/delivery-settings.ts";
 import { probeLeaseMs } from "../functions/core/subscription-health.ts";
 import { createDeadLetterHandler } from "../functions/dead-letters/handler.ts";
 import { createDelivererHandler } from "../functions/deliverer/handler.ts";
@@ -26,10 +30,6 @@ import { ensureLocalApp, type LocalApp } from "./local-app.ts";
 import { openLocalSecretVault } from "./secrets-key.ts";
 import type { LocalSettings } from "./settings.ts";
 
-/** Deliverer invocations handled at once, as Lambda scales an SQS source out. */
-const DELIVERER_CONCURRENCY = 4;
-/** Fan-out invocations handled at once. */
-const FAN_OUT_CONCURRENCY = 2;
 /**
  * How long a fan-out or dead-letter batch stays hidden once received. The stack's queues hide
  * it for six times the function's timeout (3 minutes), so a failed record comes back 3 minutes
@@ -102,7 +102,7 @@ export async function startRuntime(
       queueUrl: target.queue.url,
       queueArn: target.queue.arn,
       batchSize: rule.queue.batchSize,
-      concurrency: FAN_OUT_CONCURRENCY,
+      concurrency: DEFAULT_CONCURRENCY.fanOut,
       visibilityTimeoutSeconds: LOCAL_RETRY_VISIBILITY_SECONDS,
       invoke: consumers[rule.consumer],
       onError,
@@ -139,7 +139,7 @@ export async function startRuntime(
     queueUrl: queues.delivery.url,
     queueArn: queues.delivery.arn,
     batchSize: DELIVERY_BATCH_SIZE,
-    concurrency: DELIVERER_CONCURRENCY,
+    concurrency: DEFAULT_CONCURRENCY.delivery,
     // Nothing throttles a local deliverer, so a message it was handling when the runtime died
     // needs to stay hidden only as long as one attempt can take, not the queue's 6 × margin.
     visibilityTimeoutSeconds: Math.ceil(config.deliveryTimeoutMs / 1000) + 5,
@@ -153,7 +153,7 @@ export async function startRuntime(
     queueUrl: queues.deliveryDeadLetter.url,
     queueArn: queues.deliveryDeadLetter.arn,
     batchSize: DELIVERY_BATCH_SIZE,
-    concurrency: 1,
+    concurrency: DEFAULT_CONCURRENCY.deadLetters,
     visibilityTimeoutSeconds: LOCAL_RETRY_VISIBILITY_SECONDS,
     invoke: (event) => deadLetters(event, lambdaContext("dead-letters")),
     onError,

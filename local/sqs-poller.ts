@@ -10,7 +10,7 @@ export interface PollerOptions {
   queueUrl: string;
   /** Messages per receive (SQS: at most 10). */
   batchSize: number;
-  /** Batches handled at once, as Lambda runs several invocations side by side. */
+  /** Most batches handled at once, as the mapping's MaximumConcurrency caps Lambda's. */
   concurrency: number;
   /** Hides received messages this long instead of the queue's own visibility timeout. */
   visibilityTimeoutSeconds?: number;
@@ -27,15 +27,48 @@ export interface Poller {
 }
 
 const LONG_POLL_SECONDS = 1;
+/** Lambda's SQS pollers start with five batches at once, and come back to five when quiet. */
+const BASE_CONCURRENCY = 5;
+/** Lambda adds up to 300 concurrent batches a minute: one every 200 ms. */
+const SCALE_UP_INTERVAL_MS = 200;
 
 /**
  * Polls a queue the way Lambda's SQS event source does: long polls, hands each batch to the
  * function, deletes what succeeded and leaves the rest to come back after its visibility
- * timeout.
+ * timeout. It scales as Lambda does, within the same cap: five batches at once to begin
+ * with; while every one of them is busy and messages keep coming, one more every 200 ms, up
+ * to `concurrency`; a poller that finds the queue empty stops again, down to five.
  */
 export function startPoller(options: PollerOptions): Poller {
   let stopping = false;
   const abort = new AbortController();
+  const floor = Math.min(BASE_CONCURRENCY, options.concurrency);
+  const loops = new Set<Promise<void>>();
+  let busy = 0;
+  let lastScaledUp = 0;
+  let pendingScaleUp: NodeJS.Timeout | undefined;
+
+  const spawn = () => {
+    const running: Promise<void> = loop().finally(() => loops.delete(running));
+    loops.add(running);
+  };
+  /**
+   * Every poller is handling a batch and the last one found messages: the queue has a backlog,
+   * so one more poller, no sooner than 200 ms after the last one (a later check if sooner).
+   */
+  const scaleUp = () => {
+    if (stopping || busy < loops.size || loops.size >= options.concurrency) return;
+    const wait = lastScaledUp + SCALE_UP_INTERVAL_MS - Date.now();
+    if (wait > 0) {
+      pendingScaleUp ??= setTimeout(() => {
+        pendingScaleUp = undefined;
+        scaleUp();
+      }, wait);
+      return;
+    }
+    lastScaledUp = Date.now();
+    spawn();
+  };
 
   const loop = async () => {
     while (!stopping) {
@@ -51,11 +84,19 @@ export function startPoller(options: PollerOptions): Poller {
           }),
           { abortSignal: abort.signal },
         );
-        if (Messages.length === 0) continue;
-        const keep = await options.handle(Messages).catch((error: unknown) => {
-          options.onError(error);
-          return new Set(Messages.map((message) => message.MessageId ?? ""));
-        });
+        if (Messages.length === 0) {
+          if (loops.size > floor) return; // quiet: scale back down
+          continue;
+        }
+        busy++;
+        scaleUp();
+        const keep = await options
+          .handle(Messages)
+          .catch((error: unknown) => {
+            options.onError(error);
+            return new Set(Messages.map((message) => message.MessageId ?? ""));
+          })
+          .finally(() => busy--);
         const done = Messages.filter((message) => !keep.has(message.MessageId ?? ""));
         if (done.length > 0) await deleteMessages(options, done);
       } catch (error) {
@@ -65,17 +106,18 @@ export function startPoller(options: PollerOptions): Poller {
       }
     }
   };
-  const loops = Array.from({ length: options.concurrency }, loop);
+  for (let started = 0; started < floor; started++) spawn();
 
   return {
     running: () => !stopping,
     async stop(graceMs = 5_000) {
       stopping = true;
+      clearTimeout(pendingScaleUp);
       // An idle long poll holds nothing: cut it short. A batch being handled runs to its end.
       abort.abort();
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
-        Promise.allSettled(loops),
+        Promise.allSettled([...loops]),
         new Promise((resolve) => {
           timer = setTimeout(resolve, graceMs);
         }),

@@ -25,6 +25,13 @@ const DELIVERER_MARGIN_SECONDS = 20;
 
 const DEAD_LETTER_CONSUMER_TIMEOUT_SECONDS = 30;
 
+/**
+ * The event source mappings' concurrency caps (MaximumConcurrency): the stack's defaults for
+ * the fan-out and the deliverer (settings `fanOutConcurrency`, `deliveryConcurrency`), the
+ * dead-letter recorder's fixed cap, and the local runtime's pollers' caps.
+ */
+export const DEFAULT_CONCURRENCY = { fanOut: 10, delivery: 50, deadLetters: 2 } as const;
+
 /** At most this many messages reach one deliverer invocation. */
 export const DELIVERY_BATCH_SIZE = 10;
 

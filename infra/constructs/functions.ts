@@ -11,6 +11,7 @@ import { TABLE } from "../../functions/adapters/store/table-definition.ts";
 import { environmentFor } from "../../functions/config.ts";
 import { BUS_CONSUMERS, BUS_RULES } from "../../functions/core/bus-rules.ts";
 import {
+  DEFAULT_CONCURRENCY,
   DELIVERY_BATCH_SIZE,
   type DeliveryQueueSettings,
 } from "../../functions/core/delivery-settings.ts";
@@ -149,7 +150,7 @@ export class Functions extends Construct {
     allowPutEvents(this.deadLetters);
     consume(this, "DeadLetterSource", this.deadLetters, messaging.deadLetterQueue, {
       batchSize: DELIVERY_BATCH_SIZE,
-      maxConcurrency: 2,
+      maxConcurrency: DEFAULT_CONCURRENCY.deadLetters,
     });
   }
 }
