@@ -192,6 +192,7 @@ export async function startRuntime(
       {
         pid: process.pid,
         api_url: api.url,
+        dynamodb_endpoint: dynamo.endpoint,
         sqs_endpoint: sqs.endpoint,
         queues: Object.fromEntries([
           ["delivery", queues.delivery.url],
