@@ -76,7 +76,7 @@ export function subscriptionHealthStore(table: TableContext): SubscriptionHealth
         UpdateExpression: "SET probe_until = :lease",
         // ISO 8601 UTC times of one format compare as strings do.
         ConditionExpression:
-          "paused_until = :paused AND (attribute_not_exists(probe_until) OR probe_until <= :now)",
+          "paused_until = :paused AND paused_until <= :now AND (attribute_not_exists(probe_until) OR probe_until <= :now)",
         ExpressionAttributeValues: { ":lease": leaseUntil, ":paused": pausedUntil, ":now": now },
       }),
 

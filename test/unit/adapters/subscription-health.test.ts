@@ -39,6 +39,8 @@ describe("subscription health records", () => {
     await store.pause(APP, SUB, "2026-11-23T02:00:30.000Z");
     const claim = (lease: string, now: string) =>
       store.claimProbe(APP, SUB, "2026-11-23T02:00:30.000Z", lease, now);
+    // Not before the pause is over.
+    expect(await claim("2026-11-23T02:00:44.000Z", "2026-11-23T02:00:29.999Z")).toBe(false);
     const first = await Promise.all([
       claim("2026-11-23T02:00:45.000Z", "2026-11-23T02:00:30.000Z"),
       claim("2026-11-23T02:00:45.001Z", "2026-11-23T02:00:30.000Z"),

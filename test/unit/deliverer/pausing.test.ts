@@ -46,7 +46,7 @@ beforeEach(async () => {
 });
 
 /** One deliverer container: its own caches, as the handler makes them. */
-function deliverer(): DeliverDeps {
+function deliverer(random = () => 0): DeliverDeps {
   return {
     store,
     queue: pipeline.messaging.queue,
@@ -58,7 +58,7 @@ function deliverer(): DeliverDeps {
     probeLeaseMs: 15_000,
     health: cachedHealth(store, clock),
     userAgent: "Switchyard/test",
-    random: () => 0,
+    random,
   };
 }
 
@@ -161,6 +161,48 @@ describe("pausing a subscription whose receiver keeps failing", () => {
       attempt_count: 0,
     });
     expect(lastHide()).toBe(30);
+  });
+
+  it("spreads held deliveries over up to a tenth of the pause (1 to 5 s) after it ends", async () => {
+    const deps = deliverer(() => 0.5);
+    await pauseSubscription(deps);
+    expect(await turn(deps, await newDelivery())).toMatchObject({
+      kind: "held",
+      until: new Date("2026-11-23T02:00:31.500Z"), // 30 s, and half of 3 s
+    });
+    expect(lastHide()).toBe(32);
+  });
+
+  it("knows its own pause and resume at once, without reading the record again", async () => {
+    const deps = deliverer();
+    await pauseSubscription(deps);
+    const reads = vi.spyOn(store, "getHealth");
+    expect(await turn(deps, await newDelivery())).toMatchObject({ kind: "held" });
+    expect(reads).not.toHaveBeenCalled();
+    advance(30);
+    answer = "ok";
+    const probe = await turn(deps, await newDelivery());
+    expect(probe).toMatchObject({ kind: "succeeded", health: { change: "resumed" } });
+    reads.mockClear();
+    expect(await turn(deps, await newDelivery())).toMatchObject({
+      kind: "succeeded",
+      health: null,
+    });
+    expect(reads).not.toHaveBeenCalled();
+  });
+
+  it("knows a failed probe's longer pause at once, without reading the record again", async () => {
+    const deps = deliverer();
+    await pauseSubscription(deps);
+    advance(30);
+    await turn(deps, await newDelivery()); // the probe fails: paused for 60 s
+    const reads = vi.spyOn(store, "getHealth");
+    advance(4);
+    expect(await turn(deps, await newDelivery())).toMatchObject({
+      kind: "held",
+      until: new Date("2026-11-23T02:01:30.000Z"),
+    });
+    expect(reads).not.toHaveBeenCalled();
   });
 
   it("sees another deliverer's pause at once when its own attempt fails, and holds from then on", async () => {
