@@ -16,6 +16,7 @@ import {
   type DeliveryQueueSettings,
 } from "../../functions/core/delivery-settings.ts";
 import type { StackSettings } from "../settings.ts";
+import { TABLE_ACCESS } from "../table-access.ts";
 import type { Messaging } from "./messaging.ts";
 import { SwitchyardFunction } from "./switchyard-function.ts";
 
@@ -53,7 +54,7 @@ export class Functions extends Construct {
       requireHttps: settings.requireHttps,
       secretsKeyId: secretsKey.keyArn,
     });
-    const allowTable = (fn: IFunction, actions: string[], indexes: boolean) =>
+    const allowTable = (fn: IFunction, actions: readonly string[], indexes: boolean) =>
       allow(
         fn,
         actions.map((action) => `dynamodb:${action}`),
@@ -74,8 +75,7 @@ export class Functions extends Construct {
         reservedConcurrentExecutions: settings.triggerReservedConcurrency,
       }),
     });
-    // Keys and definitions are read; events and idempotency claims written, completed, undone.
-    allowTable(this.trigger, ["GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"], false);
+    allowTable(this.trigger, TABLE_ACCESS.trigger, false);
     allowPutEvents(this.trigger);
 
     this.api = new SwitchyardFunction(this, "Api", {
@@ -86,7 +86,7 @@ export class Functions extends Construct {
     });
     // Lists query the indexes; definition changes are announced on the bus; secrets are
     // sealed on create and rotate and opened to be shown.
-    allowTable(this.api, ["GetItem", "Query", "PutItem", "DeleteItem"], true);
+    allowTable(this.api, TABLE_ACCESS.api, true);
     allowPutEvents(this.api);
     allow(this.api, ["kms:GenerateDataKey", "kms:Decrypt"], [secretsKey.keyArn]);
 
@@ -97,7 +97,7 @@ export class Functions extends Construct {
       environment,
       timeout: Duration.seconds(BUS_CONSUMERS.fanout.timeoutSeconds),
     });
-    allowTable(this.fanOut, ["GetItem", "Query", "PutItem"], false);
+    allowTable(this.fanOut, TABLE_ACCESS.fanout, false);
     allow(this.fanOut, ["sqs:SendMessage"], [messaging.deliveryQueue.queueArn]);
     for (const rule of BUS_RULES) {
       const target = messaging.busTarget(rule.id);
@@ -129,7 +129,7 @@ export class Functions extends Construct {
       timeout: Duration.seconds(queueSettings.delivererTimeoutSeconds),
       memorySize: 512,
     });
-    allowTable(this.deliverer, ["GetItem", "PutItem", "UpdateItem"], false);
+    allowTable(this.deliverer, TABLE_ACCESS.deliverer, false);
     allowPutEvents(this.deliverer);
     allow(this.deliverer, ["kms:Decrypt"], [secretsKey.keyArn]);
     allow(this.deliverer, ["sqs:SendMessage"], [messaging.deadLetterQueue.queueArn]);
@@ -146,7 +146,7 @@ export class Functions extends Construct {
       environment,
       timeout: Duration.seconds(queueSettings.deadLetterConsumerTimeoutSeconds),
     });
-    allowTable(this.deadLetters, ["GetItem", "UpdateItem"], false);
+    allowTable(this.deadLetters, TABLE_ACCESS["dead-letters"], false);
     allowPutEvents(this.deadLetters);
     consume(this, "DeadLetterSource", this.deadLetters, messaging.deadLetterQueue, {
       batchSize: DELIVERY_BATCH_SIZE,

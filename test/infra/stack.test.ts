@@ -344,7 +344,7 @@ describe("least privilege", () => {
       ...xray,
     ],
     Deliverer: [
-      ...table(["GetItem", "PutItem", "UpdateItem"]),
+      ...table(["DeleteItem", "GetItem", "PutItem", "UpdateItem"]),
       "events:PutEvents EventBus",
       "kms:Decrypt SecretsKey",
       "sqs:SendMessage DeadLetterQueue",

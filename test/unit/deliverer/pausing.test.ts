@@ -1,4 +1,5 @@
 import { ChangeMessageVisibilityCommand } from "@aws-sdk/client-sqs";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { Delivery, SubscriptionHealth } from "../../../functions/core/model.ts";
 import type { OutboundRequest, SendResult, Store } from "../../../functions/core/ports.ts";
@@ -6,6 +7,7 @@ import { webhookDelivery } from "../../../functions/core/routing.ts";
 import { type DeliverDeps, deliver } from "../../../functions/core/services/deliver.ts";
 import { cachedHealth } from "../../../functions/core/services/subscription-cache.ts";
 import { FAILURES_TO_PAUSE, HEALTHY } from "../../../functions/core/subscription-health.ts";
+import { TABLE_ACCESS } from "../../../infra/table-access.ts";
 import { appEvent, TEST_SECRET, testSubscription } from "../../support/events.ts";
 import { fixedClock, newApp, testVault, usePipeline } from "../../support/harness.ts";
 
@@ -319,3 +321,39 @@ async function stillPausedUntil(until: string) {
   }
   await store.pause(appId, SUBSCRIPTION, until);
 }
+
+describe("the deliverer's role", () => {
+  it("holds every DynamoDB action a delivery's turns call, through a pause and a resume", async () => {
+    const send = vi.spyOn(DynamoDBDocumentClient.prototype, "send");
+    const called = new Set<string>();
+    /** A turn, with the DynamoDB commands it sent (and only those) noted. */
+    const noted = async (deps: DeliverDeps, delivery: Delivery) => {
+      send.mockClear();
+      await turn(deps, delivery);
+      for (const [command] of send.mock.calls) called.add(command.constructor.name);
+    };
+    const deps = deliverer();
+    answer = "fail";
+    for (let failure = 0; failure < FAILURES_TO_PAUSE; failure++) {
+      await noted(deps, await newDelivery()); // the last one pauses
+    }
+    const held = await newDelivery();
+    await noted(deps, held);
+    advance(30);
+    answer = "ok";
+    await noted(deps, await newDelivery()); // the probe, and the resume
+    advance(2_772);
+    await stillPausedUntil("2026-11-23T05:00:00.000Z");
+    await noted(deliverer(), held); // held too long: dead-lettered
+    const iam: Record<string, string> = {
+      GetCommand: "GetItem",
+      PutCommand: "PutItem",
+      UpdateCommand: "UpdateItem",
+      DeleteCommand: "DeleteItem",
+      QueryCommand: "Query",
+    };
+    expect([...called].map((name) => iam[name] ?? name).sort()).toEqual(
+      [...TABLE_ACCESS.deliverer].sort(),
+    );
+  });
+});

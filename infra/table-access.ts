@@ -1,0 +1,17 @@
+/**
+ * The DynamoDB actions each function's code calls: its role is granted exactly these (the
+ * stack test lists them per function), and the handlers' tests check that their calls stay
+ * within them.
+ */
+export const TABLE_ACCESS = {
+  // Keys and definitions are read; events and idempotency claims written, completed, undone.
+  trigger: ["GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"],
+  // Lists query the indexes too; a deleted subscription's health record goes with it.
+  api: ["GetItem", "Query", "PutItem", "DeleteItem"],
+  fanout: ["GetItem", "Query", "PutItem"],
+  // Attempts, statuses and health records; a subscription that resumes loses its record.
+  deliverer: ["GetItem", "PutItem", "UpdateItem", "DeleteItem"],
+  "dead-letters": ["GetItem", "UpdateItem"],
+} as const;
+
+export type TableAction = (typeof TABLE_ACCESS)[keyof typeof TABLE_ACCESS][number];
