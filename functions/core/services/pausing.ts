@@ -2,7 +2,7 @@ import type { Clock } from "../clock.ts";
 import type { Delivery, SubscriptionHealth } from "../model.ts";
 import type { SubscriptionHealthStore } from "../ports.ts";
 import type { RetryPolicy } from "../retry-policy.ts";
-import { FAILURES_TO_PAUSE, pauseSeconds, pauseState } from "../subscription-health.ts";
+import { FAILURES_TO_PAUSE, HEALTHY, pauseSeconds, pauseState } from "../subscription-health.ts";
 import type { HealthLookup } from "./subscription-cache.ts";
 
 export interface PausingDeps {
@@ -77,13 +77,7 @@ export async function countAttempt(
   if (succeeded) {
     if (health.failures === 0 && health.paused_until === null) return null;
     await deps.store.resume(appId, subscriptionId);
-    deps.health?.set(appId, subscriptionId, {
-      ...health,
-      failures: 0,
-      paused_until: null,
-      pauses: 0,
-      probe_until: null,
-    });
+    deps.health?.set(appId, subscriptionId, HEALTHY);
     return health.paused_until === null
       ? null
       : { subscription_id: subscriptionId, change: "resumed" };

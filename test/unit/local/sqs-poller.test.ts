@@ -52,33 +52,26 @@ function concurrencyProbe(holdMs: number) {
   return { seen, handle };
 }
 
+/** A poller of the fake queue, batches of 10, at most `concurrency` at once. */
+const pollerOf = (
+  client: SQSClient,
+  concurrency: number,
+  handle: (messages: Message[]) => Promise<Set<string>>,
+) => startPoller({ client, queueUrl: "q", batchSize: 10, concurrency, handle, onError: () => {} });
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("the local SQS poller scales as Lambda's event source does", () => {
   it("handles five batches at once to begin with", async () => {
     const { seen, handle } = concurrencyProbe(300);
-    poller = startPoller({
-      client: fakeQueue(5),
-      queueUrl: "q",
-      batchSize: 10,
-      concurrency: 50,
-      handle,
-      onError: () => {},
-    });
+    poller = pollerOf(fakeQueue(5), 50, handle);
     await sleep(100);
     expect(seen.most).toBe(5);
   });
 
   it("adds one batch at a time while every poller is busy and messages keep coming, up to the cap", async () => {
     const { seen, handle } = concurrencyProbe(1_500);
-    poller = startPoller({
-      client: fakeQueue(100),
-      queueUrl: "q",
-      batchSize: 10,
-      concurrency: 8,
-      handle,
-      onError: () => {},
-    });
+    poller = pollerOf(fakeQueue(100), 8, handle);
     await sleep(450); // about two more after the first five (one every 200 ms)
     expect(seen.now).toBeGreaterThanOrEqual(6);
     expect(seen.now).toBeLessThanOrEqual(8);
@@ -88,14 +81,7 @@ describe("the local SQS poller scales as Lambda's event source does", () => {
 
   it("never handles more batches at once than a cap below five", async () => {
     const { seen, handle } = concurrencyProbe(200);
-    poller = startPoller({
-      client: fakeQueue(20),
-      queueUrl: "q",
-      batchSize: 10,
-      concurrency: 2,
-      handle,
-      onError: () => {},
-    });
+    poller = pollerOf(fakeQueue(20), 2, handle);
     await sleep(500);
     expect(seen.most).toBe(2);
   });
