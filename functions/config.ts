@@ -13,6 +13,8 @@ export interface Config {
   tableName: string;
   busName: string;
   deliveryQueueUrl: string;
+  /** The slow lane's queue (SPEC §3, pausing). */
+  slowDeliveryQueueUrl: string;
   deadLetterQueueUrl: string;
   retry: RetryPolicy;
   deliveryTimeoutMs: number;
@@ -30,6 +32,7 @@ export interface DeploymentEnvironment {
   tableName: string;
   busName: string;
   deliveryQueueUrl: string;
+  slowDeliveryQueueUrl: string;
   deadLetterQueueUrl: string;
   maxRetries: number;
   retryBaseSeconds: number;
@@ -46,6 +49,7 @@ export function environmentFor(settings: DeploymentEnvironment): Record<string, 
     SWITCHYARD_TABLE_NAME: settings.tableName,
     SWITCHYARD_BUS_NAME: settings.busName,
     SWITCHYARD_DELIVERY_QUEUE_URL: settings.deliveryQueueUrl,
+    SWITCHYARD_SLOW_DELIVERY_QUEUE_URL: settings.slowDeliveryQueueUrl,
     SWITCHYARD_DLQ_URL: settings.deadLetterQueueUrl,
     SWITCHYARD_MAX_RETRIES: String(settings.maxRetries),
     SWITCHYARD_RETRY_BASE_SECONDS: String(settings.retryBaseSeconds),
@@ -63,6 +67,7 @@ export function loadConfig(env: Env = process.env): Config {
     tableName: env.SWITCHYARD_TABLE_NAME ?? "switchyard",
     busName: env.SWITCHYARD_BUS_NAME ?? "switchyard",
     deliveryQueueUrl: env.SWITCHYARD_DELIVERY_QUEUE_URL ?? "",
+    slowDeliveryQueueUrl: env.SWITCHYARD_SLOW_DELIVERY_QUEUE_URL ?? "",
     deadLetterQueueUrl: env.SWITCHYARD_DLQ_URL ?? "",
     retry: {
       maxRetries: integer(env, "SWITCHYARD_MAX_RETRIES", 3, 0, 20),

@@ -21,6 +21,11 @@ export interface StackSettings {
   fanOutConcurrency: number;
   /** Most deliverer invocations at once: a backlog never takes the account's whole concurrency. */
   deliveryConcurrency: number;
+  /**
+   * Most deliverer invocations at once on the slow lane (failing, paused or slow
+   * subscriptions), on top of `deliveryConcurrency`: all that such receivers can ever hold.
+   */
+  slowDeliveryConcurrency: number;
   /** Concurrency reserved for the trigger; 0 reserves none (the account's pool is shared). */
   triggerReservedConcurrency: number;
   /** Delivery dead letters per 5 minutes that page the operator; 0 never does (the default). */
@@ -39,6 +44,7 @@ export const DEFAULT_STACK_SETTINGS: StackSettings = {
   apiBurstLimit: 5_000,
   fanOutConcurrency: DEFAULT_CONCURRENCY.fanOut,
   deliveryConcurrency: DEFAULT_CONCURRENCY.delivery,
+  slowDeliveryConcurrency: DEFAULT_CONCURRENCY.slowDelivery,
   triggerReservedConcurrency: 0,
   deliveryDeadLetterAlarm: 0,
   alarmEmail: "",
@@ -56,6 +62,7 @@ const BOUNDS: Bounds = {
   // Lambda's MaximumConcurrency takes 2 to 1,000.
   fanOutConcurrency: [2, 1000],
   deliveryConcurrency: [2, 1000],
+  slowDeliveryConcurrency: [2, 1000],
   triggerReservedConcurrency: [0, 10_000],
   deliveryDeadLetterAlarm: [0, 1_000_000],
   alarmEmail: "email",
@@ -65,6 +72,7 @@ const WHOLE_NUMBERS = new Set<keyof StackSettings>([
   "retries",
   "fanOutConcurrency",
   "deliveryConcurrency",
+  "slowDeliveryConcurrency",
   "triggerReservedConcurrency",
   "deliveryDeadLetterAlarm",
 ]);

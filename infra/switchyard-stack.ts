@@ -55,6 +55,10 @@ export class SwitchyardStack extends Stack {
           queue: messaging.deliveryQueue,
           maxAgeSeconds: queueSettings.oldestMessageAlarmSeconds,
         },
+        SlowDelivery: {
+          queue: messaging.slowDeliveryQueue,
+          maxAgeSeconds: queueSettings.slowLaneOldestMessageAlarmSeconds,
+        },
         // Drained within seconds by the dead-letter recorder; older means it keeps failing.
         DeliveryDeadLetter: { queue: messaging.deadLetterQueue, maxAgeSeconds: 300 },
         ...Object.fromEntries(
@@ -82,6 +86,7 @@ export class SwitchyardStack extends Stack {
     pin(storage.table, "Table");
     pin(messaging.bus, "EventBus");
     pin(messaging.deliveryQueue, "DeliveryQueue");
+    pin(messaging.slowDeliveryQueue, "SlowDeliveryQueue");
     pin(messaging.deadLetterQueue, "DeadLetterQueue");
     pin(messaging.busDeadLetterQueue, "BusDeadLetterQueue");
     pin(storage.secretsKey, "SecretsKey");
@@ -96,6 +101,7 @@ export class SwitchyardStack extends Stack {
     new CfnOutput(this, "TableName", { value: storage.table.tableName });
     new CfnOutput(this, "EventBusName", { value: messaging.bus.eventBusName });
     new CfnOutput(this, "DeliveryQueueUrl", { value: messaging.deliveryQueue.queueUrl });
+    new CfnOutput(this, "SlowDeliveryQueueUrl", { value: messaging.slowDeliveryQueue.queueUrl });
     new CfnOutput(this, "DeadLetterQueueUrl", { value: messaging.deadLetterQueue.queueUrl });
     new CfnOutput(this, "BusDeadLetterQueueUrl", { value: messaging.busDeadLetterQueue.queueUrl });
     for (const rule of BUS_RULES) {

@@ -12,7 +12,7 @@ import {
   DELIVERY_BATCH_SIZE,
   deliveryQueueSettings,
 } from "../functions/core/delivery-settings.ts";
-import { probeLeaseMs } from "../functions/core/subscription-health.ts";
+import { probeLeaseMs, slowAfterMs } from "../functions/core/subscription-health.ts";
 import { createDeadLetterHandler } from "../functions/dead-letters/handler.ts";
 import { createDelivererHandler } from "../functions/deliverer/handler.ts";
 import { createFanOutHandler } from "../functions/fanout/handler.ts";
@@ -73,6 +73,7 @@ export async function startRuntime(
   const config: Config = {
     ...base,
     deliveryQueueUrl: queues.delivery.url,
+    slowDeliveryQueueUrl: queues.slowDelivery.url,
     deadLetterQueueUrl: queues.deliveryDeadLetter.url,
     aws: {
       region: base.aws.region,
@@ -132,20 +133,30 @@ export async function startRuntime(
     vault,
     retry: config.retry,
     probeLeaseMs: probeLeaseMs(config.deliveryTimeoutMs),
+    slowAfterMs: slowAfterMs(config.deliveryTimeoutMs),
     userAgent: USER_AGENT,
   });
-  const delivery = startEventSource({
-    client: sqs.client,
-    queueUrl: queues.delivery.url,
-    queueArn: queues.delivery.arn,
-    batchSize: DELIVERY_BATCH_SIZE,
-    concurrency: DEFAULT_CONCURRENCY.delivery,
-    // Nothing throttles a local deliverer, so a message it was handling when the runtime died
-    // needs to stay hidden only as long as one attempt can take, not the queue's 6 × margin.
-    visibilityTimeoutSeconds: Math.ceil(config.deliveryTimeoutMs / 1000) + 5,
-    invoke: (event) => deliverer(event, lambdaContext("deliverer")),
-    onError,
-  });
+  // Two mappings of one function, as in the stack: the main lane and the slow lane, each with
+  // its own cap.
+  const deliveryLanes = (
+    [
+      [queues.delivery, DEFAULT_CONCURRENCY.delivery],
+      [queues.slowDelivery, DEFAULT_CONCURRENCY.slowDelivery],
+    ] as const
+  ).map(([lane, concurrency]) =>
+    startEventSource({
+      client: sqs.client,
+      queueUrl: lane.url,
+      queueArn: lane.arn,
+      batchSize: DELIVERY_BATCH_SIZE,
+      concurrency,
+      // Nothing throttles a local deliverer, so a message it was handling when the runtime died
+      // needs to stay hidden only as long as one attempt can take, not the queue's 6 × margin.
+      visibilityTimeoutSeconds: Math.ceil(config.deliveryTimeoutMs / 1000) + 5,
+      invoke: (event) => deliverer(event, lambdaContext("deliverer")),
+      onError,
+    }),
+  );
   // The delivery DLQ's consumer records every message there as a dead-lettered delivery.
   const deadLetters = createDeadLetterHandler({ store, bus: publisher, clock: systemClock });
   const deadLetterSource = startEventSource({
@@ -181,7 +192,7 @@ export async function startRuntime(
       sqs: await sqs.healthy(),
       bus: bus.healthy(),
       fanout: busTargets.every((poller) => poller.running()),
-      deliverer: delivery.running(),
+      deliverer: deliveryLanes.every((poller) => poller.running()),
       dead_letters: deadLetterSource.running(),
     }),
     onError,
@@ -196,6 +207,7 @@ export async function startRuntime(
         sqs_endpoint: sqs.endpoint,
         queues: Object.fromEntries([
           ["delivery", queues.delivery.url],
+          ["delivery_slow", queues.slowDelivery.url],
           ["delivery_dlq", queues.deliveryDeadLetter.url],
           ...[...queues.busTargets].flatMap(([ruleId, target]) => [
             [ruleId.toLowerCase(), target.queue.url],
@@ -216,7 +228,9 @@ export async function startRuntime(
     async stop() {
       await api.stop();
       deadLetterWatch.stop();
-      await Promise.all([delivery, deadLetterSource, ...busTargets].map((poller) => poller.stop()));
+      await Promise.all(
+        [...deliveryLanes, deadLetterSource, ...busTargets].map((poller) => poller.stop()),
+      );
       await bus.stop();
       sender.close();
       await sqs.stop();

@@ -15,10 +15,12 @@ const BATCH_SIZE = 10;
 
 export interface QueueUrls {
   deliveryQueueUrl: string;
+  /** The slow lane's queue: deliveries of failing, paused or slow subscriptions. */
+  slowDeliveryQueueUrl: string;
   deadLetterQueueUrl: string;
 }
 
-/** The SQS delivery queue and its dead-letter queue. */
+/** The SQS delivery queue, the slow lane's queue and their dead-letter queue. */
 export function createDeliveryQueue(
   client: SQSClient,
   urls: QueueUrls,
@@ -44,10 +46,19 @@ export function createDeliveryQueue(
       );
     },
 
-    async delay(receiptHandle, seconds) {
+    async forwardToSlowLane(message) {
+      await client.send(
+        new SendMessageCommand({
+          QueueUrl: urls.slowDeliveryQueueUrl,
+          MessageBody: JSON.stringify(message),
+        }),
+      );
+    },
+
+    async delay(lane, receiptHandle, seconds) {
       await client.send(
         new ChangeMessageVisibilityCommand({
-          QueueUrl: urls.deliveryQueueUrl,
+          QueueUrl: lane === "slow" ? urls.slowDeliveryQueueUrl : urls.deliveryQueueUrl,
           ReceiptHandle: receiptHandle,
           VisibilityTimeout: seconds,
         }),
@@ -109,6 +120,18 @@ export function parseDeliveryMessage(body: string): DeliveryMessage {
       throw new Error("a delivery message with a malformed dead_letter stamp");
     }
     parsed.dead_letter = { reason: stamp.reason, at: stamp.at };
+  }
+  const ticket = message.slow_lane;
+  if (ticket !== undefined) {
+    if (
+      typeof ticket !== "object" ||
+      ticket === null ||
+      typeof ticket.carrier !== "string" ||
+      typeof ticket.from !== "string"
+    ) {
+      throw new Error("a delivery message with a malformed slow_lane ticket");
+    }
+    parsed.slow_lane = { carrier: ticket.carrier, from: ticket.from };
   }
   return parsed;
 }

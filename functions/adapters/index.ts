@@ -19,6 +19,7 @@ export function busFor(config: Config): EventPublisher {
 export function queueFor(config: Config): DeliveryQueue {
   return createDeliveryQueue(createSqsClient(config.aws), {
     deliveryQueueUrl: config.deliveryQueueUrl,
+    slowDeliveryQueueUrl: config.slowDeliveryQueueUrl,
     deadLetterQueueUrl: config.deadLetterQueueUrl,
   });
 }

@@ -1,5 +1,5 @@
 import { longestRetrySchedule } from "./retry-policy.ts";
-import { maxHoldReceives } from "./subscription-health.ts";
+import { holdLimit, maxHoldReceives } from "./subscription-health.ts";
 
 /**
  * The settings a deployment chooses for delivery, and the queue and function settings that
@@ -27,10 +27,16 @@ const DEAD_LETTER_CONSUMER_TIMEOUT_SECONDS = 30;
 
 /**
  * The event source mappings' concurrency caps (MaximumConcurrency): the stack's defaults for
- * the fan-out and the deliverer (settings `fanOutConcurrency`, `deliveryConcurrency`), the
- * dead-letter recorder's fixed cap, and the local runtime's pollers' caps.
+ * the fan-out and the deliverer's two lanes (settings `fanOutConcurrency`,
+ * `deliveryConcurrency`, `slowDeliveryConcurrency`), the dead-letter recorder's fixed cap, and
+ * the local runtime's pollers' caps.
  */
-export const DEFAULT_CONCURRENCY = { fanOut: 10, delivery: 50, deadLetters: 2 } as const;
+export const DEFAULT_CONCURRENCY = {
+  fanOut: 10,
+  delivery: 50,
+  slowDelivery: 10,
+  deadLetters: 2,
+} as const;
 
 /** At most this many messages reach one deliverer invocation. */
 export const DELIVERY_BATCH_SIZE = 10;
@@ -58,27 +64,28 @@ export interface DeliveryQueueSettings {
    * five minutes.
    */
   oldestMessageAlarmSeconds: number;
+  /**
+   * The same for the slow lane, whose messages may also be held while their subscription is
+   * paused: the longest a delivery may be held, plus every attempt's timeout and five minutes.
+   */
+  slowLaneOldestMessageAlarmSeconds: number;
 }
 
 export function deliveryQueueSettings(settings: DeliverySettings): DeliveryQueueSettings {
   const delivererTimeoutSeconds =
     Math.ceil(settings.deliveryTimeoutSeconds) + DELIVERER_MARGIN_SECONDS;
+  const retry = { maxRetries: settings.maxRetries, baseSeconds: settings.retryBaseSeconds };
+  const everyAttemptSeconds = (settings.maxRetries + 1) * delivererTimeoutSeconds;
   return {
     delivererTimeoutSeconds,
     visibilityTimeoutSeconds: 6 * delivererTimeoutSeconds,
-    backstopMaxReceiveCount:
-      (settings.maxRetries + 1) * 3 +
-      maxHoldReceives({ maxRetries: settings.maxRetries, baseSeconds: settings.retryBaseSeconds }),
+    backstopMaxReceiveCount: (settings.maxRetries + 1) * 3 + maxHoldReceives(retry),
     deadLetterRetentionSeconds: 14 * 24 * 60 * 60,
     deadLetterConsumerTimeoutSeconds: DEAD_LETTER_CONSUMER_TIMEOUT_SECONDS,
     deadLetterVisibilityTimeoutSeconds: 6 * DEAD_LETTER_CONSUMER_TIMEOUT_SECONDS,
-    oldestMessageAlarmSeconds: Math.ceil(
-      longestRetrySchedule({
-        maxRetries: settings.maxRetries,
-        baseSeconds: settings.retryBaseSeconds,
-      }) +
-        (settings.maxRetries + 1) * delivererTimeoutSeconds +
-        300,
+    oldestMessageAlarmSeconds: Math.ceil(longestRetrySchedule(retry) + everyAttemptSeconds + 300),
+    slowLaneOldestMessageAlarmSeconds: Math.ceil(
+      holdLimit(new Date(0), retry).getTime() / 1000 + everyAttemptSeconds + 300,
     ),
   };
 }

@@ -13,6 +13,10 @@ export const METRICS = {
   deliveryDiscarded: "DeliveryDiscarded",
   /** A turn that sent nothing because its subscription was paused. */
   deliveryHeld: "DeliveryHeld",
+  /** A turn that sent nothing but forwarded its delivery to the slow lane. */
+  deliveryDiverted: "DeliveryDiverted",
   subscriptionPaused: "SubscriptionPaused",
+  /** A main-lane request still unanswered after a second marked its subscription slow. */
+  subscriptionSlow: "SubscriptionSlow",
   attemptDuration: "AttemptDuration",
 } as const;

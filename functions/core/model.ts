@@ -76,6 +76,11 @@ export interface SubscriptionHealth {
   pauses: number;
   /** While set and in the future, one delivery is probing the receiver; the rest wait. */
   probe_until: string | null;
+  /**
+   * While set and in the future, the receiver is known to be slow (a request to it was still
+   * unanswered after a second): its deliveries take the slow lane, as a failing one's do.
+   */
+  slow_until: string | null;
 }
 
 /** One event as it travels on the bus and is stored for replay. */
@@ -117,8 +122,9 @@ export interface Delivery {
   /** attempt_count when the current round of retries began (a manual retry starts a new one). */
   round_started_at_attempt: number;
   /**
-   * The queue message that carries this delivery, set by its first recorded attempt. Another
-   * copy (a fan-out the bus ran twice queues one) is dropped, so it cannot skip the backoff.
+   * The queue message that carries this delivery, set by its first recorded attempt: its SQS
+   * message id, or the token of its slow-lane ticket. Another copy (a fan-out the bus ran twice
+   * queues one) is dropped, so it cannot skip the backoff.
    */
   owner_message_id?: string | null;
   /**
@@ -148,6 +154,23 @@ export interface DeliveryMessage {
    * a message the queue's own redrive moved there.
    */
   dead_letter?: DeadLetterStamp;
+  /**
+   * Set on a message the deliverer forwarded to the slow lane, where failing, paused and slow
+   * subscriptions' deliveries go (SPEC §3: one subscription's failures never slow another's).
+   */
+  slow_lane?: SlowLaneTicket;
+}
+
+/**
+ * Who carries a delivery that was forwarded to the slow lane. The forwarded message cannot know
+ * its own SQS id before it is sent, so it carries a token of its own, and it may take the
+ * delivery over from the message that forwarded it.
+ */
+export interface SlowLaneTicket {
+  /** The carrier id this message records attempts under (instead of its SQS message id). */
+  carrier: string;
+  /** The carrier id of the delivery-queue message that forwarded it. */
+  from: string;
 }
 
 /** Why and when the deliverer dead-lettered a delivery, as its dead-letter message says. */

@@ -13,6 +13,7 @@ import type {
   SubscriptionHealth,
 } from "./model.ts";
 import type { DeliveryStatus, DeliveryStatusReason } from "./schemas.ts";
+import type { Lane } from "./subscription-health.ts";
 
 /**
  * What the domain needs from the outside world. Adapters implement these; services take them
@@ -112,8 +113,16 @@ export interface AttemptUpdate {
   status: DeliveryStatus;
   /** The attempt count the delivery must still have, so two deliverers never share a number. */
   expectedAttemptCount: number;
-  /** The queue message making the attempt; it becomes (or must already be) the owner. */
+  /**
+   * The carrier making the attempt (its queue message's id, or its slow-lane token): it
+   * becomes (or must already be) the delivery's owner.
+   */
   messageId: string;
+  /**
+   * The carrier that forwarded this one to the slow lane: while it is still the owner, this
+   * attempt takes the delivery over from it.
+   */
+  takesOverFrom?: string;
   /** The URL the attempt went to (the subscription's now); the delivery's is kept when absent. */
   url?: string;
   /** When the next attempt is due (a retry's backoff); absent or null: none is. */
@@ -171,6 +180,11 @@ export interface SubscriptionHealthStore {
     leaseUntil: string,
     until: string,
   ): Promise<void>;
+  /**
+   * Marks the subscription slow until `until`, unless a mark that is still live (after `now`)
+   * exists: false then, another deliverer marked it.
+   */
+  markSlow(appId: string, subscriptionId: string, until: string, now: string): Promise<boolean>;
   /** The receiver answered: healthy again (the record goes). */
   resume(appId: string, subscriptionId: string): Promise<void>;
 }
@@ -208,8 +222,13 @@ export interface DeliveryQueue {
   enqueue(messages: DeliveryMessage[]): Promise<void>;
   /** Sends the message (with its `dead_letter` stamp) to the dead-letter queue. */
   moveToDeadLetterQueue(message: DeliveryMessage): Promise<void>;
-  /** Hides a received message for `seconds`: the backoff before its next attempt. */
-  delay(receiptHandle: string, seconds: number): Promise<void>;
+  /**
+   * Hides a message received from `lane`'s queue for `seconds`: the backoff before its next
+   * attempt, or a hold.
+   */
+  delay(lane: Lane, receiptHandle: string, seconds: number): Promise<void>;
+  /** Sends the message (carrying its slow-lane ticket) to the slow lane's queue. */
+  forwardToSlowLane(message: DeliveryMessage): Promise<void>;
 }
 
 /** One outbound webhook or workflow request, already signed. */

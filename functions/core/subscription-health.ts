@@ -11,6 +11,7 @@ export const HEALTHY: SubscriptionHealth = {
   paused_until: null,
   pauses: 0,
   probe_until: null,
+  slow_until: null,
 };
 
 /** Failed attempts in a row that pause a subscription. */
@@ -80,4 +81,34 @@ export function maxHoldReceives(retry: RetryPolicy): number {
  */
 export function probeLeaseMs(deliveryTimeoutMs: number): number {
   return deliveryTimeoutMs + 5_000;
+}
+
+/**
+ * The deliverer's lanes (SPEC §3): every delivery starts in the main lane; one whose
+ * subscription is failing, paused or slow is forwarded to the slow lane, whose own small
+ * concurrency cap is all that such receivers can ever hold, so they never take the main lane's.
+ */
+export type Lane = "main" | "slow";
+
+/** How long a subscription marked slow keeps its deliveries in the slow lane. */
+export const SLOW_MARK_MS = 60_000;
+
+/**
+ * A request still unanswered after this long marks its subscription slow: a second, or half
+ * the attempt's timeout when that is shorter. Healthy receivers answer in milliseconds.
+ */
+export function slowAfterMs(deliveryTimeoutMs: number): number {
+  return Math.min(1_000, deliveryTimeoutMs / 2);
+}
+
+/**
+ * Whether the subscription's deliveries take the slow lane: it failed its last attempt (and
+ * has not succeeded since), it is paused, or it was marked slow within the last minute.
+ */
+export function takesSlowLane(health: SubscriptionHealth, now: Date): boolean {
+  return (
+    health.failures > 0 ||
+    health.paused_until !== null ||
+    (health.slow_until !== null && new Date(health.slow_until) > now)
+  );
 }

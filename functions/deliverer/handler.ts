@@ -8,14 +8,15 @@ import { config } from "../config.ts";
 import { systemClock } from "../core/clock.ts";
 import { type DeliverDeps, deliver, keepsMessage } from "../core/services/deliver.ts";
 import { cachedHealth, cachedSubscriptions } from "../core/services/subscription-cache.ts";
-import { probeLeaseMs } from "../core/subscription-health.ts";
+import { probeLeaseMs, slowAfterMs } from "../core/subscription-health.ts";
 import { eachRecord } from "../sqs-batch.ts";
 import { observed, type Telemetry, telemetryFor } from "../telemetry.ts";
 import { USER_AGENT } from "../version.ts";
 import { reportOutcome } from "./outcome-telemetry.ts";
 
 /**
- * The SQS consumer that sends signed webhooks. Records are delivered in parallel; each one
+ * The SQS consumer that sends signed webhooks, for both lanes (a record's body says which it
+ * came by). Records are delivered in parallel; each one
  * that should come back later (a backoff, or an error) is reported in `batchItemFailures`, so
  * SQS keeps it while the rest of the batch is deleted. Subscriptions are read through a cache
  * that lives as long as the handler (one per container) and keeps each for at most 5 s.
@@ -76,5 +77,6 @@ export const handler = createDelivererHandler({
   vault: kmsVaultFor(settings),
   retry: settings.retry,
   probeLeaseMs: probeLeaseMs(settings.deliveryTimeoutMs),
+  slowAfterMs: slowAfterMs(settings.deliveryTimeoutMs),
   userAgent: USER_AGENT,
 });

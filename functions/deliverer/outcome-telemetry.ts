@@ -1,14 +1,14 @@
 import type { DeliveryMessage } from "../core/model.ts";
 import type { DeliverOutcome } from "../core/services/deliver.ts";
-import type { HealthChange } from "../core/services/pausing.ts";
+import type { HealthChange, SlowMark } from "../core/services/pausing.ts";
 import { count, milliseconds, type Telemetry } from "../telemetry.ts";
 
 /**
  * One log line and one metric per delivery outcome: succeeded, failed and retrying,
- * dead-lettered, discarded; and one when the attempt paused or resumed its subscription. The
- * lines are INFO, so they show by default (locally too); a turn that sent nothing (a
- * duplicate, a message back early, a delivery held while its subscription is paused) logs at
- * DEBUG.
+ * dead-lettered, discarded; and one when the attempt paused, resumed or marked slow its
+ * subscription. The lines are INFO, so they show by default (locally too); a turn that sent
+ * nothing (a duplicate, a message back early, a delivery held while its subscription is paused
+ * or moved to the slow lane) logs at DEBUG.
  */
 export function reportOutcome(
   telemetry: Telemetry,
@@ -21,6 +21,7 @@ export function reportOutcome(
     milliseconds(telemetry, "AttemptDuration", outcome.attempt.duration_ms);
   }
   if ("health" in outcome && outcome.health) reportHealthChange(telemetry, outcome.health);
+  if ("slow" in outcome && outcome.slow) reportSlowMark(telemetry, outcome.slow);
   switch (outcome.kind) {
     case "succeeded":
       count(telemetry, "DeliverySucceeded");
@@ -55,6 +56,10 @@ export function reportOutcome(
       count(telemetry, "DeliveryDiscarded");
       logger.info("delivery discarded: its subscription was deleted", ids);
       return;
+    case "diverted":
+      count(telemetry, "DeliveryDiverted");
+      logger.debug("delivery moved to the slow lane: its subscription is failing or slow", ids);
+      return;
     case "held":
       if (outcome.reason === "paused") count(telemetry, "DeliveryHeld");
       logger.debug(
@@ -81,4 +86,19 @@ function reportHealthChange(telemetry: Telemetry, health: HealthChange): void {
       subscription_id: health.subscription_id,
     });
   }
+}
+
+function reportSlowMark(telemetry: Telemetry, mark: SlowMark): void {
+  if ("error" in mark) {
+    telemetry.logger.warn("could not mark a slow subscription; its failures will divert it", {
+      subscription_id: mark.subscription_id,
+      error: mark.error,
+    });
+    return;
+  }
+  count(telemetry, "SubscriptionSlow");
+  telemetry.logger.info("subscription slow: its deliveries take the slow lane", {
+    subscription_id: mark.subscription_id,
+    slow_until: mark.until,
+  });
 }

@@ -46,6 +46,7 @@ export class Functions extends Construct {
       tableName: table.tableName,
       busName: messaging.bus.eventBusName,
       deliveryQueueUrl: messaging.deliveryQueue.queueUrl,
+      slowDeliveryQueueUrl: messaging.slowDeliveryQueue.queueUrl,
       deadLetterQueueUrl: messaging.deadLetterQueue.queueUrl,
       maxRetries: settings.retries,
       retryBaseSeconds: settings.retryBaseSeconds,
@@ -124,7 +125,7 @@ export class Functions extends Construct {
 
     this.deliverer = new SwitchyardFunction(this, "Deliverer", {
       name: "deliverer",
-      description: "Delivery queue consumer: signed webhooks, retries, dead letters",
+      description: "Delivery queues' consumer: signed webhooks, retries, dead letters",
       environment,
       timeout: Duration.seconds(queueSettings.delivererTimeoutSeconds),
       memorySize: 512,
@@ -132,12 +133,28 @@ export class Functions extends Construct {
     allowTable(this.deliverer, TABLE_ACCESS.deliverer, false);
     allowPutEvents(this.deliverer);
     allow(this.deliverer, ["kms:Decrypt"], [secretsKey.keyArn]);
-    allow(this.deliverer, ["sqs:SendMessage"], [messaging.deadLetterQueue.queueArn]);
-    // The backoff: the deliverer hides a message it failed to deliver.
-    allow(this.deliverer, ["sqs:ChangeMessageVisibility"], [messaging.deliveryQueue.queueArn]);
+    const lanes = [messaging.deliveryQueue, messaging.slowDeliveryQueue];
+    // Dead letters, and the main lane's forwards of failing or slow subscriptions' deliveries.
+    allow(
+      this.deliverer,
+      ["sqs:SendMessage"],
+      [messaging.deadLetterQueue.queueArn, messaging.slowDeliveryQueue.queueArn],
+    );
+    // The backoff and holds: the deliverer hides a message until its next turn.
+    allow(
+      this.deliverer,
+      ["sqs:ChangeMessageVisibility"],
+      lanes.map((lane) => lane.queueArn),
+    );
+    // One function, two mappings: each lane has its own cap, so the slow lane's receivers can
+    // never take the main lane's invocations.
     consume(this, "DeliverySource", this.deliverer, messaging.deliveryQueue, {
       batchSize: DELIVERY_BATCH_SIZE,
       maxConcurrency: settings.deliveryConcurrency,
+    });
+    consume(this, "SlowDeliverySource", this.deliverer, messaging.slowDeliveryQueue, {
+      batchSize: DELIVERY_BATCH_SIZE,
+      maxConcurrency: settings.slowDeliveryConcurrency,
     });
 
     this.deadLetters = new SwitchyardFunction(this, "DeadLetters", {

@@ -18,11 +18,13 @@ export interface BusTarget {
 /**
  * The event bus and the queues: one target queue per bus rule (each with its DLQ), the queue
  * where events land that EventBridge could not hand to a target queue, and the delivery queue
- * with its dead-letter queue.
+ * and the slow lane's queue with their dead-letter queue.
  */
 export class Messaging extends Construct {
   readonly bus: EventBus;
   readonly deliveryQueue: Queue;
+  /** The slow lane: deliveries of failing, paused or slow subscriptions, under their own cap. */
+  readonly slowDeliveryQueue: Queue;
   readonly deadLetterQueue: Queue;
   readonly busDeadLetterQueue: Queue;
   /** Per bus rule id. */
@@ -59,13 +61,16 @@ export class Messaging extends Construct {
     this.deadLetterQueue = queue("DeadLetterQueue", {
       visibilityTimeout: Duration.seconds(queueSettings.deadLetterVisibilityTimeoutSeconds),
     });
-    this.deliveryQueue = queue("DeliveryQueue", {
-      visibilityTimeout: Duration.seconds(queueSettings.visibilityTimeoutSeconds),
-      deadLetterQueue: {
-        queue: this.deadLetterQueue,
-        maxReceiveCount: queueSettings.backstopMaxReceiveCount,
-      },
-    });
+    const deliveryLane = (queueId: string) =>
+      queue(queueId, {
+        visibilityTimeout: Duration.seconds(queueSettings.visibilityTimeoutSeconds),
+        deadLetterQueue: {
+          queue: this.deadLetterQueue,
+          maxReceiveCount: queueSettings.backstopMaxReceiveCount,
+        },
+      });
+    this.deliveryQueue = deliveryLane("DeliveryQueue");
+    this.slowDeliveryQueue = deliveryLane("SlowDeliveryQueue");
   }
 
   /** The bus rule's target, which every rule has. */

@@ -20,6 +20,8 @@ export interface LocalQueue {
 
 export interface LocalQueues {
   delivery: LocalQueue;
+  /** The slow lane: deliveries of failing, paused or slow subscriptions. */
+  slowDelivery: LocalQueue;
   deliveryDeadLetter: LocalQueue;
   /** Per bus rule id, the queue the rule sends its events to, and that queue's DLQ. */
   busTargets: Map<string, { queue: LocalQueue; deadLetter: LocalQueue }>;
@@ -38,7 +40,8 @@ export interface LocalSqs {
 /**
  * fauxqs on a loopback port (127.0.0.1 only), persisted in SQLite under `<dataDir>/sqs`, with
  * the queues set up as the stack sets them up (visibility, redrive to their DLQs, retention):
- * the delivery queue and its DLQ, and one queue per bus rule with its DLQ.
+ * the delivery queue, the slow lane's queue and their DLQ, and one queue per bus rule with its
+ * DLQ.
  */
 export async function startSqs(
   dataDir: string,
@@ -66,14 +69,17 @@ export async function startSqs(
     VisibilityTimeout: String(settings.deadLetterVisibilityTimeoutSeconds),
     MessageRetentionPeriod: retention,
   });
-  const delivery = await queue("switchyard-deliveries", {
-    VisibilityTimeout: String(settings.visibilityTimeoutSeconds),
-    MessageRetentionPeriod: retention,
-    RedrivePolicy: JSON.stringify({
-      deadLetterTargetArn: deliveryDeadLetter.arn,
-      maxReceiveCount: settings.backstopMaxReceiveCount,
-    }),
-  });
+  const deliveryLane = (name: string) =>
+    queue(name, {
+      VisibilityTimeout: String(settings.visibilityTimeoutSeconds),
+      MessageRetentionPeriod: retention,
+      RedrivePolicy: JSON.stringify({
+        deadLetterTargetArn: deliveryDeadLetter.arn,
+        maxReceiveCount: settings.backstopMaxReceiveCount,
+      }),
+    });
+  const delivery = await deliveryLane("switchyard-deliveries");
+  const slowDelivery = await deliveryLane("switchyard-deliveries-slow");
   const busTargets = new Map<string, { queue: LocalQueue; deadLetter: LocalQueue }>();
   for (const rule of BUS_RULES) {
     const name = `switchyard-${rule.id.toLowerCase()}`;
@@ -92,7 +98,7 @@ export async function startSqs(
     endpoint: server.address,
     listenAddress,
     client,
-    queues: { delivery, deliveryDeadLetter, busTargets },
+    queues: { delivery, slowDelivery, deliveryDeadLetter, busTargets },
     async healthy() {
       try {
         await client.send(

@@ -1,9 +1,8 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { eventually, type LocalRuntime, useLocalRuntimes } from "../support/local-runtime.ts";
 import { startReceiver, type TestReceiver } from "../support/receiver.ts";
+import { runtimeQueues } from "../support/runtime-queues.ts";
 
 let receiver: TestReceiver;
 const runtimes = useLocalRuntimes();
@@ -72,17 +71,10 @@ describe("a fan-out that fails", () => {
     );
     expect(receiver.requests).toHaveLength(0);
 
-    const { sqs_endpoint, queues } = JSON.parse(
-      readFileSync(join(dataDir, "runtime.json"), "utf8"),
-    );
-    const sqs = new SQSClient({
-      region: "us-east-1",
-      endpoint: sqs_endpoint,
-      credentials: { accessKeyId: "local", secretAccessKey: "local" },
-    });
+    const { sqs, urls } = runtimeQueues(dataDir);
     const { Messages = [] } = await sqs.send(
       new ReceiveMessageCommand({
-        QueueUrl: queues.fanout_dlq,
+        QueueUrl: urls.fanout_dlq,
         MaxNumberOfMessages: 10,
         VisibilityTimeout: 0,
       }),

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, type LocalRuntime, useLocalRuntimes } from "../support/local-runtime.ts";
 import { startReceiver, type TestReceiver } from "../support/receiver.ts";
+import { runtimeQueues } from "../support/runtime-queues.ts";
 
 // Quick failures (1 s timeout) and short pauses (a 0.2 s retry base pauses for 1 s, then 2 s, …;
 // a delivery may be held 4 × its 6 s schedule = 24 s) keep the whole path real but quick.
@@ -96,6 +97,10 @@ describe("a receiver that hangs", () => {
     const held = (await deliveriesOf(runtime, webhookId)).filter((d) => d.attempt_count === 0);
     expect(held).toHaveLength(3);
     expect(held.every((delivery) => delivery.status === "pending")).toBe(true);
+    // They wait in the slow lane, where the main lane forwarded them without a request.
+    const queues = runtimeQueues(dataDir);
+    expect(await queues.depth("delivery_slow")).toBeGreaterThanOrEqual(3);
+    queues.sqs.destroy();
 
     // The receiver is back: the next probe succeeds, and everything arrives.
     flaky.respond = { status: 200, body: "ok" };

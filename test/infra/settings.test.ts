@@ -20,6 +20,7 @@ describe("settings from context", () => {
       apiBurstLimit: "100",
       fanOutConcurrency: "3",
       deliveryConcurrency: "7",
+      slowDeliveryConcurrency: "4",
       triggerReservedConcurrency: "25",
       deliveryDeadLetterAlarm: "12",
       alarmEmail: "ops@example.com",
@@ -71,6 +72,10 @@ describe("settings from context", () => {
       EventSourceArn: { "Fn::GetAtt": ["DeliveryQueue", "Arn"] },
       ScalingConfig: { MaximumConcurrency: 7 },
     });
+    template.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+      EventSourceArn: { "Fn::GetAtt": ["SlowDeliveryQueue", "Arn"] },
+      ScalingConfig: { MaximumConcurrency: 4 },
+    });
   });
 
   it("reserves the trigger's concurrency when asked", () => {
@@ -118,6 +123,7 @@ describe("settingsFromContext", () => {
     [{ allowPrivateUrls: "yes" }, "allowPrivateUrls must be true or false"],
     [{ deliveryConcurrency: 1 }, "deliveryConcurrency must be a number from 2 to 1000"],
     [{ fanOutConcurrency: 2.5 }, "fanOutConcurrency must be a whole number"],
+    [{ slowDeliveryConcurrency: 1 }, "slowDeliveryConcurrency must be a number from 2 to 1000"],
     [{ alarmEmail: "ops" }, "alarmEmail must be an email address"],
   ])("stops the synth on %j", (context, message) => {
     expect(() => read(context)).toThrow(message);

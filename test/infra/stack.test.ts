@@ -109,18 +109,21 @@ describe("stateful resources", () => {
 });
 
 describe("queues", () => {
-  it("hides a delivery for six times the deliverer's timeout, with a redrive backstop above its own dead-lettering", () => {
-    const deliverer = lambda(template, "Deliverer").properties;
-    expect(deliverer.Timeout).toBe(queueSettings.delivererTimeoutSeconds);
-    const delivery = resource(template, "DeliveryQueue").Properties;
-    expect(delivery.VisibilityTimeout).toBe(6 * (deliverer.Timeout as number));
-    expect(delivery.RedrivePolicy).toEqual({
-      deadLetterTargetArn: arnOf("DeadLetterQueue"),
-      maxReceiveCount: queueSettings.backstopMaxReceiveCount,
-    });
-    // Above the deliverer's own count (1 attempt + 3 retries), so the deliverer acts first.
-    expect(queueSettings.backstopMaxReceiveCount).toBeGreaterThan(4);
-  });
+  it.each(["DeliveryQueue", "SlowDeliveryQueue"])(
+    "hides a delivery in %s for six times the deliverer's timeout, with a redrive backstop above its own dead-lettering",
+    (lane) => {
+      const deliverer = lambda(template, "Deliverer").properties;
+      expect(deliverer.Timeout).toBe(queueSettings.delivererTimeoutSeconds);
+      const delivery = resource(template, lane).Properties;
+      expect(delivery.VisibilityTimeout).toBe(6 * (deliverer.Timeout as number));
+      expect(delivery.RedrivePolicy).toEqual({
+        deadLetterTargetArn: arnOf("DeadLetterQueue"),
+        maxReceiveCount: queueSettings.backstopMaxReceiveCount,
+      });
+      // Above the deliverer's own count (1 attempt + 3 retries), so the deliverer acts first.
+      expect(queueSettings.backstopMaxReceiveCount).toBeGreaterThan(4);
+    },
+  );
 
   it("hides a fan-out event for six times the fan-out's timeout, and parks it after five receives", () => {
     const fanOut = lambda(template, "FanOut").properties;
@@ -157,6 +160,7 @@ describe("queues", () => {
         "BusDeadLetterQueue",
         "DeadLetterQueue",
         "DeliveryQueue",
+        "SlowDeliveryQueue",
         "FanOutDeadLetterQueue",
         "FanOutQueue",
       ].sort(),
@@ -187,13 +191,19 @@ describe("event source mappings", () => {
     ]);
   });
 
-  it("feeds the deliverer from the delivery queue in batches of 10, reporting partial failures, at most 50 at once", () => {
+  it("feeds the deliverer from its two lanes in batches of 10, reporting partial failures, at most 50 and 10 at once", () => {
     expect(mappingsOf("Deliverer")).toEqual([
       expect.objectContaining({
         EventSourceArn: arnOf("DeliveryQueue"),
         BatchSize: 10,
         FunctionResponseTypes: ["ReportBatchItemFailures"],
         ScalingConfig: { MaximumConcurrency: 50 },
+      }),
+      expect.objectContaining({
+        EventSourceArn: arnOf("SlowDeliveryQueue"),
+        BatchSize: 10,
+        FunctionResponseTypes: ["ReportBatchItemFailures"],
+        ScalingConfig: { MaximumConcurrency: 10 },
       }),
     ]);
   });
@@ -215,7 +225,7 @@ describe("event source mappings", () => {
 
   it("caps every mapping's concurrency and reports partial failures on every one", () => {
     const mappings = resourcesOf(template, "AWS::Lambda::EventSourceMapping");
-    expect(mappings).toHaveLength(3);
+    expect(mappings).toHaveLength(4);
     for (const [id, mapping] of mappings) {
       expect(mapping.Properties.FunctionResponseTypes, id).toEqual(["ReportBatchItemFailures"]);
       expect(mapping.Properties.ScalingConfig, id).toEqual({
@@ -348,8 +358,11 @@ describe("least privilege", () => {
       "events:PutEvents EventBus",
       "kms:Decrypt SecretsKey",
       "sqs:SendMessage DeadLetterQueue",
+      "sqs:SendMessage SlowDeliveryQueue",
       "sqs:ChangeMessageVisibility DeliveryQueue",
+      "sqs:ChangeMessageVisibility SlowDeliveryQueue",
       ...consume("DeliveryQueue"),
+      ...consume("SlowDeliveryQueue"),
       ...xray,
     ],
     DeadLetters: [
@@ -471,6 +484,14 @@ describe("alarms", () => {
     expect(ageAlarm("DeliveryQueue")?.Threshold).toBe(queueSettings.oldestMessageAlarmSeconds);
     // 30 s + 2 min + 8 min of backoff at their longest, four attempts' timeouts, five minutes.
     expect(queueSettings.oldestMessageAlarmSeconds).toBe(Math.ceil(630 * 1.1 + 4 * 30 + 300));
+    // The slow lane may also hold a delivery while its subscription is paused: four times
+    // that backoff at its longest (SPEC §3), then the same timeouts and five minutes.
+    expect(ageAlarm("SlowDeliveryQueue")?.Threshold).toBe(
+      queueSettings.slowLaneOldestMessageAlarmSeconds,
+    );
+    expect(queueSettings.slowLaneOldestMessageAlarmSeconds).toBe(
+      Math.ceil(4 * 630 * 1.1 + 4 * 30 + 300),
+    );
   });
 
   it("alarms on the API's 5xx answers", () => {
@@ -496,6 +517,7 @@ describe("outputs", () => {
         "TableName",
         "EventBusName",
         "DeliveryQueueUrl",
+        "SlowDeliveryQueueUrl",
         "DeadLetterQueueUrl",
         "BusDeadLetterQueueUrl",
         "FanOutDeadLetterQueueUrl",

@@ -30,6 +30,7 @@ import { startTestTable, type TestTable } from "./dynamo.ts";
 
 export const QUEUE_URLS = {
   deliveryQueueUrl: "https://sqs.us-east-1.amazonaws.com/123456789012/deliveries",
+  slowDeliveryQueueUrl: "https://sqs.us-east-1.amazonaws.com/123456789012/deliveries-slow",
   deadLetterQueueUrl: "https://sqs.us-east-1.amazonaws.com/123456789012/deliveries-dlq",
 };
 const credentials = { accessKeyId: "test", secretAccessKey: "test" };
@@ -45,11 +46,13 @@ export const testVault: SecretVault = createEnvelopeVault(aesKeyWrapper(randomBy
 export function mockMessaging() {
   const eventBridge = mockClient(EventBridgeClient);
   const sqs = mockClient(SQSClient);
-  const succeed = () => {
+  const busSucceeds = () =>
     eventBridge.on(PutEventsCommand).callsFake((input: { Entries?: unknown[] }) => ({
       FailedEntryCount: 0,
       Entries: (input.Entries ?? []).map((_, index) => ({ EventId: `eb-${index}` })),
     }));
+  const succeed = () => {
+    busSucceeds();
     sqs.on(SendMessageBatchCommand).callsFake((input: { Entries?: { Id?: string }[] }) => ({
       Successful: (input.Entries ?? []).map((entry) => ({ Id: entry.Id })),
       Failed: [],
@@ -77,6 +80,11 @@ export function mockMessaging() {
       eventBridge.reset();
       sqs.reset();
       succeed();
+    },
+    /** Resets the bus alone (its faults and its history); SQS keeps what it was sent. */
+    resetBus() {
+      eventBridge.reset();
+      busSucceeds();
     },
     restore() {
       eventBridge.restore();

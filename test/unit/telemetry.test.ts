@@ -192,6 +192,38 @@ describe("the deliverer's outcome lines", () => {
     },
   );
 
+  it("counts a delivery moved to the slow lane, logging it at DEBUG only", () => {
+    const telemetry = liveTelemetry("deliverer");
+    reportOutcome(telemetry, message, { kind: "diverted" });
+    telemetry.metrics.publishStoredMetrics();
+    expect(logLines().filter((line) => line.level === "INFO")).toEqual([]);
+    expect(metricLines()).toEqual([expect.objectContaining({ DeliveryDiverted: 1 })]);
+  });
+
+  it("logs and counts a subscription marked slow, and warns when the mark failed", () => {
+    const telemetry = liveTelemetry("deliverer");
+    const succeeded = { kind: "succeeded", attempt, url: "u", health: null } as const;
+    const until = "2026-11-23T01:29:00.000Z";
+    reportOutcome(telemetry, message, { ...succeeded, slow: { subscription_id: "sub_1", until } });
+    reportOutcome(telemetry, message, {
+      ...succeeded,
+      slow: { subscription_id: "sub_1", error: new Error("throttled") },
+    });
+    telemetry.metrics.publishStoredMetrics();
+    expect(logLines()).toContainEqual(
+      expect.objectContaining({
+        level: "INFO",
+        message: "subscription slow: its deliveries take the slow lane",
+        subscription_id: "sub_1",
+        slow_until: until,
+      }),
+    );
+    expect(logLines()).toContainEqual(
+      expect.objectContaining({ level: "WARN", subscription_id: "sub_1" }),
+    );
+    expect(metricLines()).toEqual([expect.objectContaining({ SubscriptionSlow: 1 })]);
+  });
+
   it("records how long an attempt took", () => {
     const telemetry = liveTelemetry("deliverer");
     reportOutcome(telemetry, message, { kind: "retrying", attempt, url: "u", delaySeconds: 1 });

@@ -98,6 +98,7 @@ export function deliveryStore(table: TableContext): DeliveryStore {
 
     async recordAttempt(appId, id, update) {
       const { attempt, status, expectedAttemptCount, messageId, url, nextAttemptAt } = update;
+      const { takesOverFrom } = update;
       // The conditional update claims the attempt number; the attempt row follows. A crash
       // between the two leaves the attempt in `last_attempt`, never a number used twice.
       // An attempt clears any reason a previous round ended with.
@@ -114,6 +115,11 @@ export function deliveryStore(table: TableContext): DeliveryStore {
       };
       const names: Record<string, string> = {};
       const remove = ["status_reason"];
+      let owners = "attribute_not_exists(owner_message_id) OR owner_message_id = :owner";
+      if (takesOverFrom !== undefined) {
+        owners += " OR owner_message_id = :from";
+        values[":from"] = takesOverFrom;
+      }
       if (url !== undefined) {
         set.push("#url = :url");
         values[":url"] = url;
@@ -131,8 +137,7 @@ export function deliveryStore(table: TableContext): DeliveryStore {
           remove,
           values,
           names,
-          condition:
-            "attempt_count = :expected AND (attribute_not_exists(owner_message_id) OR owner_message_id = :owner)",
+          condition: `attempt_count = :expected AND (${owners})`,
         });
       } catch (error) {
         if (isConditionFailure(error)) return false;

@@ -91,6 +91,14 @@ export function subscriptionHealthStore(table: TableContext): SubscriptionHealth
       if (!paused) await recordFailure(appId, subscriptionId);
     },
 
+    markSlow: (appId, subscriptionId, until, now) =>
+      updateIf(appId, subscriptionId, {
+        UpdateExpression: "SET slow_until = :until, kind = :kind",
+        // Only the first deliverer to see it slow writes; the rest find the mark live.
+        ConditionExpression: "attribute_not_exists(slow_until) OR slow_until <= :now",
+        ExpressionAttributeValues: { ":until": until, ":now": now, ":kind": "subscription_health" },
+      }),
+
     async resume(appId, subscriptionId) {
       await deleteRecord(table, appId, sortKey(subscriptionId));
     },

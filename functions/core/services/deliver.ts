@@ -1,8 +1,11 @@
+import { randomUUID } from "node:crypto";
 import type { Attempt, Delivery, DeliveryMessage, Subscription } from "../model.ts";
 import type {
   DeliveryQueue,
   DeliveryStore,
+  OutboundRequest,
   SecretVault,
+  SendResult,
   SubscriptionHealthStore,
   SubscriptionStore,
   WebhookSender,
@@ -11,9 +14,16 @@ import { decideAfterFailure, hideSecondsUntil, type RetryPolicy } from "../retry
 import { type DeliveryStatusReason, hasEnded } from "../schemas.ts";
 import { signingSecrets } from "../secrets.ts";
 import { signatureHeaders } from "../sign.ts";
-import { holdLimit } from "../subscription-health.ts";
+import { holdLimit, type Lane } from "../subscription-health.ts";
 import { type DeadLetterDeps, deadLetter } from "./dead-letter.ts";
-import { countAttempt, type HealthChange, type PausingDeps, passGate } from "./pausing.ts";
+import {
+  countAttempt,
+  type HealthChange,
+  markSlow,
+  type PausingDeps,
+  passGate,
+  type SlowMark,
+} from "./pausing.ts";
 import type { SubscriptionLookup } from "./subscription-cache.ts";
 
 export interface DeliverDeps extends DeadLetterDeps, PausingDeps {
@@ -47,21 +57,27 @@ export type DeliverOutcome =
    * subscription is paused or being probed (`paused`).
    */
   | { kind: "held"; reason: "backoff" | "paused"; until: Date }
-  | { kind: "succeeded"; attempt: Attempt; url: string; health?: HealthChange | null }
-  | {
+  /** Its subscription is failing, paused or slow: forwarded to the slow lane, without a request. */
+  | { kind: "diverted" }
+  | ({ kind: "succeeded"; attempt: Attempt; url: string } & HealthEffects)
+  | ({
       kind: "retrying";
       attempt: Attempt;
       url: string;
       delaySeconds: number;
-      health?: HealthChange | null;
-    }
-  | {
+    } & HealthEffects)
+  | ({
       kind: "dead_lettered";
       reason: DeliveryStatusReason;
       attempt: Attempt | null;
-      health?: HealthChange | null;
-    }
+    } & HealthEffects)
   | { kind: "discarded" };
+
+/** What an attempt did to its subscription's health, for the log. */
+interface HealthEffects {
+  health?: HealthChange | null;
+  slow?: SlowMark | null;
+}
 
 /** Whether the queue message must stay in the queue: it was hidden until its next turn. */
 export function keepsMessage(outcome: DeliverOutcome): boolean {
@@ -85,7 +101,12 @@ export async function deliver(
   if (!delivery || hasEnded(delivery.status)) {
     return { kind: "skipped" }; // a duplicate message of a delivery that has ended
   }
-  if (delivery.owner_message_id && delivery.owner_message_id !== receipt.messageId) {
+  const lane: Lane = message.slow_lane ? "slow" : "main";
+  // A forwarded message carries the delivery under its ticket's token, and may take it over
+  // from the message that forwarded it.
+  const carrier = message.slow_lane?.carrier ?? receipt.messageId;
+  const owner = delivery.owner_message_id;
+  if (owner && owner !== carrier && owner !== message.slow_lane?.from) {
     return { kind: "skipped" }; // another copy of the message carries this delivery and its backoff
   }
   const failures = delivery.attempt_count - delivery.round_started_at_attempt;
@@ -98,7 +119,7 @@ export async function deliver(
   if (delivery.next_attempt_at && Date.parse(delivery.next_attempt_at) > now.getTime()) {
     // Back before its time: SQS could not hide it for the whole backoff in one go.
     const due = new Date(delivery.next_attempt_at);
-    await deps.queue.delay(receipt.receiptHandle, hideSecondsUntil(due, now));
+    await deps.queue.delay(lane, receipt.receiptHandle, hideSecondsUntil(due, now));
     return { kind: "held", reason: "backoff", until: due };
   }
   const subscription = await currentSubscription(deps, delivery);
@@ -119,7 +140,17 @@ export async function deliver(
     await deadLetterMessage(deps, message, delivery, "subscription_disabled");
     return { kind: "dead_lettered", reason: "subscription_disabled", attempt: null };
   }
-  const gate = await passGate(deps, delivery);
+  const gate = await passGate(deps, delivery, lane);
+  if (gate.kind === "divert") {
+    // The new message takes the delivery over at its first attempt; this one may go.
+    await deps.queue.forwardToSlowLane({
+      v: 1,
+      app_id: message.app_id,
+      delivery_id: message.delivery_id,
+      slow_lane: { carrier: randomUUID(), from: carrier },
+    });
+    return { kind: "diverted" };
+  }
   if (gate.kind === "hold") {
     // SPEC §3: pausing may stretch a delivery's schedule, never make it endless.
     const limit = holdLimit(new Date(delivery.created_at), deps.retry);
@@ -128,10 +159,10 @@ export async function deliver(
       return { kind: "dead_lettered", reason: "subscription_paused", attempt: null };
     }
     const until = gate.until < limit ? gate.until : limit;
-    await deps.queue.delay(receipt.receiptHandle, hideSecondsUntil(until, now));
+    await deps.queue.delay(lane, receipt.receiptHandle, hideSecondsUntil(until, now));
     return { kind: "held", reason: "paused", until };
   }
-  const attempt = await attemptOnce(deps, delivery, subscription);
+  const { attempt, slow } = await attemptOnce(deps, delivery, subscription, lane);
   const succeeded = attempt.error === null;
   const decision = succeeded ? null : decideAfterFailure(failures + 1, deps.retry, deps.random);
   const decidedAt = deps.clock.now();
@@ -143,18 +174,19 @@ export async function deliver(
     attempt,
     status: succeeded ? "succeeded" : "failed",
     expectedAttemptCount: delivery.attempt_count,
-    messageId: receipt.messageId,
+    messageId: carrier,
+    takesOverFrom: message.slow_lane?.from,
     url: subscription.url,
     nextAttemptAt: nextAttemptAt?.toISOString() ?? null,
   });
   // Not recorded: another copy recorded this attempt number first and carries on from there.
   if (!recorded) return { kind: "skipped" };
   const health = await countAttempt(deps, delivery, gate, succeeded);
-  if (succeeded) return { kind: "succeeded", attempt, url: subscription.url, health };
+  if (succeeded) return { kind: "succeeded", attempt, url: subscription.url, health, slow };
   if (nextAttemptAt) {
-    await deps.queue.delay(receipt.receiptHandle, hideSecondsUntil(nextAttemptAt, decidedAt));
+    await deps.queue.delay(lane, receipt.receiptHandle, hideSecondsUntil(nextAttemptAt, decidedAt));
     const delaySeconds = Math.round((nextAttemptAt.getTime() - decidedAt.getTime()) / 1000);
-    return { kind: "retrying", attempt, url: subscription.url, delaySeconds, health };
+    return { kind: "retrying", attempt, url: subscription.url, delaySeconds, health, slow };
   }
   await deadLetterMessage(
     deps,
@@ -168,7 +200,7 @@ export async function deliver(
     },
     "retries_exhausted",
   );
-  return { kind: "dead_lettered", reason: "retries_exhausted", attempt, health };
+  return { kind: "dead_lettered", reason: "retries_exhausted", attempt, health, slow };
 }
 
 /**
@@ -184,12 +216,14 @@ async function attemptOnce(
   deps: DeliverDeps,
   delivery: Delivery,
   subscription: Subscription,
-): Promise<Attempt> {
+  lane: Lane,
+): Promise<{ attempt: Attempt; slow: SlowMark | null }> {
   const number = delivery.attempt_count + 1;
   const at = deps.clock.now();
   const secrets = await signingSecrets(deps.vault, subscription, at);
   if (secrets.length === 0) {
-    return failedWithoutRequest(number, at, "the webhook's signing secret cannot be decrypted");
+    const error = "the webhook's signing secret cannot be decrypted";
+    return { attempt: failedWithoutRequest(number, at, error), slow: null };
   }
   const headers = {
     "content-type": "application/json",
@@ -198,13 +232,9 @@ async function attemptOnce(
     "x-switchyard-event": delivery.event_type,
     "x-switchyard-attempt": String(number),
   };
-  const result = await deps.sender.send({
-    url: subscription.url,
-    method: delivery.method,
-    headers,
-    body: delivery.body,
-  });
-  return {
+  const request = { url: subscription.url, method: delivery.method, headers, body: delivery.body };
+  const { result, slow } = await sendWatchingForSlow(deps, delivery, lane, request);
+  const attempt = {
     attempt: number,
     at: at.toISOString(),
     status_code: result.statusCode,
@@ -212,6 +242,38 @@ async function attemptOnce(
     response_body: result.responseBody,
     error: result.error,
   };
+  return { attempt, slow };
+}
+
+/**
+ * Sends the request; in the main lane, one still unanswered after `deps.slowAfterMs` marks its
+ * subscription slow while it waits (so the next deliveries take the slow lane), and the mark is
+ * awaited before the turn ends. A mark that fails is reported, never fails the attempt.
+ */
+async function sendWatchingForSlow(
+  deps: DeliverDeps,
+  delivery: Delivery,
+  lane: Lane,
+  request: OutboundRequest,
+): Promise<{ result: SendResult; slow: SlowMark | null }> {
+  const sending = deps.sender.send(request);
+  if (lane !== "main" || deps.slowAfterMs === undefined) {
+    return { result: await sending, slow: null };
+  }
+  let marking: Promise<SlowMark | null> | undefined;
+  const timer = setTimeout(() => {
+    marking = markSlow(deps, delivery).catch((error: unknown) => ({
+      subscription_id: delivery.target.id,
+      error,
+    }));
+  }, deps.slowAfterMs);
+  let result: SendResult;
+  try {
+    result = await sending;
+  } finally {
+    clearTimeout(timer);
+  }
+  return { result, slow: (await marking) ?? null };
 }
 
 function failedWithoutRequest(attempt: number, at: Date, error: string): Attempt {
@@ -237,7 +299,9 @@ function deadLetterMessage(
   delivery: Delivery,
   reason: DeliveryStatusReason,
 ): Promise<void> {
+  // The copy names the delivery; which lane carried it, and under which ticket, is over.
+  const { slow_lane: _ticket, ...named } = message;
   return deadLetter(deps, delivery, reason, (at) =>
-    deps.queue.moveToDeadLetterQueue({ ...message, dead_letter: { reason, at } }),
+    deps.queue.moveToDeadLetterQueue({ ...named, dead_letter: { reason, at } }),
   );
 }

@@ -2,7 +2,15 @@ import type { Clock } from "../clock.ts";
 import type { Delivery, SubscriptionHealth } from "../model.ts";
 import type { SubscriptionHealthStore } from "../ports.ts";
 import type { RetryPolicy } from "../retry-policy.ts";
-import { FAILURES_TO_PAUSE, HEALTHY, pauseSeconds, pauseState } from "../subscription-health.ts";
+import {
+  FAILURES_TO_PAUSE,
+  HEALTHY,
+  type Lane,
+  pauseSeconds,
+  pauseState,
+  SLOW_MARK_MS,
+  takesSlowLane,
+} from "../subscription-health.ts";
 import type { HealthLookup } from "./subscription-cache.ts";
 
 export interface PausingDeps {
@@ -11,15 +19,24 @@ export interface PausingDeps {
   retry: RetryPolicy;
   /** How long a probe may take before another delivery may probe: the attempt's timeout and more. */
   probeLeaseMs: number;
+  /**
+   * How long a main-lane request may go unanswered before its subscription is marked slow;
+   * never marked when not given.
+   */
+  slowAfterMs?: number;
   /** Reads health records; the store when not given (the handler caches them). */
   health?: HealthLookup;
   random?: () => number;
 }
 
-/** Whether a delivery may go out now (and whether it is the probe), or must wait. */
+/**
+ * Whether a delivery may go out now (and whether it is the probe), must wait, or must move to
+ * the slow lane first.
+ */
 export type Gate =
   | { kind: "open"; health: SubscriptionHealth; probeLease: string | null }
-  | { kind: "hold"; until: Date };
+  | { kind: "hold"; until: Date }
+  | { kind: "divert" };
 
 /** How an attempt changed its subscription's state, for the log. */
 export type HealthChange =
@@ -27,15 +44,18 @@ export type HealthChange =
   | { subscription_id: string; change: "resumed" };
 
 /**
- * Before an attempt: an active subscription lets the delivery go; a paused one holds it until
- * the pause ends (with a little jitter, so held deliveries do not all come back at once); once
- * the pause is over, the first delivery to claim the probe goes out and the others wait while
- * it runs. Reads the health record through the cache: no write, unless this delivery probes.
+ * Before an attempt: in the main lane, a failing, paused or slow subscription's delivery is
+ * diverted to the slow lane. Otherwise an active subscription lets the delivery go; a paused
+ * one holds it until the pause ends (with a little jitter, so held deliveries do not all come
+ * back at once); once the pause is over, the first delivery to claim the probe goes out and the
+ * others wait while it runs. Reads the health record through the cache: no write, unless this
+ * delivery probes.
  */
-export async function passGate(deps: PausingDeps, delivery: Delivery): Promise<Gate> {
+export async function passGate(deps: PausingDeps, delivery: Delivery, lane: Lane): Promise<Gate> {
   const subscriptionId = delivery.target.id;
   const health = await healthOf(deps, delivery.app_id, subscriptionId);
   const now = deps.clock.now();
+  if (lane === "main" && takesSlowLane(health, now)) return { kind: "divert" };
   const state = pauseState(health, now);
   if (state.kind === "active") return { kind: "open", health, probeLease: null };
   if (state.kind === "paused" || state.kind === "probing") {
@@ -91,6 +111,7 @@ export async function countAttempt(
       paused_until: until,
       pauses,
       probe_until: null,
+      slow_until: health.slow_until,
     });
     return { subscription_id: subscriptionId, change: "paused", until };
   }
@@ -108,6 +129,30 @@ export async function countAttempt(
     paused ? { ...after, paused_until: until, pauses: 1 } : after,
   );
   return paused ? { subscription_id: subscriptionId, change: "paused", until } : null;
+}
+
+/** A subscription this attempt marked slow, or the error that kept it from being marked. */
+export type SlowMark =
+  | { subscription_id: string; until: string }
+  | { subscription_id: string; error: unknown };
+
+/**
+ * A request in the main lane is still unanswered after a second: marks its subscription slow
+ * for a minute (one conditional write, by the first deliverer to notice), so its next
+ * deliveries take the slow lane instead of holding main-lane invocations until they time out.
+ * This container learns it at once; others within their cache's 5 s.
+ */
+export async function markSlow(deps: PausingDeps, delivery: Delivery): Promise<SlowMark | null> {
+  const appId = delivery.app_id;
+  const subscriptionId = delivery.target.id;
+  const now = deps.clock.now();
+  const until = new Date(now.getTime() + SLOW_MARK_MS).toISOString();
+  const health = await healthOf(deps, appId, subscriptionId);
+  if (takesSlowLane(health, now)) return null; // known already: nothing to write
+  const marked = await deps.store.markSlow(appId, subscriptionId, until, now.toISOString());
+  // Not marked by this one: another deliverer's live mark ends about as late.
+  deps.health?.set(appId, subscriptionId, { ...health, slow_until: until });
+  return marked ? { subscription_id: subscriptionId, until } : null;
 }
 
 function healthOf(deps: PausingDeps, appId: string, subscriptionId: string) {

@@ -16,6 +16,7 @@ import type { DeliveryMessage } from "../../../functions/core/model.ts";
 
 const URLS = {
   deliveryQueueUrl: "http://127.0.0.1:1/000000000000/switchyard-deliveries",
+  slowDeliveryQueueUrl: "http://127.0.0.1:1/000000000000/switchyard-deliveries-slow",
   deadLetterQueueUrl: "http://127.0.0.1:1/000000000000/switchyard-deliveries-dlq",
 };
 
@@ -190,17 +191,37 @@ describe("createDeliveryQueue().moveToDeadLetterQueue", () => {
 });
 
 describe("createDeliveryQueue().delay", () => {
-  it("changes the message's visibility on the delivery queue by its receipt handle", async () => {
-    sqs.on(ChangeMessageVisibilityCommand).resolves({});
+  it.each([
+    ["main", URLS.deliveryQueueUrl],
+    ["slow", URLS.slowDeliveryQueueUrl],
+  ] as const)(
+    "changes the visibility of a %s-lane message on that lane's queue",
+    async (lane, url) => {
+      sqs.on(ChangeMessageVisibilityCommand).resolves({});
 
-    await createDeliveryQueue(client, URLS, noPause).delay("receipt-handle-1", 120);
+      await createDeliveryQueue(client, URLS, noPause).delay(lane, "receipt-handle-1", 120);
 
-    expect(sqs).toHaveReceivedCommandTimes(ChangeMessageVisibilityCommand, 1);
-    expect(sqs).toHaveReceivedCommandWith(ChangeMessageVisibilityCommand, {
-      QueueUrl: URLS.deliveryQueueUrl,
-      ReceiptHandle: "receipt-handle-1",
-      VisibilityTimeout: 120,
-    });
+      expect(sqs).toHaveReceivedCommandTimes(ChangeMessageVisibilityCommand, 1);
+      expect(sqs).toHaveReceivedCommandWith(ChangeMessageVisibilityCommand, {
+        QueueUrl: url,
+        ReceiptHandle: "receipt-handle-1",
+        VisibilityTimeout: 120,
+      });
+    },
+  );
+});
+
+describe("createDeliveryQueue().forwardToSlowLane", () => {
+  it("sends the message with its ticket to the slow lane's queue", async () => {
+    sqs.on(SendMessageCommand).resolves({ MessageId: "m-slow" });
+    const forwarded = { ...message(1), slow_lane: { carrier: "token-1", from: "m-1" } };
+
+    await createDeliveryQueue(client, URLS, noPause).forwardToSlowLane(forwarded);
+
+    expect(sqs).toHaveReceivedCommandTimes(SendMessageCommand, 1);
+    const input = sqs.commandCalls(SendMessageCommand)[0]?.args[0].input;
+    expect(input?.QueueUrl).toBe(URLS.slowDeliveryQueueUrl);
+    expect(parseDeliveryMessage(input?.MessageBody ?? "")).toEqual(forwarded);
   });
 });
 
@@ -241,6 +262,20 @@ describe("parseDeliveryMessage", () => {
     expect(() =>
       parseDeliveryMessage(stamped({ reason: "receive_limit", at: "yesterday" })),
     ).toThrow(/dead_letter/);
+  });
+
+  it("accepts the ticket of a message forwarded to the slow lane", () => {
+    const ticket = { carrier: "token-1", from: "m-1" };
+    const body = JSON.stringify({ ...message(1), slow_lane: ticket });
+    expect(parseDeliveryMessage(body)).toEqual({ ...message(1), slow_lane: ticket });
+  });
+
+  it("throws on a malformed slow-lane ticket", () => {
+    const forwarded = (slow_lane: unknown) => JSON.stringify({ ...message(1), slow_lane });
+    expect(() => parseDeliveryMessage(forwarded(null))).toThrow(/slow_lane/);
+    expect(() => parseDeliveryMessage(forwarded("token-1"))).toThrow(/slow_lane/);
+    expect(() => parseDeliveryMessage(forwarded({ carrier: "token-1" }))).toThrow(/slow_lane/);
+    expect(() => parseDeliveryMessage(forwarded({ from: "m-1", carrier: 7 }))).toThrow(/slow_lane/);
   });
 
   it("throws on a body that is not JSON", () => {

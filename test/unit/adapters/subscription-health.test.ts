@@ -79,6 +79,32 @@ describe("subscription health records", () => {
     });
   });
 
+  it("marks a subscription slow once while the mark lives, and again once it has lapsed", async () => {
+    const mark = (until: string, now: string) => store.markSlow(APP, SUB, until, now);
+    const now = "2026-11-23T02:00:00.000Z";
+    const results = await Promise.all([
+      mark("2026-11-23T02:01:00.000Z", now),
+      mark("2026-11-23T02:01:00.001Z", now),
+    ]);
+    expect(results.sort()).toEqual([false, true]);
+    expect(await mark("2026-11-23T02:02:00.000Z", "2026-11-23T02:00:59.999Z")).toBe(false);
+    expect(await mark("2026-11-23T02:02:00.000Z", "2026-11-23T02:01:00.001Z")).toBe(true);
+    expect(await store.getHealth(APP, SUB)).toEqual({
+      ...HEALTHY,
+      slow_until: "2026-11-23T02:02:00.000Z",
+    });
+  });
+
+  it("keeps a slow mark through failures, and forgets it on resume", async () => {
+    await store.markSlow(APP, SUB, "2026-11-23T02:01:00.000Z", "2026-11-23T02:00:00.000Z");
+    expect(await store.recordFailure(APP, SUB)).toMatchObject({
+      failures: 1,
+      slow_until: "2026-11-23T02:01:00.000Z",
+    });
+    await store.resume(APP, SUB);
+    expect(await store.getHealth(APP, SUB)).toEqual(HEALTHY);
+  });
+
   it("forgets everything on resume", async () => {
     await store.recordFailure(APP, SUB);
     await store.pause(APP, SUB, "2026-11-23T02:00:30.000Z");

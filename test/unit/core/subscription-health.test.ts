@@ -6,6 +6,8 @@ import {
   maxHoldReceives,
   pauseSeconds,
   pauseState,
+  slowAfterMs,
+  takesSlowLane,
 } from "../../../functions/core/subscription-health.ts";
 
 const NOW = new Date("2026-11-23T02:00:00.000Z");
@@ -69,5 +71,23 @@ describe("maxHoldReceives", () => {
   it("counts two receives for every pause that fits in the hold limit, and two more", () => {
     // 2,772 s hold: pauses of 30, 60, 120, 240, 480, 960 and 1,920 s start within it.
     expect(maxHoldReceives({ maxRetries: 3, baseSeconds: 30 })).toBe(2 * 7 + 2);
+  });
+});
+
+describe("takesSlowLane", () => {
+  it("sends a subscription by the slow lane after a failure, while paused, and while marked slow", () => {
+    expect(takesSlowLane(HEALTHY, NOW)).toBe(false);
+    expect(takesSlowLane({ ...HEALTHY, failures: 1 }, NOW)).toBe(true);
+    expect(takesSlowLane(paused("2026-11-23T01:00:00.000Z"), NOW)).toBe(true);
+    expect(takesSlowLane({ ...HEALTHY, slow_until: "2026-11-23T02:00:00.001Z" }, NOW)).toBe(true);
+    expect(takesSlowLane({ ...HEALTHY, slow_until: "2026-11-23T02:00:00.000Z" }, NOW)).toBe(false);
+  });
+});
+
+describe("slowAfterMs", () => {
+  it("is a second, or half the attempt's timeout when that is shorter", () => {
+    expect(slowAfterMs(10_000)).toBe(1_000);
+    expect(slowAfterMs(2_000)).toBe(1_000);
+    expect(slowAfterMs(1_000)).toBe(500);
   });
 });

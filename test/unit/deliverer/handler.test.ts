@@ -2,7 +2,7 @@ import { createHmac } from "node:crypto";
 import { PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { DecryptCommand, GenerateDataKeyCommand, KMSServiceException } from "@aws-sdk/client-kms";
 import { ChangeMessageVisibilityCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
-import type { Context, SQSEvent } from "aws-lambda";
+import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { Webhook } from "standardwebhooks";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createHttpSender } from "../../../functions/adapters/http-sender.ts";
@@ -72,8 +72,38 @@ interface DelivererOptions {
   vault?: SecretVault;
 }
 
+/**
+ * The deliverer, fed as both of its lanes' pollers feed it: a record it forwards to the slow
+ * lane (a retry of a failing subscription) is handed to it again at once, as the slow lane's
+ * message, and that turn's result stands for the record.
+ */
 function deliverer(options: DelivererOptions = {}) {
-  return createDelivererHandler(delivererDeps(options));
+  const handler = createDelivererHandler(delivererDeps(options));
+  return async (event: SQSEvent, lambdaContext: Context): Promise<SQSBatchResponse> => {
+    const forwardedBefore = slowLaneMessages().length;
+    const result = await handler(event, lambdaContext);
+    const forwarded = slowLaneMessages().slice(forwardedBefore);
+    if (forwarded.length === 0) return result;
+    const followed = event.Records.filter((record) =>
+      forwarded.some((message) => record.body.includes(message.delivery_id)),
+    ).map((record) => ({ ...record, body: JSON.stringify(latestMessageOf(record.body)) }));
+    const slowTurn = await handler({ Records: followed }, lambdaContext);
+    return { batchItemFailures: [...result.batchItemFailures, ...slowTurn.batchItemFailures] };
+  };
+}
+
+/** The slow-lane messages the deliverer forwarded so far, oldest first. */
+const slowLaneMessages = (): DeliveryMessage[] =>
+  messaging.sqs
+    .commandCalls(SendMessageCommand)
+    .filter((call) => call.args[0].input.QueueUrl === QUEUE_URLS.slowDeliveryQueueUrl)
+    .map((call) => JSON.parse(call.args[0].input.MessageBody ?? "null"));
+
+/** The message that carries a delivery now: its last forward to the slow lane, if any. */
+function latestMessageOf(body: string): DeliveryMessage {
+  const message = JSON.parse(body) as DeliveryMessage;
+  const forwarded = slowLaneMessages().filter((m) => m.delivery_id === message.delivery_id);
+  return forwarded.at(-1) ?? message;
 }
 
 /** What the deliverer runs on: this file's store, mocked queues and bus, a real HTTP sender. */
@@ -120,7 +150,10 @@ async function pendingDelivery(
 function sqsEvent(...deliveries: Delivery[]): SQSEvent {
   return {
     Records: deliveries.map((delivery, index) => {
-      const message: DeliveryMessage = { v: 1, app_id: delivery.app_id, delivery_id: delivery.id };
+      // Once forwarded, a delivery's message comes from the slow lane.
+      const message = latestMessageOf(
+        JSON.stringify({ v: 1, app_id: delivery.app_id, delivery_id: delivery.id }),
+      );
       return {
         messageId: `m-${index}`,
         receiptHandle: `rh-${index}`,
@@ -397,7 +430,9 @@ describe("faults", () => {
       await handler(sqsEvent(delivery), context);
     }
     await whenDue(delivery);
-    messaging.sqs.on(SendMessageCommand).rejectsOnce(new Error("sqs down"));
+    messaging.sqs
+      .on(SendMessageCommand, { QueueUrl: QUEUE_URLS.deadLetterQueueUrl })
+      .rejectsOnce(new Error("sqs down"));
     const crashed = await handler(sqsEvent(delivery), context);
     expect(crashed.batchItemFailures).toHaveLength(1);
     expect((await stored(delivery))?.attempt_count).toBe(4);
@@ -462,7 +497,7 @@ describe("faults", () => {
     expect(failed.batchItemFailures).toHaveLength(1);
     expect((await stored(delivery))?.status).toBe("failed"); // not marked until all is done
 
-    messaging.reset();
+    messaging.resetBus(); // SQS keeps the slow lane's message that carries the delivery now
     advance(60);
     const redelivered = await handler(sqsEvent(delivery), context);
     expect(redelivered.batchItemFailures).toEqual([]);
@@ -875,13 +910,33 @@ describe("dead-lettering that stops between the move and the mark", () => {
 });
 
 describe("what each turn of a delivery comes to", () => {
-  /** One turn of the delivery's message `m-0`, as the handler takes it. */
-  const turn = (delivery: Delivery, deps = delivererDeps(), messageId = "m-0") =>
-    deliver(
-      deps,
-      { v: 1, app_id: delivery.app_id, delivery_id: delivery.id },
-      { messageId, receiptHandle: "rh-0" },
-    );
+  /** The delivery's message `m-0` as it comes now: from the slow lane once forwarded there. */
+  const message = (delivery: Delivery) =>
+    latestMessageOf(JSON.stringify({ v: 1, app_id: delivery.app_id, delivery_id: delivery.id }));
+
+  /** One turn of the delivery's message `m-0`, followed into the slow lane when forwarded. */
+  const turn = async (delivery: Delivery, deps = delivererDeps(), messageId = "m-0") => {
+    const receipt = { messageId, receiptHandle: "rh-0" };
+    const outcome = await deliver(deps, message(delivery), receipt);
+    return outcome.kind === "diverted" ? deliver(deps, message(delivery), receipt) : outcome;
+  };
+
+  it("a move to the slow lane, without a request, once its subscription has failed", async () => {
+    receiver.respond = { status: 500 };
+    const delivery = await pendingDelivery();
+    const deps = delivererDeps();
+    const mainLane = { v: 1, app_id: appId, delivery_id: delivery.id } as const;
+    await deliver(deps, mainLane, { messageId: "m-0", receiptHandle: "rh-0" });
+    await whenDue(delivery);
+
+    expect(await deliver(deps, mainLane, { messageId: "m-0", receiptHandle: "rh-0" })).toEqual({
+      kind: "diverted",
+    });
+    expect(receiver.requests).toHaveLength(1);
+    expect(slowLaneMessages()).toEqual([
+      { ...mainLane, slow_lane: { carrier: expect.any(String), from: "m-0" } },
+    ]);
+  });
 
   it("a success, with its attempt and the URL it went to", async () => {
     const delivery = await pendingDelivery();
@@ -890,6 +945,7 @@ describe("what each turn of a delivery comes to", () => {
       attempt: expect.objectContaining({ attempt: 1, status_code: 200, error: null }),
       url: receiver.url,
       health: null,
+      slow: null,
     });
   });
 
@@ -903,6 +959,7 @@ describe("what each turn of a delivery comes to", () => {
       url: receiver.url,
       delaySeconds: 30,
       health: null,
+      slow: null,
     });
     await whenDue(delivery);
     expect(await turn(delivery, deps)).toMatchObject({ kind: "retrying", delaySeconds: 120 });
@@ -921,6 +978,7 @@ describe("what each turn of a delivery comes to", () => {
       reason: "retries_exhausted",
       attempt: expect.objectContaining({ attempt: 4, status_code: 500 }),
       health: null,
+      slow: null,
     });
   });
 
@@ -932,7 +990,9 @@ describe("what each turn of a delivery comes to", () => {
       await turn(delivery, deps);
       await whenDue(delivery);
     }
-    messaging.sqs.on(SendMessageCommand).rejectsOnce(new Error("sqs down"));
+    messaging.sqs
+      .on(SendMessageCommand, { QueueUrl: QUEUE_URLS.deadLetterQueueUrl })
+      .rejectsOnce(new Error("sqs down"));
     await expect(turn(delivery, deps)).rejects.toThrow("sqs down");
     expect(await turn(delivery, deps)).toEqual({
       kind: "dead_lettered",

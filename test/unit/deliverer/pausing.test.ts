@@ -1,98 +1,22 @@
-import { ChangeMessageVisibilityCommand } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { beforeEach, describe, expect, it, vi } from "vitest";
-import type { Delivery, SubscriptionHealth } from "../../../functions/core/model.ts";
-import type { OutboundRequest, SendResult, Store } from "../../../functions/core/ports.ts";
-import { webhookDelivery } from "../../../functions/core/routing.ts";
-import { type DeliverDeps, deliver } from "../../../functions/core/services/deliver.ts";
-import { cachedHealth } from "../../../functions/core/services/subscription-cache.ts";
+import { describe, expect, it, vi } from "vitest";
+import type { Delivery } from "../../../functions/core/model.ts";
+import type { DeliverDeps } from "../../../functions/core/services/deliver.ts";
 import { FAILURES_TO_PAUSE, HEALTHY } from "../../../functions/core/subscription-health.ts";
 import { TABLE_ACCESS } from "../../../infra/table-access.ts";
-import { appEvent, TEST_SECRET, testSubscription } from "../../support/events.ts";
-import { fixedClock, newApp, testVault, usePipeline } from "../../support/harness.ts";
+import {
+  SUBSCRIPTION,
+  slowLaneTurn as turn,
+  useOneSubscription,
+} from "../../support/one-subscription.ts";
 
-const pipeline = usePipeline();
-const SUBSCRIPTION = "sub_01JD0000000000000000000001";
-const RETRY = { maxRetries: 3, baseSeconds: 30 };
-
-let store: Store;
-let appId: string;
-let clock: ReturnType<typeof fixedClock>;
-/** What the receiver answers: a 200, or a failure such as a timeout. */
-let answer: "ok" | "fail";
-let sent: OutboundRequest[];
-
-const sender = {
-  async send(request: OutboundRequest): Promise<SendResult> {
-    sent.push(request);
-    return answer === "ok"
-      ? { statusCode: 200, durationMs: 3, responseBody: "ok", error: null }
-      : { statusCode: null, durationMs: 5_000, responseBody: "", error: "timed out after 5000 ms" };
-  },
-};
-
-beforeEach(async () => {
-  store = await pipeline.table.freshStore();
-  clock = fixedClock("2026-11-23T02:00:00.000Z");
-  ({ appId } = await newApp(store, clock));
-  answer = "ok";
-  sent = [];
-  await store.createSubscription(
-    appId,
-    testSubscription({
-      id: SUBSCRIPTION,
-      events: ["*"],
-      secrets: [{ secret: TEST_SECRET, created_at: "", expires_at: null }],
-    }),
-  );
-});
-
-/** One deliverer container: its own caches, as the handler makes them. */
-function deliverer(random = () => 0): DeliverDeps {
-  return {
-    store,
-    queue: pipeline.messaging.queue,
-    bus: pipeline.messaging.bus,
-    sender,
-    clock,
-    vault: testVault,
-    retry: RETRY,
-    probeLeaseMs: 15_000,
-    health: cachedHealth(store, clock),
-    userAgent: "Switchyard/test",
-    random,
-  };
-}
-
-let deliveries = 0;
-/** A new delivery of a new event to the subscription, as the fan-out writes it. */
-async function newDelivery(): Promise<Delivery> {
-  const id = `evt_01JD${String(++deliveries).padStart(22, "0")}`;
-  const event = appEvent(appId, { event_id: id });
-  const subscription = await store.getSubscription(appId, SUBSCRIPTION);
-  if (!subscription) throw new Error("no subscription");
-  const delivery = webhookDelivery(subscription, event, {}, clock.now());
-  await store.createDelivery(delivery);
-  return delivery;
-}
-
-const turn = (deps: DeliverDeps, delivery: Delivery) =>
-  deliver(
-    deps,
-    { v: 1, app_id: appId, delivery_id: delivery.id },
-    { messageId: `m-${delivery.id}`, receiptHandle: `rh-${delivery.id}` },
-  );
-
-const health = (): Promise<SubscriptionHealth> => store.getHealth(appId, SUBSCRIPTION);
-const advance = (seconds: number) =>
-  clock.set(new Date(clock.now().getTime() + seconds * 1000).toISOString());
-const lastHide = () =>
-  pipeline.messaging.sqs.commandCalls(ChangeMessageVisibilityCommand).at(-1)?.args[0].input
-    .VisibilityTimeout;
+// Pausing happens in the slow lane, where a failing subscription's deliveries are.
+const sub = useOneSubscription();
+const { deliverer, newDelivery, health, advance, lastHide } = sub;
 
 /** Fails first attempts of new deliveries until the subscription pauses. */
 async function pauseSubscription(deps: DeliverDeps) {
-  answer = "fail";
+  sub.answer = "fail";
   for (let failure = 0; failure < FAILURES_TO_PAUSE; failure++)
     await turn(deps, await newDelivery());
 }
@@ -101,28 +25,28 @@ describe("pausing a subscription whose receiver keeps failing", () => {
   it("writes nothing about health while deliveries succeed", async () => {
     const deps = deliverer();
     const writes = (["recordFailure", "pause", "claimProbe", "failProbe", "resume"] as const).map(
-      (method) => vi.spyOn(store, method),
+      (method) => vi.spyOn(sub.store, method),
     );
     for (let n = 0; n < 3; n++) await turn(deps, await newDelivery());
-    expect(sent).toHaveLength(3);
+    expect(sub.sent).toHaveLength(3);
     for (const write of writes) expect(write).not.toHaveBeenCalled();
-    expect(await pipeline.table.items("subscription_health")).toEqual([]);
+    expect(await sub.pipeline.table.items("subscription_health")).toEqual([]);
   });
 
   it("counts failures in a row, and a success forgets them", async () => {
     const deps = deliverer();
-    answer = "fail";
+    sub.answer = "fail";
     await turn(deps, await newDelivery());
     await turn(deps, await newDelivery());
     expect(await health()).toMatchObject({ failures: 2, paused_until: null });
-    answer = "ok";
+    sub.answer = "ok";
     await turn(deps, await newDelivery());
     expect(await health()).toEqual(HEALTHY);
   });
 
   it("pauses at the fifth failure in a row, for the retry policy's first backoff", async () => {
     const deps = deliverer();
-    answer = "fail";
+    sub.answer = "fail";
     const outcomes = [];
     for (let n = 0; n < FAILURES_TO_PAUSE; n++)
       outcomes.push(await turn(deps, await newDelivery()));
@@ -151,14 +75,14 @@ describe("pausing a subscription whose receiver keeps failing", () => {
     const deps = deliverer();
     await pauseSubscription(deps);
     const held = await newDelivery();
-    sent = [];
+    sub.sent = [];
     expect(await turn(deps, held)).toEqual({
       kind: "held",
       reason: "paused",
       until: new Date("2026-11-23T02:00:30.000Z"),
     });
-    expect(sent).toEqual([]);
-    expect(await store.getDelivery(appId, held.id)).toMatchObject({
+    expect(sub.sent).toEqual([]);
+    expect(await sub.store.getDelivery(sub.appId, held.id)).toMatchObject({
       status: "pending",
       attempt_count: 0,
     });
@@ -178,11 +102,11 @@ describe("pausing a subscription whose receiver keeps failing", () => {
   it("knows its own pause and resume at once, without reading the record again", async () => {
     const deps = deliverer();
     await pauseSubscription(deps);
-    const reads = vi.spyOn(store, "getHealth");
+    const reads = vi.spyOn(sub.store, "getHealth");
     expect(await turn(deps, await newDelivery())).toMatchObject({ kind: "held" });
     expect(reads).not.toHaveBeenCalled();
     advance(30);
-    answer = "ok";
+    sub.answer = "ok";
     const probe = await turn(deps, await newDelivery());
     expect(probe).toMatchObject({ kind: "succeeded", health: { change: "resumed" } });
     reads.mockClear();
@@ -198,7 +122,7 @@ describe("pausing a subscription whose receiver keeps failing", () => {
     await pauseSubscription(deps);
     advance(30);
     await turn(deps, await newDelivery()); // the probe fails: paused for 60 s
-    const reads = vi.spyOn(store, "getHealth");
+    const reads = vi.spyOn(sub.store, "getHealth");
     advance(4);
     expect(await turn(deps, await newDelivery())).toMatchObject({
       kind: "held",
@@ -210,27 +134,27 @@ describe("pausing a subscription whose receiver keeps failing", () => {
   it("sees another deliverer's pause at once when its own attempt fails, and holds from then on", async () => {
     await pauseSubscription(deliverer());
     const other = deliverer(); // its cache has not read the record yet
-    sent = [];
+    sub.sent = [];
     expect(await turn(other, await newDelivery())).toMatchObject({ kind: "held" });
-    expect(sent).toEqual([]);
+    expect(sub.sent).toEqual([]);
   });
 
   it("lets one delivery probe when the pause is over, while the others wait for it", async () => {
     const deps = deliverer();
     await pauseSubscription(deps);
     advance(30);
-    answer = "ok";
+    sub.answer = "ok";
     const waiting = await newDelivery();
-    sent = [];
+    sub.sent = [];
     // Another deliverer has claimed the probe first…
     const paused = await health();
     expect(
-      await store.claimProbe(
-        appId,
+      await sub.store.claimProbe(
+        sub.appId,
         SUBSCRIPTION,
         String(paused.paused_until),
         "2026-11-23T02:00:45.000Z",
-        clock.now().toISOString(),
+        sub.clock.now().toISOString(),
       ),
     ).toBe(true);
     // …so this one waits until that probe's lease ends, sending nothing.
@@ -239,7 +163,7 @@ describe("pausing a subscription whose receiver keeps failing", () => {
       reason: "paused",
       until: new Date("2026-11-23T02:00:45.000Z"),
     });
-    expect(sent).toEqual([]);
+    expect(sub.sent).toEqual([]);
   });
 
   it("resumes after a successful probe, and the held deliveries then go out", async () => {
@@ -248,8 +172,8 @@ describe("pausing a subscription whose receiver keeps failing", () => {
     const held = await newDelivery();
     await turn(deps, held);
     advance(30);
-    answer = "ok";
-    sent = [];
+    sub.answer = "ok";
+    sub.sent = [];
     const probe = await newDelivery();
     expect(await turn(deps, probe)).toMatchObject({
       kind: "succeeded",
@@ -258,7 +182,7 @@ describe("pausing a subscription whose receiver keeps failing", () => {
     expect(await health()).toEqual(HEALTHY);
     advance(5); // the held message comes back
     expect(await turn(deps, held)).toMatchObject({ kind: "succeeded", health: null });
-    expect(sent).toHaveLength(2);
+    expect(sub.sent).toHaveLength(2);
   });
 
   it("pauses again for twice as long when the probe fails", async () => {
@@ -279,14 +203,14 @@ describe("pausing a subscription whose receiver keeps failing", () => {
     const [one, two] = [deliverer(), deliverer()];
     await pauseSubscription(one);
     advance(30);
-    answer = "ok";
-    sent = [];
+    sub.answer = "ok";
+    sub.sent = [];
     const outcomes = await Promise.all([
       turn(one, await newDelivery()),
       turn(two, await newDelivery()),
     ]);
     expect(outcomes.map((outcome) => outcome.kind).sort()).toEqual(["held", "succeeded"]);
-    expect(sent).toHaveLength(1);
+    expect(sub.sent).toHaveLength(1);
   });
 
   it("dead-letters a delivery held longer than four times its retry schedule", async () => {
@@ -305,7 +229,7 @@ describe("pausing a subscription whose receiver keeps failing", () => {
       reason: "subscription_paused",
       attempt: null,
     });
-    expect(await store.getDelivery(appId, held.id)).toMatchObject({
+    expect(await sub.store.getDelivery(sub.appId, held.id)).toMatchObject({
       status: "dead_lettered",
       status_reason: "subscription_paused",
       attempt_count: 0,
@@ -315,32 +239,32 @@ describe("pausing a subscription whose receiver keeps failing", () => {
 
 /** The receiver has kept failing its probes: the subscription is paused until `until`. */
 async function stillPausedUntil(until: string) {
-  await store.resume(appId, SUBSCRIPTION);
+  await sub.store.resume(sub.appId, SUBSCRIPTION);
   for (let failure = 0; failure < FAILURES_TO_PAUSE; failure++) {
-    await store.recordFailure(appId, SUBSCRIPTION);
+    await sub.store.recordFailure(sub.appId, SUBSCRIPTION);
   }
-  await store.pause(appId, SUBSCRIPTION, until);
+  await sub.store.pause(sub.appId, SUBSCRIPTION, until);
 }
 
 describe("the deliverer's role", () => {
   it("holds every DynamoDB action a delivery's turns call, through a pause and a resume", async () => {
     const send = vi.spyOn(DynamoDBDocumentClient.prototype, "send");
     const called = new Set<string>();
-    /** A turn, with the DynamoDB commands it sent (and only those) noted. */
+    /** A turn, with the DynamoDB commands it sub.sent (and only those) noted. */
     const noted = async (deps: DeliverDeps, delivery: Delivery) => {
       send.mockClear();
       await turn(deps, delivery);
       for (const [command] of send.mock.calls) called.add(command.constructor.name);
     };
     const deps = deliverer();
-    answer = "fail";
+    sub.answer = "fail";
     for (let failure = 0; failure < FAILURES_TO_PAUSE; failure++) {
       await noted(deps, await newDelivery()); // the last one pauses
     }
     const held = await newDelivery();
     await noted(deps, held);
     advance(30);
-    answer = "ok";
+    sub.answer = "ok";
     await noted(deps, await newDelivery()); // the probe, and the resume
     advance(2_772);
     await stillPausedUntil("2026-11-23T05:00:00.000Z");
