@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { type LocalRuntime, startLocalRuntime } from "../test/support/local-runtime.ts";
 import { startReceiver, type TestReceiver } from "../test/support/receiver.ts";
 
-const RATE_PER_SECOND = 10;
+/** Events a second to each receiver; `BENCH_RATE=25` tries a heavier load. */
+const RATE_PER_SECOND = Number(process.env.BENCH_RATE ?? 10);
 const SECONDS = 30;
 /** How long the healthy events of a phase may take to arrive before the phase gives up. */
 const DRAIN_LIMIT_MS = 90_000;
@@ -40,16 +41,29 @@ const beside = await phase(runtime, true);
 console.log(
   `healthy receiver, ${RATE_PER_SECOND} events/s for ${SECONDS} s, delivery timeout 5 s:`,
 );
-console.log(`  alone:                                 ${alone}`);
-console.log(`  beside a receiver that never answers:  ${beside}`);
+console.log(`  alone:                                 ${alone.text}`);
+console.log(`  beside a receiver that never answers:  ${beside.text}`);
+console.log(
+  `  beside / alone:                        p50 ${ratio(beside.p50, alone.p50)}, p99 ${ratio(beside.p99, alone.p99)}`,
+);
+// Pausing at work: the hanging receiver got a handful of requests, not one per event.
+console.log(
+  `  requests the hanging receiver got:     ${hanging.requests.length} for ${RATE_PER_SECOND * SECONDS} events`,
+);
 
 await runtime.stop("SIGKILL");
 await healthy.close();
 await hanging.close();
 rmSync(dataDir, { recursive: true, force: true });
 
+interface PhaseResult {
+  text: string;
+  p50: number;
+  p99: number;
+}
+
 /** Paced triggers to the healthy account (and as many to the hanging one, if asked). */
-async function phase(target: LocalRuntime, withHanging: boolean): Promise<string> {
+async function phase(target: LocalRuntime, withHanging: boolean): Promise<PhaseResult> {
   healthy.requests.length = 0;
   const sentAt = new Map<number, number>();
   const started = Date.now();
@@ -68,7 +82,14 @@ async function phase(target: LocalRuntime, withHanging: boolean): Promise<string
   const arrivals = arrived(healthy);
   const latencies = [...arrivals].map(([n, at]) => at - (sentAt.get(n) ?? at));
   const missing = total - arrivals.size;
-  return `${summary(latencies)}${missing ? `; ${missing} of ${total} not delivered within ${DRAIN_LIMIT_MS / 1000} s` : ""}`;
+  const delivered = missing
+    ? `; ${missing} of ${total} not delivered within ${DRAIN_LIMIT_MS / 1000} s`
+    : `; all ${total} delivered`;
+  return {
+    text: `${summary(latencies)}${delivered}`,
+    p50: quantile(latencies, 0.5),
+    p99: quantile(latencies, 0.99),
+  };
 }
 
 function trigger(target: LocalRuntime, account: string, n: number) {
@@ -90,10 +111,18 @@ function arrived(receiver: TestReceiver): Map<number, number> {
   return arrivals;
 }
 
-function summary(values: number[]): string {
+function quantile(values: number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
-  return `p50 ${Math.round(at(0.5))} ms, p99 ${Math.round(at(0.99))} ms, max ${Math.round(at(1))} ms`;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+}
+
+function summary(values: number[]): string {
+  const at = (q: number) => Math.round(quantile(values, q));
+  return `p50 ${at(0.5)} ms, p99 ${at(0.99)} ms, max ${at(1)} ms`;
+}
+
+function ratio(value: number, base: number): string {
+  return base > 0 ? `${(value / base).toFixed(1)}×` : "n/a";
 }
 
 function sleep(milliseconds: number) {
