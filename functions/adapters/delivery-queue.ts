@@ -55,6 +55,12 @@ export function createDeliveryQueue(
       );
     },
 
+    laneOf(queueArn) {
+      // An ARN ends in the queue's name, as its URL does.
+      const name = (reference: string) => reference.split(/[:/]/).at(-1);
+      return name(queueArn) === name(urls.slowDeliveryQueueUrl) ? "slow" : "main";
+    },
+
     async delay(lane, receiptHandle, seconds) {
       await client.send(
         new ChangeMessageVisibilityCommand({

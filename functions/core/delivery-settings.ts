@@ -66,7 +66,8 @@ export interface DeliveryQueueSettings {
   oldestMessageAlarmSeconds: number;
   /**
    * The same for the slow lane, whose messages may also be held while their subscription is
-   * paused: the longest a delivery may be held, plus every attempt's timeout and five minutes.
+   * paused: the longest a delivery may be held, then its whole retry schedule (a pause may end
+   * just before the hold limit), every attempt's timeout and five minutes.
    */
   slowLaneOldestMessageAlarmSeconds: number;
 }
@@ -85,7 +86,10 @@ export function deliveryQueueSettings(settings: DeliverySettings): DeliveryQueue
     deadLetterVisibilityTimeoutSeconds: 6 * DEAD_LETTER_CONSUMER_TIMEOUT_SECONDS,
     oldestMessageAlarmSeconds: Math.ceil(longestRetrySchedule(retry) + everyAttemptSeconds + 300),
     slowLaneOldestMessageAlarmSeconds: Math.ceil(
-      holdLimit(new Date(0), retry).getTime() / 1000 + everyAttemptSeconds + 300,
+      holdLimit(new Date(0), retry).getTime() / 1000 +
+        longestRetrySchedule(retry) +
+        everyAttemptSeconds +
+        300,
     ),
   };
 }

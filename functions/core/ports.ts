@@ -152,8 +152,8 @@ export interface DeliveryStore {
 }
 
 /**
- * Each subscription's health record (pausing, SPEC §3). A healthy subscription has none, and
- * its deliveries' success path writes nothing here.
+ * Each subscription's health record (pausing and lanes, SPEC §3). A healthy subscription has
+ * none, and its deliveries' success path writes nothing here.
  */
 export interface SubscriptionHealthStore {
   /** The record, or `HEALTHY` when there is none. */
@@ -182,7 +182,7 @@ export interface SubscriptionHealthStore {
   ): Promise<void>;
   /**
    * Marks the subscription slow until `until`, unless a mark that is still live (after `now`)
-   * exists: false then, another deliverer marked it.
+   * exists or the subscription has failures or a pause: false then.
    */
   markSlow(appId: string, subscriptionId: string, until: string, now: string): Promise<boolean>;
   /** The receiver answered: healthy again (the record goes). */
@@ -216,7 +216,7 @@ export class PublishRejected extends Error {
   }
 }
 
-/** The delivery queue and its dead-letter queue (SQS). */
+/** The delivery queue (the main lane), the slow lane's queue and their dead-letter queue (SQS). */
 export interface DeliveryQueue {
   /** Throws when any message could not be sent after retries. */
   enqueue(messages: DeliveryMessage[]): Promise<void>;
@@ -229,6 +229,8 @@ export interface DeliveryQueue {
   delay(lane: Lane, receiptHandle: string, seconds: number): Promise<void>;
   /** Sends the message (carrying its slow-lane ticket) to the slow lane's queue. */
   forwardToSlowLane(message: DeliveryMessage): Promise<void>;
+  /** The lane of the queue with this ARN (a record's `eventSourceARN`). */
+  laneOf(queueArn: string): Lane;
 }
 
 /** One outbound webhook or workflow request, already signed. */

@@ -15,8 +15,8 @@ import { USER_AGENT } from "../version.ts";
 import { reportOutcome } from "./outcome-telemetry.ts";
 
 /**
- * The SQS consumer that sends signed webhooks, for both lanes (a record's body says which it
- * came by). Records are delivered in parallel; each one
+ * The SQS consumer that sends signed webhooks, for both lanes (a record's source queue says
+ * which it came by). Records are delivered in parallel; each one
  * that should come back later (a backoff, or an error) is reported in `batchItemFailures`, so
  * SQS keeps it while the rest of the batch is deleted. Subscriptions are read through a cache
  * that lives as long as the handler (one per container) and keeps each for at most 5 s.
@@ -41,6 +41,7 @@ export function createDelivererHandler(
         const outcome = await deliver(deps, message, {
           messageId: record.messageId,
           receiptHandle: record.receiptHandle,
+          lane: deps.queue.laneOf(record.eventSourceARN),
         });
         reportOutcome(telemetry, message, outcome);
         return keepsMessage(outcome) ? "keep" : "done";

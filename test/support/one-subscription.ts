@@ -113,6 +113,7 @@ export function mainLaneTurn(deps: DeliverDeps, delivery: Delivery) {
   return deliver(deps, message, {
     messageId: `m-${delivery.id}`,
     receiptHandle: `rh-${delivery.id}`,
+    lane: "main",
   });
 }
 
@@ -134,5 +135,6 @@ export function slowLaneTurn(
   return deliver(deps, message, {
     messageId: `s-${ticket.carrier}`,
     receiptHandle: `rh-${delivery.id}`,
+    lane: "slow",
   });
 }

@@ -11,8 +11,9 @@ import {
 } from "./table-context.ts";
 
 /**
- * Health records, one item per subscription that has failed lately (`HEALTH#<subscription>`
- * in the app's partition); none for a healthy one. Each change is one conditional or atomic
+ * Health records, one item per subscription that has failed or been slow lately
+ * (`HEALTH#<subscription>` in the app's partition); none for a healthy one, and a record of a
+ * slow mark alone expires by itself. Each change is one conditional or atomic
  * update, so deliverers racing on one subscription never undo each other.
  */
 export function subscriptionHealthStore(table: TableContext): SubscriptionHealthStore {
@@ -42,7 +43,8 @@ export function subscriptionHealthStore(table: TableContext): SubscriptionHealth
 
   const recordFailure = async (appId: string, subscriptionId: string) => {
     const { Attributes } = await update(appId, subscriptionId, {
-      UpdateExpression: "ADD failures :one SET kind = :kind",
+      // A failure makes the record one to keep: no expiry, until a success deletes it.
+      UpdateExpression: "ADD failures :one SET kind = :kind REMOVE expires_at",
       ExpressionAttributeValues: { ":one": 1, ":kind": "subscription_health" },
       ReturnValues: "ALL_NEW",
     });
@@ -93,10 +95,19 @@ export function subscriptionHealthStore(table: TableContext): SubscriptionHealth
 
     markSlow: (appId, subscriptionId, until, now) =>
       updateIf(appId, subscriptionId, {
-        UpdateExpression: "SET slow_until = :until, kind = :kind",
-        // Only the first deliverer to see it slow writes; the rest find the mark live.
-        ConditionExpression: "attribute_not_exists(slow_until) OR slow_until <= :now",
-        ExpressionAttributeValues: { ":until": until, ":now": now, ":kind": "subscription_health" },
+        // A record that holds nothing but a mark expires an hour after it (TTL): a slow
+        // receiver that never fails leaves nothing behind.
+        UpdateExpression: "SET slow_until = :until, expires_at = :expires, kind = :kind",
+        // Only the first deliverer to see it slow writes; the rest find the mark live. A
+        // failing or paused subscription is in the slow lane already and is never marked.
+        ConditionExpression:
+          "(attribute_not_exists(slow_until) OR slow_until <= :now) AND attribute_not_exists(failures) AND attribute_not_exists(paused_until)",
+        ExpressionAttributeValues: {
+          ":until": until,
+          ":now": now,
+          ":expires": Math.ceil(Date.parse(until) / 1000) + 60 * 60,
+          ":kind": "subscription_health",
+        },
       }),
 
     async resume(appId, subscriptionId) {

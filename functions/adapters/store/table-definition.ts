@@ -8,7 +8,7 @@
  * | app | `APP#<app>` | `APP` | | |
  * | definition | `APP#<app>` | `DEF#<slug>` | `APP#<app>#DEF` / `<created_at>#<slug>` | |
  * | subscription | `APP#<app>` | `SUB#<id>` | | |
- * | subscription's health (only after failures) | `APP#<app>` | `HEALTH#<subscription>` | | |
+ * | subscription's health (only after failures or a slow answer) | `APP#<app>` | `HEALTH#<subscription>` | | |
  * | event | `APP#<app>` | `EVT#<id>` | | |
  * | idempotency key | `APP#<app>` | `IDEM#<key>` | | |
  * | delivery | `APP#<app>` | `DLV#<id>` | `APP#<app>#DLV#<status>` / `<id>` | `APP#<app>#TGT#<target>` / `<id>` |

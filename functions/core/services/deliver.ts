@@ -39,10 +39,14 @@ export interface DeliverDeps extends DeadLetterDeps, PausingDeps {
   subscriptions?: SubscriptionLookup;
 }
 
-/** The queue message being handled: its id (stable across receives) and this receipt. */
+/**
+ * The queue message being handled: its id (stable across receives), this receipt, and the lane
+ * whose queue it came from (its visibility can only be changed there).
+ */
 export interface Receipt {
   messageId: string;
   receiptHandle: string;
+  lane: Lane;
 }
 
 /**
@@ -101,7 +105,7 @@ export async function deliver(
   if (!delivery || hasEnded(delivery.status)) {
     return { kind: "skipped" }; // a duplicate message of a delivery that has ended
   }
-  const lane: Lane = message.slow_lane ? "slow" : "main";
+  const { lane } = receipt;
   // A forwarded message carries the delivery under its ticket's token, and may take it over
   // from the message that forwarded it.
   const carrier = message.slow_lane?.carrier ?? receipt.messageId;
@@ -162,7 +166,7 @@ export async function deliver(
     await deps.queue.delay(lane, receipt.receiptHandle, hideSecondsUntil(until, now));
     return { kind: "held", reason: "paused", until };
   }
-  const { attempt, slow } = await attemptOnce(deps, delivery, subscription, lane);
+  const { attempt, slow } = await attemptOnce(deps, delivery, subscription);
   const succeeded = attempt.error === null;
   const decision = succeeded ? null : decideAfterFailure(failures + 1, deps.retry, deps.random);
   const decidedAt = deps.clock.now();
@@ -216,7 +220,6 @@ async function attemptOnce(
   deps: DeliverDeps,
   delivery: Delivery,
   subscription: Subscription,
-  lane: Lane,
 ): Promise<{ attempt: Attempt; slow: SlowMark | null }> {
   const number = delivery.attempt_count + 1;
   const at = deps.clock.now();
@@ -233,7 +236,7 @@ async function attemptOnce(
     "x-switchyard-attempt": String(number),
   };
   const request = { url: subscription.url, method: delivery.method, headers, body: delivery.body };
-  const { result, slow } = await sendWatchingForSlow(deps, delivery, lane, request);
+  const { result, slow } = await sendWatchingForSlow(deps, delivery, request);
   const attempt = {
     attempt: number,
     at: at.toISOString(),
@@ -246,18 +249,17 @@ async function attemptOnce(
 }
 
 /**
- * Sends the request; in the main lane, one still unanswered after `deps.slowAfterMs` marks its
- * subscription slow while it waits (so the next deliveries take the slow lane), and the mark is
+ * Sends the request; one still unanswered after `deps.slowAfterMs` marks its subscription slow
+ * while it waits (so the next deliveries take the slow lane, or stay there), and the mark is
  * awaited before the turn ends. A mark that fails is reported, never fails the attempt.
  */
 async function sendWatchingForSlow(
   deps: DeliverDeps,
   delivery: Delivery,
-  lane: Lane,
   request: OutboundRequest,
 ): Promise<{ result: SendResult; slow: SlowMark | null }> {
   const sending = deps.sender.send(request);
-  if (lane !== "main" || deps.slowAfterMs === undefined) {
+  if (deps.slowAfterMs === undefined) {
     return { result: await sending, slow: null };
   }
   let marking: Promise<SlowMark | null> | undefined;

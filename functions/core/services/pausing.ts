@@ -137,10 +137,12 @@ export type SlowMark =
   | { subscription_id: string; error: unknown };
 
 /**
- * A request in the main lane is still unanswered after a second: marks its subscription slow
- * for a minute (one conditional write, by the first deliverer to notice), so its next
- * deliveries take the slow lane instead of holding main-lane invocations until they time out.
- * This container learns it at once; others within their cache's 5 s.
+ * A request is still unanswered after a second: marks its subscription slow for a minute (one
+ * conditional write, by the first deliverer to notice), so its next deliveries take the slow
+ * lane instead of holding main-lane invocations until they time out. This container learns it
+ * at once; others within their cache's 5 s. A subscription that fails or is paused, or whose
+ * mark is live, is in the slow lane already: nothing is written, so a receiver that stays slow
+ * has its mark renewed from the slow lane at most once a minute.
  */
 export async function markSlow(deps: PausingDeps, delivery: Delivery): Promise<SlowMark | null> {
   const appId = delivery.app_id;
@@ -150,8 +152,11 @@ export async function markSlow(deps: PausingDeps, delivery: Delivery): Promise<S
   const health = await healthOf(deps, appId, subscriptionId);
   if (takesSlowLane(health, now)) return null; // known already: nothing to write
   const marked = await deps.store.markSlow(appId, subscriptionId, until, now.toISOString());
-  // Not marked by this one: another deliverer's live mark ends about as late.
-  deps.health?.set(appId, subscriptionId, { ...health, slow_until: until });
+  // Not marked by this one: another deliverer's live mark ends about as late, or the record
+  // has failures this cache has not seen; either way the slow lane is right. Only the mark is
+  // merged into what the cache holds now, which a pause may have changed meanwhile.
+  const current = await healthOf(deps, appId, subscriptionId);
+  deps.health?.set(appId, subscriptionId, { ...current, slow_until: until });
   return marked ? { subscription_id: subscriptionId, until } : null;
 }
 

@@ -211,6 +211,16 @@ describe("createDeliveryQueue().delay", () => {
   );
 });
 
+describe("createDeliveryQueue().laneOf", () => {
+  it("knows the slow lane by its queue's ARN, and calls any other queue the main lane", () => {
+    const queue = createDeliveryQueue(client, URLS, noPause);
+    expect(queue.laneOf("arn:aws:sqs:us-east-1:000000000000:switchyard-deliveries-slow")).toBe(
+      "slow",
+    );
+    expect(queue.laneOf("arn:aws:sqs:us-east-1:000000000000:switchyard-deliveries")).toBe("main");
+  });
+});
+
 describe("createDeliveryQueue().forwardToSlowLane", () => {
   it("sends the message with its ticket to the slow lane's queue", async () => {
     sqs.on(SendMessageCommand).resolves({ MessageId: "m-slow" });

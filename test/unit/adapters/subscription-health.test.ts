@@ -95,6 +95,23 @@ describe("subscription health records", () => {
     });
   });
 
+  it("marks only a subscription without failures or a pause, and lets a mark alone expire", async () => {
+    const now = "2026-11-23T02:00:00.000Z";
+    await store.markSlow(APP, SUB, "2026-11-23T02:01:00.000Z", now);
+    const [marked] = await table.items("subscription_health");
+    // TTL removes the record an hour after the mark ends: 02:01 + 1 h, in epoch seconds.
+    expect(marked?.expires_at).toBe(Date.parse("2026-11-23T03:01:00.000Z") / 1000);
+    await store.recordFailure(APP, SUB);
+    const [failing] = await table.items("subscription_health");
+    expect(failing?.expires_at).toBeUndefined();
+    expect(
+      await store.markSlow(APP, SUB, "2026-11-23T02:03:00.000Z", "2026-11-23T02:02:00.000Z"),
+    ).toBe(false);
+    await store.resume(APP, SUB);
+    await store.pause(APP, SUB, "2026-11-23T02:00:30.000Z");
+    expect(await store.markSlow(APP, SUB, "2026-11-23T02:01:00.000Z", now)).toBe(false);
+  });
+
   it("keeps a slow mark through failures, and forgets it on resume", async () => {
     await store.markSlow(APP, SUB, "2026-11-23T02:01:00.000Z", "2026-11-23T02:00:00.000Z");
     expect(await store.recordFailure(APP, SUB)).toMatchObject({

@@ -86,7 +86,11 @@ function deliverer(options: DelivererOptions = {}) {
     if (forwarded.length === 0) return result;
     const followed = event.Records.filter((record) =>
       forwarded.some((message) => record.body.includes(message.delivery_id)),
-    ).map((record) => ({ ...record, body: JSON.stringify(latestMessageOf(record.body)) }));
+    ).map((record) => ({
+      ...record,
+      body: JSON.stringify(latestMessageOf(record.body)),
+      eventSourceARN: "arn:aws:sqs:us-east-1:123456789012:deliveries-slow",
+    }));
     const slowTurn = await handler({ Records: followed }, lambdaContext);
     return { batchItemFailures: [...result.batchItemFailures, ...slowTurn.batchItemFailures] };
   };
@@ -162,7 +166,8 @@ function sqsEvent(...deliveries: Delivery[]): SQSEvent {
         messageAttributes: {},
         md5OfBody: "",
         eventSource: "aws:sqs",
-        eventSourceARN: "arn:aws:sqs:us-east-1:123456789012:deliveries",
+        // The queue it comes from: its lane.
+        eventSourceARN: `arn:aws:sqs:us-east-1:123456789012:${message.slow_lane ? "deliveries-slow" : "deliveries"}`,
         awsRegion: "us-east-1",
       };
     }),
@@ -916,9 +921,14 @@ describe("what each turn of a delivery comes to", () => {
 
   /** One turn of the delivery's message `m-0`, followed into the slow lane when forwarded. */
   const turn = async (delivery: Delivery, deps = delivererDeps(), messageId = "m-0") => {
-    const receipt = { messageId, receiptHandle: "rh-0" };
-    const outcome = await deliver(deps, message(delivery), receipt);
-    return outcome.kind === "diverted" ? deliver(deps, message(delivery), receipt) : outcome;
+    const lane = message(delivery).slow_lane ? "slow" : "main";
+    const outcome = await deliver(deps, message(delivery), {
+      messageId,
+      receiptHandle: "rh-0",
+      lane,
+    });
+    if (outcome.kind !== "diverted") return outcome;
+    return deliver(deps, message(delivery), { messageId, receiptHandle: "rh-0", lane: "slow" });
   };
 
   it("a move to the slow lane, without a request, once its subscription has failed", async () => {
@@ -926,10 +936,12 @@ describe("what each turn of a delivery comes to", () => {
     const delivery = await pendingDelivery();
     const deps = delivererDeps();
     const mainLane = { v: 1, app_id: appId, delivery_id: delivery.id } as const;
-    await deliver(deps, mainLane, { messageId: "m-0", receiptHandle: "rh-0" });
+    await deliver(deps, mainLane, { messageId: "m-0", receiptHandle: "rh-0", lane: "main" });
     await whenDue(delivery);
 
-    expect(await deliver(deps, mainLane, { messageId: "m-0", receiptHandle: "rh-0" })).toEqual({
+    expect(
+      await deliver(deps, mainLane, { messageId: "m-0", receiptHandle: "rh-0", lane: "main" }),
+    ).toEqual({
       kind: "diverted",
     });
     expect(receiver.requests).toHaveLength(1);

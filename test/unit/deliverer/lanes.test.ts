@@ -1,8 +1,8 @@
-import { SendMessageCommand } from "@aws-sdk/client-sqs";
+import { ChangeMessageVisibilityCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { describe, expect, it, vi } from "vitest";
 import type { DeliveryMessage, SlowLaneTicket } from "../../../functions/core/model.ts";
 import type { DeliverDeps } from "../../../functions/core/services/deliver.ts";
-import { FAILURES_TO_PAUSE } from "../../../functions/core/subscription-health.ts";
+import { FAILURES_TO_PAUSE, HEALTHY } from "../../../functions/core/subscription-health.ts";
 import { QUEUE_URLS } from "../../support/harness.ts";
 import {
   mainLaneTurn,
@@ -29,6 +29,11 @@ const ticketOf = (deliveryId: string): SlowLaneTicket => {
   if (!ticket) throw new Error(`${deliveryId} was not forwarded`);
   return ticket;
 };
+
+/** The queue of the deliverer's last visibility change. */
+const lastHiddenOn = () =>
+  sub.pipeline.messaging.sqs.commandCalls(ChangeMessageVisibilityCommand).at(-1)?.args[0].input
+    .QueueUrl;
 
 const owner = async (deliveryId: string) =>
   (await sub.store.getDelivery(sub.appId, deliveryId))?.owner_message_id;
@@ -91,6 +96,21 @@ describe("the main lane", () => {
     });
     expect(sub.sent).toEqual([]);
     expect(sub.lastHide()).toBe(30);
+    expect(lastHiddenOn()).toBe(QUEUE_URLS.slowDeliveryQueueUrl);
+  });
+
+  it("hides a backoff on the queue the message came from", async () => {
+    const deps = sub.deliverer();
+    sub.answer = "fail";
+    const delivery = await newDelivery();
+    await mainLaneTurn(deps, delivery);
+    expect(lastHiddenOn()).toBe(QUEUE_URLS.deliveryQueueUrl);
+    advance(30);
+    await mainLaneTurn(deps, delivery);
+    expect(await slowLaneTurn(deps, delivery, ticketOf(delivery.id))).toMatchObject({
+      kind: "retrying",
+    });
+    expect(lastHiddenOn()).toBe(QUEUE_URLS.slowDeliveryQueueUrl);
   });
 });
 
@@ -187,7 +207,7 @@ describe("a slow receiver", () => {
     expect(sub.sent).toHaveLength(1);
   });
 
-  it("is served by the slow lane, whose successes write nothing and mark nothing", async () => {
+  it("is served by the slow lane, whose successes write nothing while its mark lives", async () => {
     const deps = watchful();
     sub.answer = { delayMs: 80 };
     await mainLaneTurn(deps, await newDelivery());
@@ -196,12 +216,26 @@ describe("a slow receiver", () => {
     );
     const delivery = await newDelivery();
     await mainLaneTurn(deps, delivery);
-    advance(60); // even once the mark has lapsed, a slow answer in the slow lane marks nothing
+    advance(59);
     expect(await slowLaneTurn(deps, delivery, ticketOf(delivery.id))).toMatchObject({
       kind: "succeeded",
       slow: null,
     });
     for (const write of writes) expect(write).not.toHaveBeenCalled();
+  });
+
+  it("has its mark renewed from the slow lane once it lapses, so it stays there", async () => {
+    const deps = watchful();
+    sub.answer = { delayMs: 80 };
+    await mainLaneTurn(deps, await newDelivery());
+    const delivery = await newDelivery();
+    await mainLaneTurn(deps, delivery);
+    advance(60);
+    expect(await slowLaneTurn(deps, delivery, ticketOf(delivery.id))).toMatchObject({
+      kind: "succeeded",
+      slow: { subscription_id: SUBSCRIPTION, until: "2026-11-23T02:02:00.000Z" },
+    });
+    expect(await mainLaneTurn(watchful(), await newDelivery())).toEqual({ kind: "diverted" });
   });
 
   it("takes the main lane again a minute after its mark", async () => {
@@ -220,6 +254,28 @@ describe("a slow receiver", () => {
     sub.answer = { delayMs: 1 };
     expect(await mainLaneTurn(watchful(), await newDelivery())).toMatchObject({ slow: null });
     expect(await sub.pipeline.table.items("subscription_health")).toEqual([]);
+  });
+
+  it("adds its mark to what the cache holds after the write, keeping a pause learnt meanwhile", async () => {
+    const deps = watchful();
+    const pausedMeanwhile = {
+      ...HEALTHY,
+      failures: 5,
+      pauses: 1,
+      paused_until: "2026-11-23T02:00:30.000Z",
+    };
+    const write = sub.store.markSlow.bind(sub.store);
+    vi.spyOn(sub.store, "markSlow").mockImplementationOnce(async (...args) => {
+      // Another turn of this container pauses the subscription while the mark is written.
+      deps.health?.set(sub.appId, SUBSCRIPTION, pausedMeanwhile);
+      return write(...args);
+    });
+    sub.answer = { delayMs: 80 };
+    await mainLaneTurn(deps, await newDelivery());
+    expect(await deps.health?.get(sub.appId, SUBSCRIPTION)).toEqual({
+      ...pausedMeanwhile,
+      slow_until: "2026-11-23T02:01:00.000Z",
+    });
   });
 
   it("keeps its attempt when the mark cannot be written, and says why", async () => {
