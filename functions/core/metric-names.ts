@@ -16,7 +16,7 @@ export const METRICS = {
   /** A turn that sent nothing but forwarded its delivery to the slow lane. */
   deliveryDiverted: "DeliveryDiverted",
   subscriptionPaused: "SubscriptionPaused",
-  /** A main-lane request still unanswered after a second marked its subscription slow. */
+  /** A request still unanswered after a second marked its subscription slow. */
   subscriptionSlow: "SubscriptionSlow",
   attemptDuration: "AttemptDuration",
 } as const;
