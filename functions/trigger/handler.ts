@@ -2,6 +2,7 @@ import middy from "@middy/core";
 import { busFor, storeFor } from "../adapters/index.ts";
 import { config } from "../config.ts";
 import { systemClock } from "../core/clock.ts";
+import { cachedDefinitions } from "../core/services/definition-cache.ts";
 import { authenticate, errorResponses, jsonBody } from "../http/middleware.ts";
 import { createRouter } from "../http/router.ts";
 import { count, observed, requestIdOnLogs, type Telemetry, telemetryFor } from "../telemetry.ts";
@@ -14,6 +15,8 @@ export function createTriggerHandler(
   const { logger } = telemetry;
   const withLog: TriggerHandlerDeps = {
     ...deps,
+    // One container's triggers of an event read its definition once every 5 s at most.
+    definitions: deps.definitions ?? cachedDefinitions(deps.store, deps.clock),
     onError: deps.onError ?? ((message, error) => logger.warn(message, { error })),
   };
   return middy(createRouter(TRIGGER_ROUTES, withLog))

@@ -1,7 +1,11 @@
+import pLimit from "p-limit";
 import type { Clock } from "../clock.ts";
 import type { DeliveryMessage, RoutedEvent } from "../model.ts";
 import type { DeliveryQueue, DeliveryStore, EventStore, SubscriptionStore } from "../ports.ts";
 import { subscriptionReceives, webhookDelivery } from "../routing.ts";
+
+/** Deliveries one fan-out writes at once. */
+export const WRITES_IN_FLIGHT = 16;
 
 export interface FanOutDeps {
   store: SubscriptionStore & EventStore & DeliveryStore;
@@ -22,16 +26,21 @@ export async function fanOut(deps: FanOutDeps, event: RoutedEvent): Promise<{ qu
   const receiving = subscriptions.filter((subscription) =>
     subscriptionReceives(subscription, event, payload),
   );
-  // Each subscription's delivery is written independently: in parallel, not one after another.
+  // Each subscription's delivery is written independently: in parallel, but never more than
+  // WRITES_IN_FLIGHT at once, so an app with thousands of subscriptions does not open
+  // thousands of requests (and sockets) in one invocation.
+  const limit = pLimit(WRITES_IN_FLIGHT);
   const queued = await Promise.all(
-    receiving.map(async (subscription): Promise<DeliveryMessage | null> => {
-      const delivery = webhookDelivery(subscription, event, payload, now);
-      if (!(await deps.store.createDelivery(delivery))) {
-        const existing = await deps.store.getDelivery(event.app_id, delivery.id);
-        if (existing?.status !== "pending" || existing.attempt_count > 0) return null;
-      }
-      return { v: 1, app_id: event.app_id, delivery_id: delivery.id };
-    }),
+    receiving.map((subscription) =>
+      limit(async (): Promise<DeliveryMessage | null> => {
+        const delivery = webhookDelivery(subscription, event, payload, now);
+        if (!(await deps.store.createDelivery(delivery))) {
+          const existing = await deps.store.getDelivery(event.app_id, delivery.id);
+          if (existing?.status !== "pending" || existing.attempt_count > 0) return null;
+        }
+        return { v: 1, app_id: event.app_id, delivery_id: delivery.id };
+      }),
+    ),
   );
   const messages = queued.filter((message): message is DeliveryMessage => message !== null);
   await deps.queue.enqueue(messages);

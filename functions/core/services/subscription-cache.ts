@@ -1,20 +1,13 @@
 import type { Clock } from "../clock.ts";
 import type { Subscription, SubscriptionHealth } from "../model.ts";
 import type { SubscriptionHealthStore, SubscriptionStore } from "../ports.ts";
+import { CONFIGURATION_CACHE_MS, type ExpiringCache, expiringCache } from "./expiring-cache.ts";
 
 /** Reads one subscription as it is now (or null when it is gone). */
 export type SubscriptionLookup = (appId: string, id: string) => Promise<Subscription | null>;
 
 /** SPEC §2: a change to a subscription applies at most 5 s after it was answered. */
-export const SUBSCRIPTION_CACHE_MS = 5_000;
-const MAX_ENTRIES = 1_000;
-
-/** A read-through cache of one kind of record per (app, subscription). */
-interface ExpiringCache<T> {
-  get(appId: string, id: string): Promise<T>;
-  /** Keeps what this container has just written, so its next turns see it at once. */
-  set(appId: string, id: string, value: T): void;
-}
+export const SUBSCRIPTION_CACHE_MS = CONFIGURATION_CACHE_MS;
 
 /**
  * Reads subscriptions through a per-container cache that keeps each answer `ttlMs`, the
@@ -45,43 +38,3 @@ export function cachedHealth(
 }
 
 export type HealthLookup = ExpiringCache<SubscriptionHealth>;
-
-function expiringCache<T>(
-  read: (appId: string, id: string) => Promise<T>,
-  clock: Clock,
-  ttlMs: number,
-): ExpiringCache<T> {
-  const entries = new Map<string, { until: number; value: Promise<T> }>();
-  const put = (key: string, value: Promise<T>, now: number) => {
-    entries.delete(key);
-    if (entries.size >= MAX_ENTRIES) evict(entries, now);
-    const entry = { until: now + ttlMs, value };
-    entries.set(key, entry);
-    return entry;
-  };
-  return {
-    get(appId, id) {
-      const key = `${appId}/${id}`;
-      const now = clock.now().getTime();
-      const cached = entries.get(key);
-      if (cached && cached.until > now) return cached.value;
-      // The promise is kept, so deliveries of one batch that ask at once share one read.
-      const entry = put(key, read(appId, id), now);
-      entry.value.catch(() => {
-        if (entries.get(key) === entry) entries.delete(key);
-      });
-      return entry.value;
-    },
-    set(appId, id, value) {
-      put(`${appId}/${id}`, Promise.resolve(value), clock.now().getTime());
-    },
-  };
-}
-
-/** Drops expired entries, and the oldest one if none has expired: the cache stays bounded. */
-function evict(entries: Map<string, { until: number }>, now: number) {
-  for (const [key, entry] of entries) if (entry.until <= now) entries.delete(key);
-  if (entries.size < MAX_ENTRIES) return;
-  const oldest = entries.keys().next().value;
-  if (oldest !== undefined) entries.delete(oldest);
-}

@@ -17,6 +17,7 @@ import { LIMITS, linkedAccountId, triggerBody } from "../schemas.ts";
 import { SLUG_PATTERN } from "../slug.ts";
 import { assertPayloadFitsSample } from "../trigger-variables.ts";
 import { parseInput } from "../validation.ts";
+import type { DefinitionLookup } from "./definition-cache.ts";
 
 /** Idempotency keys are remembered for 24 hours (SPEC §2.1). */
 const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
@@ -34,6 +35,8 @@ export interface TriggerDeps {
   store: DefinitionStore & EventStore & IdempotencyStore;
   bus: EventPublisher;
   clock: Clock;
+  /** Finds definitions; the store when not given (the handler caches them). */
+  definitions?: DefinitionLookup;
   /** Where a fault that does not change the answer is reported. */
   onError?: (message: string, error: unknown) => void;
 }
@@ -64,7 +67,12 @@ export async function triggerEvent(deps: TriggerDeps, request: TriggerRequest) {
   if (nestsDeeperThan(payload, LIMITS.payloadDepth)) {
     throw new BadRequest(`payload nests deeper than ${LIMITS.payloadDepth} levels`);
   }
-  const definition = await findDefinition(deps.store, request, body.event, body.name);
+  const definition = await findDefinition(
+    deps.definitions ?? deps.store,
+    request,
+    body.event,
+    body.name,
+  );
   if (definition.strict) assertPayloadFitsSample(payload, definition.sample_payload);
 
   const now = deps.clock.now();
@@ -87,7 +95,7 @@ export async function triggerEvent(deps: TriggerDeps, request: TriggerRequest) {
 }
 
 async function findDefinition(
-  store: DefinitionStore,
+  store: DefinitionLookup,
   request: TriggerRequest,
   event: string | undefined,
   name: string | undefined,
@@ -111,7 +119,7 @@ async function findDefinition(
 }
 
 /** An event is named by its slug or by its name. */
-async function lookUp(store: DefinitionStore, appId: string, nameOrSlug: string) {
+async function lookUp(store: DefinitionLookup, appId: string, nameOrSlug: string) {
   const bySlug = SLUG_PATTERN.test(nameOrSlug)
     ? await store.getDefinition(appId, nameOrSlug)
     : null;

@@ -1,8 +1,9 @@
 import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
 import type { Context } from "aws-lambda";
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { RoutedEvent, Subscription } from "../../../functions/core/model.ts";
 import type { Store } from "../../../functions/core/ports.ts";
+import { WRITES_IN_FLIGHT } from "../../../functions/core/services/fan-out.ts";
 import { createFanOutHandler } from "../../../functions/fanout/handler.ts";
 import type { TestTable } from "../../support/dynamo.ts";
 import { appEvent, busEnvelope, sqsRecords, testSubscription } from "../../support/events.ts";
@@ -181,5 +182,28 @@ describe("fan-out", () => {
       batchItemFailures: [{ itemIdentifier: "m-0" }, { itemIdentifier: "m-1" }],
     });
     expect(await table.items("delivery")).toHaveLength(1);
+  });
+});
+
+describe("an app with many subscriptions", () => {
+  it("writes its deliveries at most WRITES_IN_FLIGHT at once, and every one is queued", async () => {
+    for (let n = 0; n < 40; n++) await subscribe({ events: ["*"] });
+    let inFlight = 0;
+    let most = 0;
+    const write = store.createDelivery.bind(store);
+    vi.spyOn(store, "createDelivery").mockImplementation(async (delivery) => {
+      most = Math.max(most, ++inFlight);
+      try {
+        return await write(delivery);
+      } finally {
+        inFlight--;
+      }
+    });
+
+    const result = await route(appEvent(APP));
+
+    expect(result.batchItemFailures).toEqual([]);
+    expect(most).toBe(WRITES_IN_FLIGHT);
+    expect(queuedDeliveryIds()).toHaveLength(40);
   });
 });

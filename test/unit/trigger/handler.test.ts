@@ -1,5 +1,5 @@
 import { PutEventsCommand } from "@aws-sdk/client-eventbridge";
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { Store } from "../../../functions/core/ports.ts";
 import { deepArrays, deepObjects } from "../../support/deep-json.ts";
 import { fixedClock, freshApp, type Invoke, usePipeline } from "../../support/harness.ts";
@@ -681,6 +681,41 @@ describe("bad input stores nothing and routes nothing", () => {
       body: "x".repeat(300 * 1024),
     });
     expect(response.status).toBe(413);
+  });
+});
+
+describe("a cached definition", () => {
+  it("is read once by a burst of triggers, and a change applies within 5 s", async () => {
+    const reads = vi.spyOn(store, "getDefinition");
+    for (let n = 0; n < 3; n++) expect((await trigger({ payload: {} })).status).toBe(200);
+    expect(reads).toHaveBeenCalledTimes(1);
+
+    await call({
+      method: "PATCH",
+      path: "/api/v2/events/contact_created",
+      body: { strict: true },
+    });
+    clock.set(new Date(clock.now().getTime() + 5_000).toISOString());
+    const refused = await trigger({ payload: {} });
+    expect(refused.status).toBe(400);
+    expect(refused.body.message).toContain("payload.first_name");
+  });
+
+  it("is not remembered while missing: a definition created after a 400 is found at once", async () => {
+    const fire = () =>
+      call({
+        method: "POST",
+        path: "/api/v2/public/event/order_placed",
+        headers: { linked_account_id: "acme" },
+        body: {},
+      });
+    expect((await fire()).status).toBe(400);
+    await call({
+      method: "POST",
+      path: "/api/v2/events",
+      body: { name: "Order Placed", sample_payload: {} },
+    });
+    expect((await fire()).status).toBe(200);
   });
 });
 

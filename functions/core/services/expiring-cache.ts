@@ -1,0 +1,61 @@
+import type { Clock } from "../clock.ts";
+
+/**
+ * SPEC §2: a change to an app's keys, a definition or a subscription applies at most 5 s after
+ * it was answered, so a function may keep configuration in memory that long.
+ */
+export const CONFIGURATION_CACHE_MS = 5_000;
+const MAX_ENTRIES = 1_000;
+
+/** A read-through cache of one kind of record per (app, id), in one container's memory. */
+export interface ExpiringCache<T> {
+  get(appId: string, id: string): Promise<T>;
+  /** Keeps what this container has just written, so its next turns see it at once. */
+  set(appId: string, id: string, value: T): void;
+}
+
+/**
+ * Keeps each answer of `read` for `ttlMs` (at most 1,000 entries); an answer `keep` refuses
+ * (a missing record that may be created any moment) and a failed read are not kept.
+ */
+export function expiringCache<T>(
+  read: (appId: string, id: string) => Promise<T>,
+  clock: Clock,
+  ttlMs: number,
+  keep: (value: T) => boolean = () => true,
+): ExpiringCache<T> {
+  const entries = new Map<string, { until: number; value: Promise<T> }>();
+  const put = (key: string, value: Promise<T>, now: number) => {
+    entries.delete(key);
+    if (entries.size >= MAX_ENTRIES) evict(entries, now);
+    const entry = { until: now + ttlMs, value };
+    entries.set(key, entry);
+    return entry;
+  };
+  return {
+    get(appId, id) {
+      const key = `${appId}/${id}`;
+      const now = clock.now().getTime();
+      const cached = entries.get(key);
+      if (cached && cached.until > now) return cached.value;
+      // The promise is kept, so deliveries of one batch that ask at once share one read.
+      const entry = put(key, read(appId, id), now);
+      const forget = () => {
+        if (entries.get(key) === entry) entries.delete(key);
+      };
+      entry.value.then((value) => keep(value) || forget(), forget);
+      return entry.value;
+    },
+    set(appId, id, value) {
+      put(`${appId}/${id}`, Promise.resolve(value), clock.now().getTime());
+    },
+  };
+}
+
+/** Drops expired entries, and the oldest one if none has expired: the cache stays bounded. */
+function evict(entries: Map<string, { until: number }>, now: number) {
+  for (const [key, entry] of entries) if (entry.until <= now) entries.delete(key);
+  if (entries.size < MAX_ENTRIES) return;
+  const oldest = entries.keys().next().value;
+  if (oldest !== undefined) entries.delete(oldest);
+}
