@@ -62,6 +62,6 @@ function expectedType(expected: string): string {
 function bound(origin: string, relation: string, limit: number | bigint): string {
   if (origin === "string" && relation === "at least" && limit === 1) return "not be empty";
   if (origin === "string") return `be ${relation} ${limit} characters long`;
-  if (origin === "array") return `hold ${relation} ${limit} items`;
+  if (origin === "array") return `hold ${relation} ${limit} item${limit === 1 ? "" : "s"}`;
   return `be ${relation} ${limit}`;
 }

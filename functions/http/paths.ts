@@ -5,7 +5,11 @@ import { compilePath } from "./router.ts";
  * with another method (which API Gateway sends to the management function's `$default`) is a
  * 405, not a 404.
  */
-export const TRIGGER_PATHS = ["/api/v2/public/event/{slug}", "/api/v2/public/event"] as const;
+export const TRIGGER_PATHS = [
+  "/api/v2/public/event/{slug}",
+  "/api/v2/public/event",
+  "/api/v2/public/events/batch",
+] as const;
 
 const TRIGGER_PATTERNS = TRIGGER_PATHS.map((path) => compilePath(path).pattern);
 

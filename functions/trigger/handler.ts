@@ -25,9 +25,14 @@ export function createTriggerHandler(
     .use({
       after: async (request) => {
         if (request.response?.statusCode !== 200) return;
-        count(telemetry, "EventsAccepted");
-        const { event_id } = JSON.parse(String(request.response.body)) as { event_id: string };
-        logger.debug("event accepted", { event_id });
+        const answer = JSON.parse(String(request.response.body)) as {
+          event_id?: string;
+          data?: { event_id?: string }[];
+        };
+        // A batch answers 200 with a result per item: only the accepted ones count.
+        const accepted = (answer.data ?? [answer]).flatMap((item) => item.event_id ?? []);
+        if (accepted.length > 0) count(telemetry, "EventsAccepted", accepted.length);
+        for (const event_id of accepted) logger.debug("event accepted", { event_id });
       },
     })
     .use(errorResponses((message, error) => logger.error(message, { error })))

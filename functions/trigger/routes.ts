@@ -1,4 +1,5 @@
 import type { AppStore } from "../core/ports.ts";
+import { triggerBatch } from "../core/services/trigger-batch.ts";
 import { type TriggerDeps, triggerEvent } from "../core/services/trigger-event.ts";
 import { json } from "../http/api-types.ts";
 import { TRIGGER_PATHS } from "../http/paths.ts";
@@ -20,9 +21,23 @@ async function trigger(deps: TriggerHandlerDeps, request: RouteRequest) {
   return json(200, { message: SUCCESS_MESSAGE, event_id, request_id: request.requestId });
 }
 
-/** The trigger API (SPEC §2.1): with the event in the path, or in the body alone. */
+async function batch(deps: TriggerHandlerDeps, request: RouteRequest) {
+  const data = await triggerBatch(deps, {
+    appId: request.appId,
+    linkedAccountId: request.headers.linked_account_id,
+    body: request.body,
+  });
+  return json(200, { data, request_id: request.requestId });
+}
+
+const BATCH_PATH: (typeof TRIGGER_PATHS)[number] = "/api/v2/public/events/batch";
+
+/**
+ * The trigger API (SPEC §2.1): one event, with the event in the path or in the body alone; or
+ * up to 100 in a batch.
+ */
 export const TRIGGER_ROUTES: readonly Route<TriggerHandlerDeps>[] = TRIGGER_PATHS.map((path) => ({
   method: "POST",
   path,
-  handle: trigger,
+  handle: path === BATCH_PATH ? batch : trigger,
 }));

@@ -55,6 +55,38 @@ const receivedEventIds = () =>
   new Set(receiver.requests.map((request) => JSON.parse(request.body).event_id as string));
 
 describe("npm start", () => {
+  it("takes a batch of events: the accepted ones are delivered, a refused one stores nothing", async () => {
+    receiver.requests.length = 0;
+    receiver.respond = { status: 200, body: "ok" };
+    const runtime = await start(newDataDir());
+    await subscribeReceiver(runtime);
+
+    const answer = await runtime.call(
+      "POST",
+      "/api/v2/public/events/batch",
+      {
+        events: [
+          { event: "contact_created", payload: { first_name: "Ada" } },
+          { event: "no_such_event", payload: {} },
+          {
+            event: "contact_created",
+            payload: { first_name: "Grace" },
+            linked_account_id: "globex",
+          },
+        ],
+      },
+      { linked_account_id: "acme" },
+    );
+
+    expect(answer.status).toBe(200);
+    const [ada, refused, grace] = answer.body.data;
+    expect(refused.error).toMatchObject({ status_code: 400, error_type: "BAD_REQUEST" });
+    await eventually(async () => receiver.requests.length >= 2, 10_000, "both webhooks");
+    expect(receivedEventIds()).toEqual(new Set([ada.event_id, grace.event_id]));
+    const events = (await runtime.call("GET", "/api/v2/deliveries?limit=10")).body.data;
+    expect(events).toHaveLength(2);
+  });
+
   it("serves the API, answers /health, and delivers a triggered event as a verified webhook", async () => {
     receiver.requests.length = 0;
     receiver.respond = { status: 200, body: "ok" };
