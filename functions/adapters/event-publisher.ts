@@ -10,7 +10,10 @@ import { type Pause, sendResendingFailures, sleep } from "./resend-failures.ts";
 
 /** PutEvents takes at most 10 entries a call. */
 const BATCH_SIZE = 10;
-/** An entry may be at most 256 KiB: source, detail-type and detail as UTF-8, plus its time. */
+/**
+ * An entry may be at most 256 KiB (source, detail-type and detail as UTF-8, plus its time), and
+ * so may all the entries of one call together.
+ */
 const MAX_ENTRY_BYTES = 256 * 1024;
 /** EventBridge counts an entry's Time as 14 bytes. */
 const TIME_BYTES = 14;
@@ -34,14 +37,13 @@ export function createEventPublisher(
 ): EventPublisher {
   return {
     async publish(events) {
-      const entries = events.map((event) => toEntry(event, busName));
-      for (let start = 0; start < entries.length; start += BATCH_SIZE) {
-        const batch = entries.slice(start, start + BATCH_SIZE);
+      const batches = inCalls(events.map((event) => toEntry(event, busName)));
+      for (const [index, batch] of batches.entries()) {
         const { refused, reason } = await putWithRetries(client, batch, pause);
         if (refused.length === 0) continue;
         const message = `EventBridge refused ${refused.length} entries: ${reason}`;
         // Only when nothing went through is the whole publish a refusal.
-        throw start === 0 && refused.length === batch.length
+        throw index === 0 && refused.length === batch.length
           ? new PublishRejected(message)
           : new Error(message);
       }
@@ -93,6 +95,26 @@ function toEntry(event: RoutedEvent, busName: string): PutEventsRequestEntry {
     Detail: detail,
     Time: new Date(event.timestamp),
   };
+}
+
+/** The entries in calls of at most 10 entries and 256 KiB, in order. */
+function inCalls(entries: PutEventsRequestEntry[]): PutEventsRequestEntry[][] {
+  const calls: PutEventsRequestEntry[][] = [];
+  let call: PutEventsRequestEntry[] = [];
+  let bytes = 0;
+  for (const entry of entries) {
+    const size =
+      TIME_BYTES + entryBytes(entry.Source ?? "", entry.DetailType ?? "", entry.Detail ?? "");
+    if (call.length === BATCH_SIZE || (call.length > 0 && bytes + size > MAX_ENTRY_BYTES)) {
+      calls.push(call);
+      call = [];
+      bytes = 0;
+    }
+    call.push(entry);
+    bytes += size;
+  }
+  if (call.length > 0) calls.push(call);
+  return calls;
 }
 
 function entryBytes(...parts: string[]): number {

@@ -86,6 +86,19 @@ describe("createEventPublisher", () => {
     expect(sentIds).toEqual(events.map((e) => e.event_id));
   });
 
+  it("keeps the entries of one call within 256 KiB together, starting a new call when they would not be", async () => {
+    eventBridge
+      .on(PutEventsCommand)
+      .callsFake((input: { Entries: unknown[] }) => ok(input.Entries.length));
+    // Each entry is a third of the limit with its time: three fit in a call, a fourth does not.
+    const third = Math.floor(MAX_ENTRY_BYTES / 3) - TIME_BYTES;
+    const events = Array.from({ length: 5 }, () => eventWithEntryBytes(third));
+
+    await createEventPublisher(client, BUS, noPause).publish(events);
+
+    expect(sentBatches().map((batch) => batch.length)).toEqual([3, 2]);
+  });
+
   it("sends nothing when there are no events", async () => {
     await createEventPublisher(client, BUS, noPause).publish([]);
     expect(eventBridge).toHaveReceivedCommandTimes(PutEventsCommand, 0);
