@@ -68,5 +68,11 @@ export function crashingPublisher(publisher: EventPublisher, crash: Faults["cras
       await publisher.publish(events);
       if (crash === "after-publish") die();
     },
+    async publishEach(events) {
+      if (crash === "before-publish") die();
+      const outcomes = await publisher.publishEach(events);
+      if (crash === "after-publish") die();
+      return outcomes;
+    },
   } satisfies EventPublisher;
 }

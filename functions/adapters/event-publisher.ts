@@ -1,12 +1,13 @@
 import {
   type EventBridgeClient,
   PutEventsCommand,
+  type PutEventsCommandOutput,
   type PutEventsRequestEntry,
 } from "@aws-sdk/client-eventbridge";
 import { EVENT_SOURCE } from "../core/bus-rules.ts";
 import type { RoutedEvent } from "../core/model.ts";
 import { type EventPublisher, PublishRejected } from "../core/ports.ts";
-import { type Pause, sendResendingFailures, sleep } from "./resend-failures.ts";
+import { ATTEMPTS, type Pause, sendResendingFailures, sleep } from "./resend-failures.ts";
 
 /** PutEvents takes at most 10 entries a call. */
 const BATCH_SIZE = 10;
@@ -36,6 +37,15 @@ export function createEventPublisher(
   pause: Pause = sleep,
 ): EventPublisher {
   return {
+    async publishEach(events) {
+      const entries = events.map((event) => toEntry(event, busName));
+      const outcomes: (Error | undefined)[] = [];
+      for (const call of inCalls(entries)) {
+        outcomes.push(...(await putEach(client, call, pause)));
+      }
+      return outcomes;
+    },
+
     async publish(events) {
       const batches = inCalls(events.map((event) => toEntry(event, busName)));
       for (const [index, batch] of batches.entries()) {
@@ -75,6 +85,58 @@ async function putWithRetries(
     pause,
   );
   return { refused, reason };
+}
+
+/**
+ * One call's entries, resending the retryable failures as `putWithRetries` does, and answering
+ * each entry's own outcome: taken (undefined), refused for good, or unknown (the call threw, or
+ * the entry kept failing: it may have been taken).
+ */
+async function putEach(
+  client: EventBridgeClient,
+  entries: PutEventsRequestEntry[],
+  pause: Pause,
+): Promise<(Error | undefined)[]> {
+  const outcomes = new Map<number, Error | undefined>();
+  let pending = entries.map((_, index) => index);
+  for (let attempt = 1; attempt <= ATTEMPTS && pending.length > 0; attempt++) {
+    if (attempt > 1) await pause(50 * 2 ** attempt);
+    let result: PutEventsCommandOutput;
+    try {
+      result = await client.send(
+        new PutEventsCommand({
+          Entries: pending.map((index) => entries[index] as PutEventsRequestEntry),
+        }),
+      );
+    } catch (error) {
+      for (const index of pending) outcomes.set(index, error as Error);
+      pending = [];
+      break;
+    }
+    if (!result.FailedEntryCount) {
+      for (const index of pending) outcomes.set(index, undefined);
+      pending = [];
+      break;
+    }
+    const next: number[] = [];
+    pending.forEach((index, position) => {
+      const answer = result.Entries?.[position];
+      const code = answer?.ErrorCode;
+      if (!code) outcomes.set(index, undefined);
+      else if (retryable(code)) next.push(index);
+      else {
+        outcomes.set(
+          index,
+          new PublishRejected(`EventBridge refused the entry: ${code}: ${answer?.ErrorMessage}`),
+        );
+      }
+    });
+    pending = next;
+  }
+  for (const index of pending) {
+    outcomes.set(index, new Error(`EventBridge kept failing the entry after ${ATTEMPTS} tries`));
+  }
+  return entries.map((_, index) => outcomes.get(index));
 }
 
 function retryable(code: string | undefined): code is string {

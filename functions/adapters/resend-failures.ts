@@ -1,4 +1,5 @@
-const ATTEMPTS = 4;
+/** Sends of one batch: the first and three resends of what failed. */
+export const ATTEMPTS = 4;
 
 export type Pause = (ms: number) => Promise<void>;
 export const sleep: Pause = (ms) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -7,6 +7,8 @@ export const METRICS = {
   /** The one `service` dimension every function publishes under, so alarms match them all. */
   service: "switchyard",
   eventsAccepted: "EventsAccepted",
+  /** Items of a batch trigger that answered 5xx (their request answered 200). */
+  batchItemsFailed: "BatchItemsFailed",
   deliverySucceeded: "DeliverySucceeded",
   deliveryRetried: "DeliveryRetried",
   deliveryDeadLettered: "DeliveryDeadLettered",

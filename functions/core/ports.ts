@@ -206,6 +206,12 @@ export interface Store
  */
 export interface EventPublisher {
   publish(events: RoutedEvent[]): Promise<void>;
+  /**
+   * Puts the events on the bus and answers each one's outcome, in order: undefined when the
+   * bus took it, `PublishRejected` when it refused it for good, any other error when it may
+   * have been taken. Throws only for a fault before any call was made.
+   */
+  publishEach(events: RoutedEvent[]): Promise<(Error | undefined)[]>;
 }
 
 /** The bus refused the events for good (e.g. a validation error): none of them was taken. */

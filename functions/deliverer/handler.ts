@@ -19,7 +19,7 @@ import { reportOutcome } from "./outcome-telemetry.ts";
  * which it came by). Records are delivered in parallel; each one
  * that should come back later (a backoff, or an error) is reported in `batchItemFailures`, so
  * SQS keeps it while the rest of the batch is deleted. Subscriptions are read through a cache
- * that lives as long as the handler (one per container) and keeps each for at most 5 s.
+ * that lives as long as the handler (one per container) and keeps each for at most 4 s.
  */
 export function createDelivererHandler(
   options: DeliverDeps,

@@ -18,6 +18,7 @@ export function createTriggerHandler(
     // One container's triggers of an event read its definition once every 5 s at most.
     definitions: deps.definitions ?? cachedDefinitions(deps.store, deps.clock),
     onError: deps.onError ?? ((message, error) => logger.warn(message, { error })),
+    onItemFault: deps.onItemFault ?? ((message, error) => logger.error(message, { error })),
   };
   return middy(createRouter(TRIGGER_ROUTES, withLog))
     .use(observed(telemetry))
@@ -25,13 +26,17 @@ export function createTriggerHandler(
     .use({
       after: async (request) => {
         if (request.response?.statusCode !== 200) return;
-        const answer = JSON.parse(String(request.response.body)) as {
-          event_id?: string;
-          data?: { event_id?: string }[];
+        type ItemAnswer = { event_id?: string; error?: { status_code: number } };
+        const answer = JSON.parse(String(request.response.body)) as ItemAnswer & {
+          data?: ItemAnswer[];
         };
-        // A batch answers 200 with a result per item: only the accepted ones count.
-        const accepted = (answer.data ?? [answer]).flatMap((item) => item.event_id ?? []);
+        // A batch answers 200 with a result per item: only the accepted ones count, and the
+        // ones that failed on a fault count apart (the request's own status cannot show them).
+        const items = answer.data ?? [answer];
+        const accepted = items.flatMap((item) => item.event_id ?? []);
         if (accepted.length > 0) count(telemetry, "EventsAccepted", accepted.length);
+        const faults = items.filter((item) => (item.error?.status_code ?? 0) >= 500).length;
+        if (faults > 0) count(telemetry, "BatchItemsFailed", faults);
         for (const event_id of accepted) logger.debug("event accepted", { event_id });
       },
     })

@@ -25,6 +25,7 @@ async function batch(deps: TriggerHandlerDeps, request: RouteRequest) {
   const data = await triggerBatch(deps, {
     appId: request.appId,
     linkedAccountId: request.headers.linked_account_id,
+    idempotencyKey: request.headers["idempotency-key"],
     body: request.body,
   });
   return json(200, { data, request_id: request.requestId });

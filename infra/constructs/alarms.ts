@@ -113,6 +113,20 @@ export class Alarms extends Construct {
       props.httpApi.metricServerError({ period: FIVE_MINUTES, statistic: "Sum" }),
       1,
     );
+    // A batch answers 200 even when some of its items failed on a fault: the API's 5xx cannot
+    // show those, so their own count pages as a 5xx would.
+    alarm(
+      "BatchItemErrorsAlarm",
+      "Items of a batch trigger answered 5xx: see the trigger's ERROR lines",
+      new Metric({
+        namespace: METRICS.namespace,
+        metricName: METRICS.batchItemsFailed,
+        dimensionsMap: { service: METRICS.service },
+        period: FIVE_MINUTES,
+        statistic: "Sum",
+      }),
+      1,
+    );
     if (props.deliveryDeadLetterThreshold > 0) {
       alarm(
         "DeliveryDeadLettersAlarm",

@@ -55,7 +55,7 @@ const receivedEventIds = () =>
   new Set(receiver.requests.map((request) => JSON.parse(request.body).event_id as string));
 
 describe("npm start", () => {
-  it("takes a batch of events: the accepted ones are delivered, a refused one stores nothing", async () => {
+  it("takes a batch of events: the accepted ones are delivered, a refused one is not", async () => {
     receiver.requests.length = 0;
     receiver.respond = { status: 200, body: "ok" };
     const runtime = await start(newDataDir());

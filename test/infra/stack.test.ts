@@ -501,6 +501,18 @@ describe("alarms", () => {
     );
   });
 
+  it("alarms on batch trigger items that answered 5xx, which the API's 5xx cannot show", () => {
+    expect(alarms()).toContainEqual(
+      expect.objectContaining({
+        Namespace: "Switchyard",
+        MetricName: "BatchItemsFailed",
+        Dimensions: [{ Name: "service", Value: "switchyard" }],
+        Statistic: "Sum",
+        Threshold: 1,
+      }),
+    );
+  });
+
   it("sends every alarm, and its end, to the topic", () => {
     for (const alarm of alarms()) {
       expect(alarm.AlarmActions).toEqual([{ Ref: topicId() }]);

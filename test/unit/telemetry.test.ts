@@ -1,3 +1,4 @@
+import { PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import type { Context } from "aws-lambda";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Store } from "../../functions/core/ports.ts";
@@ -67,14 +68,14 @@ const metricLines = () => lines.filter((line) => "_aws" in line);
 const logLines = () => lines.filter((line) => "message" in line);
 
 describe("the trigger's telemetry", () => {
-  const invoke = async (requestId: string, body: unknown) => {
+  const invoke = async (requestId: string, body: unknown, path = "/api/v2/public/event") => {
     const trigger = createTriggerHandler(
       { store, bus: pipeline.messaging.bus, clock: fixedClock() },
       telemetry,
     );
     const event = apiEvent({
       method: "POST",
-      path: "/api/v2/public/event",
+      path,
       apiKey,
       headers: { linked_account_id: "acme" },
       body,
@@ -124,6 +125,51 @@ describe("the trigger's telemetry", () => {
     expect(JSON.stringify(lines)).not.toContain("No application metrics");
     const accepted = logLines().find((line) => line.message === "event accepted");
     expect(accepted?.request_id).toBe("req-3");
+  });
+});
+
+describe("the batch trigger's telemetry", () => {
+  it("counts the accepted items, and the items that failed on a fault apart, logged as errors", async () => {
+    const telemetry = liveTelemetry("trigger");
+    const trigger = createTriggerHandler(
+      { store, bus: pipeline.messaging.bus, clock: fixedClock() },
+      telemetry,
+    );
+    pipeline.messaging.eventBridge.on(PutEventsCommand).resolvesOnce({
+      FailedEntryCount: 1,
+      Entries: [{ EventId: "eb-0" }, { ErrorCode: "InternalFailure" }],
+    });
+    // The second entry keeps failing with a retryable code: it may have been taken, a 500.
+    pipeline.messaging.eventBridge
+      .on(PutEventsCommand)
+      .resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: "InternalFailure" }] });
+    const answer = (await trigger(
+      apiEvent({
+        method: "POST",
+        path: "/api/v2/public/events/batch",
+        apiKey,
+        headers: { linked_account_id: "acme" },
+        body: {
+          events: [{ event: "contact_created" }, { event: "contact_created" }, { event: "nope" }],
+        },
+      }),
+      context("lambda-batch"),
+    )) as { body: string };
+    // Which of the two went first to the bus is the round's business: one is in, one is out.
+    const statuses: number[] = JSON.parse(answer.body).data.map(
+      (item: { error?: { status_code: number } }) => item.error?.status_code ?? 200,
+    );
+    expect(statuses[2]).toBe(400);
+    expect(statuses.slice(0, 2).sort()).toEqual([200, 500]);
+    expect(metricLines()).toEqual([
+      expect.objectContaining({ EventsAccepted: 1, BatchItemsFailed: 1 }),
+    ]);
+    expect(logLines()).toContainEqual(
+      expect.objectContaining({
+        level: "ERROR",
+        message: `batch item ${statuses.indexOf(500)} not accepted`,
+      }),
+    );
   });
 });
 

@@ -7,9 +7,9 @@ import { CONFIGURATION_CACHE_MS, expiringCache } from "./expiring-cache.ts";
 export type DefinitionLookup = Pick<DefinitionStore, "getDefinition" | "findDefinitionByName">;
 
 /**
- * Reads event definitions through a per-container cache that keeps each one found for 5 s, the
- * staleness SPEC §2 allows: a burst of triggers of one event reads its definition once, and a
- * change (a new sample, `strict`, a delete) applies within 5 s. A definition not found is not
+ * Reads event definitions through a per-container cache that keeps each one found for 4 s
+ * (`CONFIGURATION_CACHE_MS`): a burst of triggers of one event reads its definition once, and a
+ * change (a new sample, `strict`, a delete) applies within SPEC §2's 5 s. A definition not found is not
  * kept, so one created a moment ago is found at once.
  */
 export function cachedDefinitions(

@@ -2,9 +2,10 @@ import type { Clock } from "../clock.ts";
 
 /**
  * SPEC §2: a change to an app's keys, a definition or a subscription applies at most 5 s after
- * it was answered, so a function may keep configuration in memory that long.
+ * it was answered. A function keeps what it read for 4 s: its reads are eventually consistent,
+ * so what it read may be up to about a second older than the read itself.
  */
-export const CONFIGURATION_CACHE_MS = 5_000;
+export const CONFIGURATION_CACHE_MS = 4_000;
 const MAX_ENTRIES = 1_000;
 
 /** A read-through cache of one kind of record per (app, id), in one container's memory. */

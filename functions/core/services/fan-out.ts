@@ -41,7 +41,10 @@ export async function fanOut(deps: FanOutDeps, event: RoutedEvent): Promise<{ qu
         return { v: 1, app_id: event.app_id, delivery_id: delivery.id };
       }),
     ),
-  );
+  ).catch((error: unknown) => {
+    limit.clearQueue(); // the event comes back whole: writes not yet started need not run now
+    throw error;
+  });
   const messages = queued.filter((message): message is DeliveryMessage => message !== null);
   await deps.queue.enqueue(messages);
   return { queued: messages.length };

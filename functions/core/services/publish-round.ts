@@ -10,8 +10,8 @@ export const PUBLISH_BATCH = 10;
  * their events on the bus together, ten to a call. A call goes out as soon as ten events wait,
  * and the rest once every participant has either published or left (finished without
  * publishing: refused, or answered from its idempotency key). Each waiting publish settles with
- * its call's outcome, so each trigger keeps its own guarantees: a refusal undoes only the
- * events of the refused call, any other failure leaves them stored for a retry.
+ * its own event's outcome, so each trigger keeps its own guarantees: a refused event is undone,
+ * one that may have been taken stays stored for a retry, the others are accepted.
  *
  * Run at least ten participants at once, or all of them if fewer: a round only sends a partial
  * call when nobody else can still join it.
@@ -20,15 +20,18 @@ export function publishRound(bus: EventPublisher, participants: number) {
   let waiting: { event: RoutedEvent; settle: (error?: unknown) => void }[] = [];
   let arrived = 0;
 
+  // Each entry settles with its own outcome: a call may take some events and refuse others.
   const send = (batch: typeof waiting) => {
-    bus.publish(batch.map((entry) => entry.event)).then(
-      () => {
-        for (const entry of batch) entry.settle();
-      },
-      (error: unknown) => {
-        for (const entry of batch) entry.settle(error);
-      },
-    );
+    Promise.resolve()
+      .then(() => bus.publishEach(batch.map((entry) => entry.event)))
+      .then(
+        (outcomes) => {
+          for (const [index, entry] of batch.entries()) entry.settle(outcomes[index]);
+        },
+        (error: unknown) => {
+          for (const entry of batch) entry.settle(error);
+        },
+      );
   };
   const flush = (all: boolean) => {
     while (waiting.length >= PUBLISH_BATCH || (all && waiting.length > 0)) {
@@ -51,6 +54,7 @@ export function publishRound(bus: EventPublisher, participants: number) {
     };
     return {
       publisher: {
+        publishEach: (events) => bus.publishEach(events),
         publish(events) {
           if (!once()) return bus.publish(events); // a second publish of one trigger goes alone
           return new Promise<void>((resolve, reject) => {

@@ -9,6 +9,8 @@ export interface BatchTriggerRequest {
   appId: string;
   /** The request's `linked_account_id` header: the default of every item. */
   linkedAccountId: string | undefined;
+  /** The request's `idempotency-key` header, which a batch refuses: each item has its own. */
+  idempotencyKey: string | undefined;
   /** The parsed JSON body; undefined when the request had none. */
   body: unknown;
 }
@@ -36,23 +38,62 @@ export async function triggerBatch(
   request: BatchTriggerRequest,
 ): Promise<BatchItemResult[]> {
   const { events } = parseInput(batchTriggerBody, request.body);
-  const round = publishRound(deps.bus, events.length);
+  if (request.idempotencyKey !== undefined) {
+    throw new BadRequest(
+      "the idempotency-key header does not apply to a batch: give each item its idempotency_key",
+    );
+  }
+  // An item that repeats an earlier item's key waits for it, and then answers as a retry
+  // with that key does (its event id, or 409 for another body), not "still in progress".
+  const { firsts, repeats } = byFirstUseOfKey(events);
+  const results: BatchItemResult[] = [];
+  const round = publishRound(deps.bus, firsts.length);
   const limit = pLimit(ITEMS_IN_FLIGHT);
-  return Promise.all(
-    events.map((item, index) =>
-      limit(async (): Promise<BatchItemResult> => {
+  await Promise.all(
+    firsts.map((index) =>
+      limit(async () => {
         const { publisher, leave } = round();
         try {
-          const accepted = await triggerItem({ ...deps, bus: publisher }, request, item);
-          return { event_id: accepted.event_id };
-        } catch (error) {
-          return itemError(deps, error, index);
+          results[index] = await runItem({ ...deps, bus: publisher }, request, events, index);
         } finally {
           leave();
         }
       }),
     ),
   );
+  for (const index of repeats) results[index] = await runItem(deps, request, events, index);
+  return results;
+}
+
+/** Item positions: the first use of each idempotency key (and every item without one), and the rest. */
+function byFirstUseOfKey(events: unknown[]) {
+  const seen = new Set<string>();
+  const firsts: number[] = [];
+  const repeats: number[] = [];
+  events.forEach((item, index) => {
+    const key = (item as { idempotency_key?: unknown } | null)?.idempotency_key;
+    if (typeof key !== "string") firsts.push(index);
+    else if (seen.has(key)) repeats.push(index);
+    else {
+      seen.add(key);
+      firsts.push(index);
+    }
+  });
+  return { firsts, repeats };
+}
+
+async function runItem(
+  deps: TriggerDeps,
+  request: BatchTriggerRequest,
+  events: unknown[],
+  index: number,
+): Promise<BatchItemResult> {
+  try {
+    const accepted = await triggerItem(deps, request, events[index]);
+    return { event_id: accepted.event_id };
+  } catch (error) {
+    return itemError(deps, error, index);
+  }
 }
 
 function triggerItem(deps: TriggerDeps, request: BatchTriggerRequest, input: unknown) {
@@ -69,14 +110,17 @@ function triggerItem(deps: TriggerDeps, request: BatchTriggerRequest, input: unk
   });
 }
 
-/** An item's error as SPEC §2's error body, without the request id; a bug says nothing more. */
+/**
+ * An item's error as SPEC §2's error body, without the request id; a bug says nothing more.
+ * A 5xx item is reported as the fault it is (the request itself still answers 200).
+ */
 function itemError(deps: TriggerDeps, error: unknown, index: number): BatchItemResult {
   if (error instanceof HttpError) {
-    if (error.statusCode >= 500) deps.onError?.(`batch item ${index} not accepted`, error);
+    if (error.statusCode >= 500) deps.onItemFault?.(`batch item ${index} not accepted`, error);
     return {
       error: { status_code: error.statusCode, error_type: error.errorType, message: error.message },
     };
   }
-  deps.onError?.(`batch item ${index} failed`, error);
+  deps.onItemFault?.(`batch item ${index} failed`, error);
   return { error: { status_code: 500, error_type: "INTERNAL_ERROR", message: "internal error" } };
 }

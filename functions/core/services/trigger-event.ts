@@ -39,6 +39,8 @@ export interface TriggerDeps {
   definitions?: DefinitionLookup;
   /** Where a fault that does not change the answer is reported. */
   onError?: (message: string, error: unknown) => void;
+  /** Where a batch item that answers 5xx is reported (its request still answers 200). */
+  onItemFault?: (message: string, error: unknown) => void;
 }
 
 export interface TriggerRequest {

@@ -372,3 +372,56 @@ describe("createEventPublisher", () => {
     expect(Object.keys(detailOf(entry))).not.toContain("payload");
   });
 });
+
+describe("createEventPublisher().publishEach", () => {
+  it("answers each event's own outcome: taken, refused for good, or unknown after the resends", async () => {
+    eventBridge
+      .on(PutEventsCommand)
+      .resolvesOnce({
+        FailedEntryCount: 2,
+        Entries: [
+          { EventId: "ok-0" },
+          { ErrorCode: "InvalidArgument", ErrorMessage: "Detail is not valid" },
+          { ErrorCode: "ThrottlingException", ErrorMessage: "slow down" },
+        ],
+      })
+      .resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: "ThrottlingException" }] });
+
+    const outcomes = await createEventPublisher(client, BUS, noPause).publishEach([
+      event(0),
+      event(1),
+      event(2),
+    ]);
+
+    expect(outcomes[0]).toBeUndefined();
+    expect(outcomes[1]).toBeInstanceOf(PublishRejected);
+    expect(outcomes[1]?.message).toContain("InvalidArgument");
+    expect(outcomes[2]).toBeInstanceOf(Error);
+    expect(outcomes[2]).not.toBeInstanceOf(PublishRejected);
+    // The throttled entry alone was sent again, three more times.
+    expect(sentBatches().map((batch) => batch.length)).toEqual([3, 1, 1, 1]);
+  });
+
+  it("answers the call's error for each of its events when the call throws: they may have been taken", async () => {
+    const timeout = Object.assign(new Error("socket timed out"), { name: "TimeoutError" });
+    eventBridge.on(PutEventsCommand).rejects(timeout);
+
+    const outcomes = await createEventPublisher(client, BUS, noPause).publishEach([
+      event(0),
+      event(1),
+    ]);
+
+    expect(outcomes).toEqual([timeout, timeout]);
+  });
+
+  it("takes the events of a call without failures in one call", async () => {
+    eventBridge
+      .on(PutEventsCommand)
+      .callsFake((input: { Entries: unknown[] }) => ok(input.Entries.length));
+    const outcomes = await createEventPublisher(client, BUS, noPause).publishEach(
+      Array.from({ length: 12 }, (_, i) => event(i)),
+    );
+    expect(outcomes).toEqual(Array.from({ length: 12 }, () => undefined));
+    expect(sentBatches().map((batch) => batch.length)).toEqual([10, 2]);
+  });
+});

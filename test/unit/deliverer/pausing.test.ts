@@ -123,7 +123,7 @@ describe("pausing a subscription whose receiver keeps failing", () => {
     advance(30);
     await turn(deps, await newDelivery()); // the probe fails: paused for 60 s
     const reads = vi.spyOn(sub.store, "getHealth");
-    advance(4);
+    advance(3);
     expect(await turn(deps, await newDelivery())).toMatchObject({
       kind: "held",
       until: new Date("2026-11-23T02:01:30.000Z"),

@@ -36,6 +36,12 @@ const putCalls = () =>
 
 const storedEvent = (eventId: string) => store.getEvent(appId, eventId);
 
+/** PutEvents as the bus answers when it takes every entry. */
+const takeAll = (input: { Entries?: unknown[] }) => ({
+  FailedEntryCount: 0,
+  Entries: (input.Entries ?? []).map(() => ({ EventId: "eb" })),
+});
+
 describe("POST /api/v2/public/events/batch", () => {
   it("answers one result per item, in order: accepted items are stored and published, refused ones store nothing", async () => {
     const answer = await batch({
@@ -164,6 +170,60 @@ describe("POST /api/v2/public/events/batch", () => {
     },
   );
 
+  it("answers each item of a PutEvents call by its own entry: a refused one is undone, the others accepted", async () => {
+    pipeline.messaging.eventBridge
+      .on(PutEventsCommand)
+      .resolvesOnce({
+        FailedEntryCount: 1,
+        Entries: [
+          { EventId: "eb-0" },
+          { ErrorCode: "InvalidArgument", ErrorMessage: "Detail is not valid" },
+          { EventId: "eb-2" },
+        ],
+      })
+      .callsFake(takeAll);
+    const events = [1, 2, 3].map((n) => ({
+      event: "contact_created",
+      payload: { n },
+      idempotency_key: `k-${n}`,
+    }));
+
+    const answer = await batch({ events });
+
+    const [first, refused, third] = answer.body.data;
+    expect(first).toEqual({ event_id: expect.any(String) });
+    expect(third).toEqual({ event_id: expect.any(String) });
+    expect(refused.error).toMatchObject({ status_code: 500, error_type: "INTERNAL_ERROR" });
+    const stored = (await pipeline.table.items("event")).map((item) => item.event_id);
+    expect(stored.sort()).toEqual([first.event_id, third.event_id].sort());
+    // The refused item's key was released: the same item again is a new event.
+    const again = await batch({ events: [events[1]] });
+    expect(again.body.data[0]).toEqual({ event_id: expect.any(String) });
+  });
+
+  it("answers an item that repeats an earlier item's key as a retry with that key", async () => {
+    const item = { event: "contact_created", payload: { n: 1 }, idempotency_key: "k-1" };
+    const answer = await batch({
+      events: [item, item, { ...item, payload: { n: 2 } }],
+    });
+    const [first, repeat, changed] = answer.body.data;
+    expect(repeat).toEqual(first);
+    expect(changed.error).toMatchObject({ status_code: 409, error_type: "CONFLICT" });
+    expect(putCalls().flat()).toHaveLength(1);
+  });
+
+  it("refuses the idempotency-key header: each item has its own", async () => {
+    const answer = await batch(
+      { events: [{ event: "contact_created" }] },
+      { linked_account_id: "acme", "idempotency-key": "k-1" },
+    );
+    expect(answer.status).toBe(400);
+    expect(answer.body.message).toBe(
+      "the idempotency-key header does not apply to a batch: give each item its idempotency_key",
+    );
+    expect(await pipeline.table.items("event")).toEqual([]);
+  });
+
   it("answers a 500 for the items of a PutEvents call that failed, and accepts the others", async () => {
     const events = Array.from({ length: 12 }, (_, n) => ({
       event: "contact_created",
@@ -172,14 +232,20 @@ describe("POST /api/v2/public/events/batch", () => {
     pipeline.messaging.eventBridge
       .on(PutEventsCommand)
       .rejectsOnce(Object.assign(new Error("socket timed out"), { name: "TimeoutError" }))
-      .callsFake((input: { Entries?: unknown[] }) => ({
-        FailedEntryCount: 0,
-        Entries: (input.Entries ?? []).map(() => ({ EventId: "eb" })),
-      }));
-    const answer = await batch({ events });
+      .callsFake(takeAll);
+    const answer = await batch({
+      events: events.map((item, n) => ({ ...item, idempotency_key: `k-${n}` })),
+    });
     const failed = answer.body.data.filter((item: { error?: unknown }) => item.error);
     expect(failed).toHaveLength(10);
     expect(failed[0].error).toMatchObject({ status_code: 500, error_type: "INTERNAL_ERROR" });
     expect(answer.body.data.filter((item: { event_id?: string }) => item.event_id)).toHaveLength(2);
+    // The bus may have taken them: their events stay, and their keys' leases have ended.
+    expect(await pipeline.table.items("event")).toHaveLength(12);
+    const claims = await pipeline.table.items("idempotency_key");
+    const pending = claims.filter((claim) => claim.state === "pending");
+    expect(pending).toHaveLength(10);
+    for (const claim of pending)
+      expect(Date.parse(String(claim.lease_until))).toBeLessThanOrEqual(Date.now() + 1);
   });
 });
