@@ -9,8 +9,9 @@ export const TABLE_ACCESS = {
   // Lists query the indexes too; a deleted subscription's health record goes with it.
   api: ["GetItem", "Query", "PutItem", "DeleteItem"],
   fanout: ["GetItem", "Query", "PutItem"],
-  // Attempts, statuses and health records; a subscription that resumes loses its record.
-  deliverer: ["GetItem", "PutItem", "UpdateItem", "DeleteItem"],
+  // A batch's deliveries read together; attempts, statuses and health records; a subscription
+  // that resumes loses its record.
+  deliverer: ["BatchGetItem", "GetItem", "PutItem", "UpdateItem", "DeleteItem"],
   "dead-letters": ["GetItem", "UpdateItem"],
 } as const;
 

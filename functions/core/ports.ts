@@ -133,6 +133,11 @@ export interface DeliveryStore {
   /** False when the delivery exists already (a fan-out that ran twice). */
   createDelivery(delivery: Delivery): Promise<boolean>;
   getDelivery(appId: string, id: string): Promise<Delivery | null>;
+  /**
+   * Reads many deliveries together (a deliverer's batch), by id; one missing, or not read in
+   * time, is absent from the answer and is for the caller to read alone.
+   */
+  getDeliveries(keys: { appId: string; id: string }[]): Promise<Map<string, Delivery>>;
   listAttempts(appId: string, id: string): Promise<Attempt[]>;
   /** Records an attempt; false when another deliverer recorded one first. */
   recordAttempt(appId: string, id: string, update: AttemptUpdate): Promise<boolean>;

@@ -31,14 +31,22 @@ export function createDelivererHandler(
     subscriptions: options.subscriptions ?? cachedSubscriptions(options.store, options.clock),
     health: options.health ?? cachedHealth(options.store, options.clock),
   };
-  return middy((event: SQSEvent) =>
-    eachRecord(
+  return middy(async (event: SQSEvent) => {
+    const batch = {
+      ...deps,
+      deliveries: await readTogether(deps, event, (error) =>
+        logger.warn("could not read the batch's deliveries together; each is read alone", {
+          error,
+        }),
+      ),
+    };
+    return eachRecord(
       event,
       async (record) => {
         // Parsed in the record's own turn: a malformed body fails that record alone, which
         // comes back until the queue's redrive backstop moves it to the DLQ.
         const message = parseDeliveryMessage(record.body);
-        const outcome = await deliver(deps, message, {
+        const outcome = await deliver(batch, message, {
           messageId: record.messageId,
           receiptHandle: record.receiptHandle,
           lane: deps.queue.laneOf(record.eventSourceARN),
@@ -52,14 +60,45 @@ export function createDelivererHandler(
           messageId: record.messageId,
           error,
         }),
-    ),
-  ).use(observed(telemetry));
+    );
+  }).use(observed(telemetry));
+}
+
+/**
+ * The batch's deliveries, read in one BatchGetItem instead of two reads each; a delivery not
+ * among them (a malformed body, a read that failed or was left unprocessed) is read alone in
+ * its turn. Read at the batch's start, as each turn would read it: the turns start together.
+ */
+async function readTogether(deps: DeliverDeps, event: SQSEvent, onError: (error: unknown) => void) {
+  // Two copies of one delivery's message may share a batch: BatchGetItem refuses a key twice.
+  const keys = new Map<string, { appId: string; id: string }>();
+  for (const record of event.Records) {
+    const message = messageOf(record.body);
+    if (message) keys.set(message.delivery_id, { appId: message.app_id, id: message.delivery_id });
+  }
+  const read =
+    keys.size > 0
+      ? await deps.store.getDeliveries([...keys.values()]).catch((error: unknown) => {
+          onError(error);
+          return null;
+        })
+      : null;
+  return (appId: string, id: string) => {
+    const found = read?.get(id);
+    return found && found.app_id === appId
+      ? Promise.resolve(found)
+      : deps.store.getDelivery(appId, id);
+  };
 }
 
 /** The delivery id of a record's body, when it has one: for the log of a failed turn. */
 function deliveryIdOf(body: string): string | undefined {
+  return messageOf(body)?.delivery_id;
+}
+
+function messageOf(body: string) {
   try {
-    return parseDeliveryMessage(body).delivery_id;
+    return parseDeliveryMessage(body);
   } catch {
     return undefined;
   }

@@ -354,7 +354,7 @@ describe("least privilege", () => {
       ...xray,
     ],
     Deliverer: [
-      ...table(["DeleteItem", "GetItem", "PutItem", "UpdateItem"]),
+      ...table(["BatchGetItem", "DeleteItem", "GetItem", "PutItem", "UpdateItem"]),
       "events:PutEvents EventBus",
       "kms:Decrypt SecretsKey",
       "sqs:SendMessage DeadLetterQueue",

@@ -1,7 +1,8 @@
-import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import type { Attempt, DeliverySummary } from "../../core/model.ts";
+import { BatchGetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import type { Attempt, Delivery, DeliverySummary } from "../../core/model.ts";
 import type { DeliveryFilter, DeliveryStore } from "../../core/ports.ts";
 import type { DeliveryStatus } from "../../core/schemas.ts";
+import { sleep } from "../resend-failures.ts";
 import { type PagedQuery, queryPage } from "./pagination.ts";
 import {
   appPartition,
@@ -10,7 +11,13 @@ import {
   putIf,
   queryAll,
   type TableContext,
+  withoutKeys,
 } from "./table-context.ts";
+
+/** BatchGetItem takes at most 100 keys: 50 deliveries, each with its body. */
+const DELIVERIES_PER_BATCH_GET = 50;
+/** Tries of one BatchGetItem's unprocessed keys before they are left to single reads. */
+const BATCH_GET_TRIES = 3;
 
 const statusPartition = (appId: string, status: DeliveryStatus) =>
   `${appPartition(appId)}#DLV#${status}`;
@@ -92,6 +99,32 @@ export function deliveryStore(table: TableContext): DeliveryStore {
       if (!delivery) return null;
       if (!body) throw new Error(`delivery ${id} has no request body`);
       return { ...delivery, body: body.body };
+    },
+
+    async getDeliveries(keys) {
+      const found = new Map<string, Delivery>();
+      for (let start = 0; start < keys.length; start += DELIVERIES_PER_BATCH_GET) {
+        const chunk = keys.slice(start, start + DELIVERIES_PER_BATCH_GET);
+        const items = await batchGet(
+          table,
+          chunk.flatMap(({ appId, id }) => [
+            { PK: appPartition(appId), SK: `DLV#${id}` },
+            { PK: appPartition(appId), SK: bodyKey(id) },
+          ]),
+        );
+        const bodies = new Map<string, string>();
+        for (const item of items) {
+          if (item.kind === "delivery_body") bodies.set(String(item.SK), String(item.body));
+        }
+        for (const item of items) {
+          if (item.kind !== "delivery") continue;
+          const summary = withoutKeys<DeliverySummary>(item);
+          const body = bodies.get(bodyKey(summary.id));
+          // A delivery read without its body (left unprocessed) is read alone later.
+          if (body !== undefined) found.set(summary.id, { ...summary, body });
+        }
+      }
+      return found;
     },
 
     listAttempts: (appId, id) => queryAll<Attempt>(table, appId, `ATT#${id}#`),
@@ -233,4 +266,25 @@ function deliveryQuery(appId: string, filter: DeliveryFilter): PagedQuery {
   }
   if (conditions.length) query.filter = { expression: conditions.join(" AND "), names, values };
   return query;
+}
+
+/**
+ * BatchGetItem of up to 100 keys, asking again for what DynamoDB left unprocessed (throttling,
+ * the 16 MB answer limit) a few times; what is still left is simply not in the answer.
+ */
+async function batchGet(
+  table: TableContext,
+  keys: Record<string, string>[],
+): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let pending = keys;
+  for (let tries = 0; tries < BATCH_GET_TRIES && pending.length > 0; tries++) {
+    if (tries > 0) await sleep(50 * 2 ** tries);
+    const answer = await table.doc.send(
+      new BatchGetCommand({ RequestItems: { [table.tableName]: { Keys: pending } } }),
+    );
+    items.push(...(answer.Responses?.[table.tableName] ?? []));
+    pending = (answer.UnprocessedKeys?.[table.tableName]?.Keys ?? []) as Record<string, string>[];
+  }
+  return items;
 }

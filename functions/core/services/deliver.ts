@@ -37,6 +37,8 @@ export interface DeliverDeps extends DeadLetterDeps, PausingDeps {
   random?: () => number;
   /** Reads a subscription as it is now; the store when not given (the handler caches it). */
   subscriptions?: SubscriptionLookup;
+  /** Reads a delivery; the store when not given (the handler reads a batch's together). */
+  deliveries?: (appId: string, id: string) => Promise<Delivery | null>;
 }
 
 /**
@@ -101,7 +103,8 @@ export async function deliver(
   message: DeliveryMessage,
   receipt: Receipt,
 ): Promise<DeliverOutcome> {
-  const delivery = await deps.store.getDelivery(message.app_id, message.delivery_id);
+  const read = deps.deliveries ?? ((appId, id) => deps.store.getDelivery(appId, id));
+  const delivery = await read(message.app_id, message.delivery_id);
   if (!delivery || hasEnded(delivery.status)) {
     return { kind: "skipped" }; // a duplicate message of a delivery that has ended
   }

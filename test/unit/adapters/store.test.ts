@@ -540,6 +540,27 @@ describe("DynamoDB store: deliveries", () => {
     expect(await store.getDelivery(APP_A, first.id)).toEqual(first);
   });
 
+  it("reads many deliveries together, each with its body, and leaves out the missing ones", async () => {
+    const store = await table.freshStore();
+    const deliveries = Array.from({ length: 60 }, (_, n) =>
+      delivery(n % 2 ? APP_A : APP_B, newId("event"), webhook(`sub_${n}`)),
+    );
+    for (const d of deliveries)
+      await store.createDelivery({ ...d, body: `{"n":${deliveries.indexOf(d)}}` });
+    const keys = [
+      ...deliveries.map((d) => ({ appId: d.app_id, id: d.id })),
+      { appId: APP_A, id: "msg_missing" },
+    ];
+
+    const found = await store.getDeliveries(keys); // 121 keys: more than one BatchGetItem takes
+
+    expect(found.size).toBe(60);
+    for (const [n, d] of deliveries.entries()) {
+      expect(found.get(d.id)).toEqual({ ...d, body: `{"n":${n}}` });
+    }
+    expect(found.has("msg_missing")).toBe(false);
+  });
+
   it("refuses an attempt recorded with a stale attempt count", async () => {
     const store = await table.freshStore();
     const d = delivery(APP_A, newId("event"), webhook("sub_1"));

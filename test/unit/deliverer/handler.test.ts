@@ -2,9 +2,10 @@ import { createHmac } from "node:crypto";
 import { PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { DecryptCommand, GenerateDataKeyCommand, KMSServiceException } from "@aws-sdk/client-kms";
 import { ChangeMessageVisibilityCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { Webhook } from "standardwebhooks";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { createHttpSender } from "../../../functions/adapters/http-sender.ts";
 import { aesKeyWrapper } from "../../../functions/adapters/secrets/aes-key-wrapper.ts";
 import { createEnvelopeVault } from "../../../functions/adapters/secrets/envelope-vault.ts";
@@ -277,6 +278,33 @@ describe("a receiver that answers 2xx", () => {
     const again = await deliverer()(sqsEvent(delivery), context);
     expect(again).toEqual({ batchItemFailures: [] });
     expect(receiver.requests).toHaveLength(1);
+  });
+});
+
+describe("a batch of deliveries", () => {
+  it("is read in one BatchGetItem, not two reads per delivery, and two copies of one message are fine", async () => {
+    const deliveries = [
+      await pendingDelivery(),
+      await pendingDelivery({}, { event_id: "evt_01JD0000000000000000000001" }),
+      await pendingDelivery({}, { event_id: "evt_01JD0000000000000000000002" }),
+    ];
+    const send = vi.spyOn(DynamoDBDocumentClient.prototype, "send");
+    const batch = sqsEvent(...deliveries, deliveries[0] as Delivery); // a copy of the first
+
+    const result = await deliverer()(batch, context);
+
+    const commands = send.mock.calls.map(([command]) => command.constructor.name);
+    expect(commands.filter((name) => name === "BatchGetCommand")).toHaveLength(1);
+    const deliveryReads = send.mock.calls.filter(
+      ([command]) =>
+        command.constructor.name === "GetCommand" &&
+        /^(DLV|BODY)#/.test(String((command.input as { Key?: { SK?: string } }).Key?.SK)),
+    );
+    expect(deliveryReads).toEqual([]);
+    expect(result.batchItemFailures).toEqual([]);
+    for (const d of deliveries) expect((await stored(d))?.status).toBe("succeeded");
+    expect(receiver.requests.length).toBeGreaterThanOrEqual(3);
+    send.mockRestore();
   });
 });
 

@@ -1,9 +1,12 @@
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { Context } from "aws-lambda";
 import { describe, expect, it, vi } from "vitest";
 import type { Delivery } from "../../../functions/core/model.ts";
 import type { DeliverDeps } from "../../../functions/core/services/deliver.ts";
 import { FAILURES_TO_PAUSE, HEALTHY } from "../../../functions/core/subscription-health.ts";
+import { createDelivererHandler } from "../../../functions/deliverer/handler.ts";
 import { TABLE_ACCESS } from "../../../infra/table-access.ts";
+import { sqsRecords } from "../../support/events.ts";
 import {
   SUBSCRIPTION,
   slowLaneTurn as turn,
@@ -250,10 +253,22 @@ describe("the deliverer's role", () => {
   it("holds every DynamoDB action a delivery's turns call, through a pause and a resume", async () => {
     const send = vi.spyOn(DynamoDBDocumentClient.prototype, "send");
     const called = new Set<string>();
-    /** A turn, with the DynamoDB commands it sub.sent (and only those) noted. */
+    /**
+     * A turn of the delivery's slow-lane message, through the handler as Lambda runs it, with
+     * the DynamoDB commands it sent (and only those) noted.
+     */
     const noted = async (deps: DeliverDeps, delivery: Delivery) => {
       send.mockClear();
-      await turn(deps, delivery);
+      const event = sqsRecords({
+        v: 1,
+        app_id: delivery.app_id,
+        delivery_id: delivery.id,
+        slow_lane: { carrier: `t-${delivery.id}`, from: `m-${delivery.id}` },
+      });
+      for (const record of event.Records) {
+        record.eventSourceARN = "arn:aws:sqs:us-east-1:123456789012:deliveries-slow";
+      }
+      await createDelivererHandler(deps)(event, {} as Context);
       for (const [command] of send.mock.calls) called.add(command.constructor.name);
     };
     const deps = deliverer();
@@ -270,6 +285,7 @@ describe("the deliverer's role", () => {
     await stillPausedUntil("2026-11-23T05:00:00.000Z");
     await noted(deliverer(), held); // held too long: dead-lettered
     const iam: Record<string, string> = {
+      BatchGetCommand: "BatchGetItem",
       GetCommand: "GetItem",
       PutCommand: "PutItem",
       UpdateCommand: "UpdateItem",
