@@ -1,5 +1,5 @@
 import type { EventBridgeEvent, SQSEvent, SQSRecord } from "aws-lambda";
-import type { RoutedEvent, Subscription } from "../../functions/core/model.ts";
+import type { EventDefinition, RoutedEvent, Subscription } from "../../functions/core/model.ts";
 
 /** A routed app event as the trigger puts it on the bus. */
 export function appEvent(appId: string, overrides: Partial<RoutedEvent> = {}): RoutedEvent {
@@ -32,6 +32,20 @@ export function busEnvelope(detail: RoutedEvent): EventBridgeEvent<string, Route
 }
 
 export const TEST_SECRET = "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+/** The definition of `contact_created` ("Contact Created"), not strict, with an empty sample. */
+export function testDefinition(overrides: Partial<EventDefinition> = {}): EventDefinition {
+  return {
+    slug: "contact_created",
+    name: "Contact Created",
+    description: null,
+    sample_payload: {},
+    strict: false,
+    created_at: "2026-11-23T01:00:00.000Z",
+    updated_at: "2026-11-23T01:00:00.000Z",
+    ...overrides,
+  };
+}
 
 /** A subscription to `contact_created` at example.com, enabled, unfiltered. */
 export function testSubscription(overrides: Partial<Subscription> = {}): Subscription {

@@ -8,7 +8,7 @@ import { createFanOutHandler } from "../../functions/fanout/handler.ts";
 import { type Telemetry, telemetryFor } from "../../functions/telemetry.ts";
 import { createTriggerHandler } from "../../functions/trigger/handler.ts";
 import { apiEvent } from "../support/api-event.ts";
-import { appEvent, busEnvelope, sqsRecords } from "../support/events.ts";
+import { appEvent, busEnvelope, sqsRecords, testDefinition } from "../support/events.ts";
 import { fixedClock, newApp, usePipeline } from "../support/harness.ts";
 
 const pipeline = usePipeline();
@@ -42,15 +42,7 @@ beforeEach(async () => {
   store = await pipeline.table.freshStore();
   const app = await newApp(store, fixedClock());
   apiKey = app.apiKey;
-  await store.createDefinition(app.appId, {
-    slug: "contact_created",
-    name: "Contact Created",
-    description: null,
-    sample_payload: {},
-    strict: false,
-    created_at: "2026-11-23T01:00:00.000Z",
-    updated_at: "2026-11-23T01:00:00.000Z",
-  });
+  await store.createDefinition(app.appId, testDefinition());
   lines = [];
   for (const stream of [process.stdout, process.stderr]) {
     const write = stream.write.bind(stream);

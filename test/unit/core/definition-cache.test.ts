@@ -1,21 +1,12 @@
 import { describe, expect, it } from "vitest";
 import type { EventDefinition } from "../../../functions/core/model.ts";
 import { cachedDefinitions } from "../../../functions/core/services/definition-cache.ts";
+import { testDefinition } from "../../support/events.ts";
 import { fixedClock } from "../../support/harness.ts";
 
 const APP = "app_01HZY00000000000000000000A";
 
-const definition = (overrides: Partial<EventDefinition> = {}): EventDefinition =>
-  ({
-    slug: "contact_created",
-    name: "Contact Created",
-    description: null,
-    sample_payload: {},
-    strict: false,
-    created_at: "2026-11-23T01:00:00.000Z",
-    updated_at: "2026-11-23T01:00:00.000Z",
-    ...overrides,
-  }) as EventDefinition;
+const definition = testDefinition;
 
 /** A definition store that answers from `current` (by slug) and counts its reads. */
 function countingStore(current: Map<string, EventDefinition>) {
