@@ -7,7 +7,7 @@ import {
 import { EVENT_SOURCE } from "../core/bus-rules.ts";
 import type { RoutedEvent } from "../core/model.ts";
 import { type EventPublisher, PublishRejected } from "../core/ports.ts";
-import { ATTEMPTS, type Pause, sendResendingFailures, sleep } from "./resend-failures.ts";
+import { ATTEMPTS, type Pause, sleep } from "./resend-failures.ts";
 
 /** PutEvents takes at most 10 entries a call. */
 const BATCH_SIZE = 10;
@@ -38,22 +38,24 @@ export function createEventPublisher(
 ): EventPublisher {
   return {
     async publishEach(events) {
-      const entries = events.map((event) => toEntry(event, busName));
       const outcomes: (Error | undefined)[] = [];
-      for (const call of inCalls(entries)) {
-        outcomes.push(...(await putEach(client, call, pause)));
+      for (const call of inCalls(events.map((event) => toEntry(event, busName)))) {
+        outcomes.push(...(await putEach(client, call, pause)).outcomes);
       }
       return outcomes;
     },
 
     async publish(events) {
-      const batches = inCalls(events.map((event) => toEntry(event, busName)));
-      for (const [index, batch] of batches.entries()) {
-        const { refused, reason } = await putWithRetries(client, batch, pause);
-        if (refused.length === 0) continue;
-        const message = `EventBridge refused ${refused.length} entries: ${reason}`;
+      const calls = inCalls(events.map((event) => toEntry(event, busName)));
+      for (const [index, call] of calls.entries()) {
+        const { outcomes, reason } = await putEach(client, call, pause);
+        const failures = outcomes.filter((outcome) => outcome !== undefined);
+        if (failures.length === 0) continue;
+        const unknown = failures.find((failure) => !(failure instanceof PublishRejected));
+        if (unknown) throw unknown; // some may have been taken
+        const message = `EventBridge refused ${failures.length} entries: ${reason}`;
         // Only when nothing went through is the whole publish a refusal.
-        throw index === 0 && refused.length === batch.length
+        throw index === 0 && failures.length === call.length
           ? new PublishRejected(message)
           : new Error(message);
       }
@@ -61,43 +63,20 @@ export function createEventPublisher(
   };
 }
 
-async function putWithRetries(
-  client: EventBridgeClient,
-  entries: PutEventsRequestEntry[],
-  pause: Pause,
-) {
-  let reason: string | undefined;
-  const refused = await sendResendingFailures(
-    entries,
-    async (pending) => {
-      const result = await client.send(new PutEventsCommand({ Entries: pending }));
-      if (!result.FailedEntryCount) return { failed: [] };
-      const codes = pending.map((_, index) => result.Entries?.[index]?.ErrorCode);
-      const failure = result.Entries?.find((entry) => entry.ErrorCode);
-      reason = `${failure?.ErrorCode}: ${failure?.ErrorMessage}`;
-      return {
-        failed: pending.filter((_, index) => retryable(codes[index])),
-        refused: pending.filter((_, index) => codes[index] && !retryable(codes[index])),
-        reason,
-      };
-    },
-    "EventBridge",
-    pause,
-  );
-  return { refused, reason };
-}
-
 /**
- * One call's entries, resending the retryable failures as `putWithRetries` does, and answering
- * each entry's own outcome: taken (undefined), refused for good, or unknown (the call threw, or
- * the entry kept failing: it may have been taken).
+ * One call's entries: sends them, then again only those that failed with a retryable code,
+ * with a short exponential backoff, and answers each entry's own outcome — taken (undefined),
+ * refused for good (`PublishRejected`), or unknown (the call threw, or the entry kept failing:
+ * it may have been taken) — and the last failure's reason. PutEvents answers 200 with
+ * per-entry failures, which must not be mistaken for success.
  */
 async function putEach(
   client: EventBridgeClient,
   entries: PutEventsRequestEntry[],
   pause: Pause,
-): Promise<(Error | undefined)[]> {
+): Promise<{ outcomes: (Error | undefined)[]; reason: string }> {
   const outcomes = new Map<number, Error | undefined>();
+  let reason = "";
   let pending = entries.map((_, index) => index);
   for (let attempt = 1; attempt <= ATTEMPTS && pending.length > 0; attempt++) {
     if (attempt > 1) await pause(50 * 2 ** attempt);
@@ -122,21 +101,20 @@ async function putEach(
     pending.forEach((index, position) => {
       const answer = result.Entries?.[position];
       const code = answer?.ErrorCode;
-      if (!code) outcomes.set(index, undefined);
-      else if (retryable(code)) next.push(index);
-      else {
-        outcomes.set(
-          index,
-          new PublishRejected(`EventBridge refused the entry: ${code}: ${answer?.ErrorMessage}`),
-        );
+      if (!code) {
+        outcomes.set(index, undefined);
+        return;
       }
+      reason = `${code}: ${answer?.ErrorMessage}`;
+      if (retryable(code)) next.push(index);
+      else outcomes.set(index, new PublishRejected(`EventBridge refused the entry: ${reason}`));
     });
     pending = next;
   }
   for (const index of pending) {
-    outcomes.set(index, new Error(`EventBridge kept failing the entry after ${ATTEMPTS} tries`));
+    outcomes.set(index, new Error(`EventBridge refused the entry ${ATTEMPTS} times: ${reason}`));
   }
-  return entries.map((_, index) => outcomes.get(index));
+  return { outcomes: entries.map((_, index) => outcomes.get(index)), reason };
 }
 
 function retryable(code: string | undefined): code is string {
@@ -167,7 +145,8 @@ function inCalls(entries: PutEventsRequestEntry[]): PutEventsRequestEntry[][] {
   for (const entry of entries) {
     const size =
       TIME_BYTES + entryBytes(entry.Source ?? "", entry.DetailType ?? "", entry.Detail ?? "");
-    if (call.length === BATCH_SIZE || (call.length > 0 && bytes + size > MAX_ENTRY_BYTES)) {
+    // AWS: the entries of one call must total less than 256 KB.
+    if (call.length === BATCH_SIZE || (call.length > 0 && bytes + size >= MAX_ENTRY_BYTES)) {
       calls.push(call);
       call = [];
       bytes = 0;
