@@ -1,5 +1,8 @@
 import type { RetryPolicy } from "./core/retry-policy.ts";
 
+/** SPEC §2.5: per-event items are kept 30 days unless a deployment says otherwise. */
+export const DEFAULT_RETENTION_DAYS = 30;
+
 /** Where the AWS SDK clients point; endpoints are set only for emulators. */
 export interface AwsSettings {
   region: string;
@@ -17,6 +20,8 @@ export interface Config {
   slowDeliveryQueueUrl: string;
   deadLetterQueueUrl: string;
   retry: RetryPolicy;
+  /** Days events, deliveries and their attempts are kept (SPEC §2.5, retention). */
+  retentionDays: number;
   deliveryTimeoutMs: number;
   allowPrivateUrls: boolean;
   requireHttps: boolean;
@@ -36,6 +41,7 @@ export interface DeploymentEnvironment {
   deadLetterQueueUrl: string;
   maxRetries: number;
   retryBaseSeconds: number;
+  retentionDays: number;
   deliveryTimeoutSeconds: number;
   allowPrivateUrls: boolean;
   requireHttps: boolean;
@@ -53,6 +59,7 @@ export function environmentFor(settings: DeploymentEnvironment): Record<string, 
     SWITCHYARD_DLQ_URL: settings.deadLetterQueueUrl,
     SWITCHYARD_MAX_RETRIES: String(settings.maxRetries),
     SWITCHYARD_RETRY_BASE_SECONDS: String(settings.retryBaseSeconds),
+    SWITCHYARD_RETENTION_DAYS: String(settings.retentionDays),
     SWITCHYARD_DELIVERY_TIMEOUT_SECONDS: String(settings.deliveryTimeoutSeconds),
     SWITCHYARD_ALLOW_PRIVATE_URLS: String(settings.allowPrivateUrls),
     SWITCHYARD_REQUIRE_HTTPS: String(settings.requireHttps),
@@ -73,6 +80,8 @@ export function loadConfig(env: Env = process.env): Config {
       maxRetries: integer(env, "SWITCHYARD_MAX_RETRIES", 3, 0, 20),
       baseSeconds: number(env, "SWITCHYARD_RETRY_BASE_SECONDS", 30, 0, 3600),
     },
+    // A fraction of a day is allowed, so a trial run can watch items expire.
+    retentionDays: number(env, "SWITCHYARD_RETENTION_DAYS", DEFAULT_RETENTION_DAYS, 0.0001, 3650),
     deliveryTimeoutMs: number(env, "SWITCHYARD_DELIVERY_TIMEOUT_SECONDS", 10, 0.1, 900) * 1000,
     allowPrivateUrls: flag(env, "SWITCHYARD_ALLOW_PRIVATE_URLS", false),
     requireHttps: flag(env, "SWITCHYARD_REQUIRE_HTTPS", true),

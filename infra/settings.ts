@@ -1,4 +1,5 @@
 import type { Node } from "constructs";
+import { DEFAULT_RETENTION_DAYS } from "../functions/config.ts";
 import {
   DEFAULT_CONCURRENCY,
   DEFAULT_DELIVERY_SETTINGS,
@@ -8,6 +9,8 @@ import {
 export interface StackSettings {
   retries: number;
   retryBaseSeconds: number;
+  /** Days events, deliveries and attempts are kept before DynamoDB's TTL removes them. */
+  retentionDays: number;
   deliveryTimeoutSeconds: number;
   allowPrivateUrls: boolean;
   requireHttps: boolean;
@@ -37,6 +40,7 @@ export interface StackSettings {
 export const DEFAULT_STACK_SETTINGS: StackSettings = {
   retries: DEFAULT_DELIVERY_SETTINGS.maxRetries,
   retryBaseSeconds: DEFAULT_DELIVERY_SETTINGS.retryBaseSeconds,
+  retentionDays: DEFAULT_RETENTION_DAYS,
   deliveryTimeoutSeconds: DEFAULT_DELIVERY_SETTINGS.deliveryTimeoutSeconds,
   allowPrivateUrls: false,
   requireHttps: true,
@@ -54,6 +58,7 @@ type Bounds = Record<keyof StackSettings, [number, number] | "boolean" | "email"
 const BOUNDS: Bounds = {
   retries: [0, 20],
   retryBaseSeconds: [1, 3600],
+  retentionDays: [1, 3650],
   deliveryTimeoutSeconds: [1, 300],
   allowPrivateUrls: "boolean",
   requireHttps: "boolean",
@@ -70,6 +75,7 @@ const BOUNDS: Bounds = {
 
 const WHOLE_NUMBERS = new Set<keyof StackSettings>([
   "retries",
+  "retentionDays",
   "fanOutConcurrency",
   "deliveryConcurrency",
   "slowDeliveryConcurrency",

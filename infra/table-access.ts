@@ -6,12 +6,13 @@
 export const TABLE_ACCESS = {
   // Keys and definitions are read; events and idempotency claims written, completed, undone.
   trigger: ["GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"],
-  // Lists query the indexes too; a deleted subscription's health record goes with it.
-  api: ["GetItem", "Query", "PutItem", "DeleteItem"],
+  // Lists query the indexes and read the deliveries they show by key; a deleted
+  // subscription's health record goes with it.
+  api: ["BatchGetItem", "GetItem", "Query", "PutItem", "DeleteItem"],
   fanout: ["GetItem", "Query", "PutItem"],
-  // A batch's deliveries read together; attempts, statuses and health records; a subscription
-  // that resumes loses its record.
-  deliverer: ["BatchGetItem", "GetItem", "PutItem", "UpdateItem", "DeleteItem"],
+  // A batch's deliveries read together; attempts (appended to the delivery), statuses and
+  // health records updated; a subscription that resumes loses its record.
+  deliverer: ["BatchGetItem", "GetItem", "UpdateItem", "DeleteItem"],
   "dead-letters": ["GetItem", "UpdateItem"],
 } as const;
 

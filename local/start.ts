@@ -2,7 +2,7 @@
  * `npm start`: Switchyard on this machine. Settings come from the environment (SPEC §5):
  * PORT, SWITCHYARD_DATA_DIR, SWITCHYARD_API_KEY, SWITCHYARD_RETRY_BASE_SECONDS,
  * SWITCHYARD_MAX_RETRIES, SWITCHYARD_DELIVERY_TIMEOUT_SECONDS, SWITCHYARD_ALLOW_PRIVATE_URLS,
- * SWITCHYARD_REQUIRE_HTTPS.
+ * SWITCHYARD_REQUIRE_HTTPS, SWITCHYARD_RETENTION_DAYS.
  *
  * The npm script `exec`s node: npm forwards SIGTERM and SIGINT to its own child only, and a
  * shell between npm and node would die of the signal and leave this process running.

@@ -7,7 +7,11 @@ import { createDynamoStore } from "./store/index.ts";
 
 /** The DynamoDB store of this deployment. */
 export function storeFor(config: Config): Store {
-  return createDynamoStore({ doc: createDynamoClient(config.aws), tableName: config.tableName });
+  return createDynamoStore({
+    doc: createDynamoClient(config.aws),
+    tableName: config.tableName,
+    retentionDays: config.retentionDays,
+  });
 }
 
 /** The EventBridge bus of this deployment. */

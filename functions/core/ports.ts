@@ -133,6 +133,11 @@ export interface DeliveryStore {
   /** False when the delivery exists already (a fan-out that ran twice). */
   createDelivery(delivery: Delivery): Promise<boolean>;
   getDelivery(appId: string, id: string): Promise<Delivery | null>;
+  /** A delivery and every attempt it made, from one read. */
+  getDeliveryDetail(
+    appId: string,
+    id: string,
+  ): Promise<{ delivery: Delivery; attempts: Attempt[] } | null>;
   /**
    * Reads many deliveries together (a deliverer's batch), by id; one missing, or not read in
    * time, is absent from the answer and is for the caller to read alone.

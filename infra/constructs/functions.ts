@@ -50,6 +50,7 @@ export class Functions extends Construct {
       deadLetterQueueUrl: messaging.deadLetterQueue.queueUrl,
       maxRetries: settings.retries,
       retryBaseSeconds: settings.retryBaseSeconds,
+      retentionDays: settings.retentionDays,
       deliveryTimeoutSeconds: settings.deliveryTimeoutSeconds,
       allowPrivateUrls: settings.allowPrivateUrls,
       requireHttps: settings.requireHttps,

@@ -13,6 +13,7 @@ describe("settings from context", () => {
     ({ template } = synthesize({
       retries: "5",
       retryBaseSeconds: "2",
+      retentionDays: "90",
       deliveryTimeoutSeconds: "20",
       allowPrivateUrls: "true",
       requireHttps: "false",
@@ -35,6 +36,7 @@ describe("settings from context", () => {
       expect(fn.Properties.Environment.Variables).toMatchObject({
         SWITCHYARD_MAX_RETRIES: "5",
         SWITCHYARD_RETRY_BASE_SECONDS: "2",
+        SWITCHYARD_RETENTION_DAYS: "90",
         SWITCHYARD_DELIVERY_TIMEOUT_SECONDS: "20",
         SWITCHYARD_ALLOW_PRIVATE_URLS: "true",
         SWITCHYARD_REQUIRE_HTTPS: "false",
@@ -119,6 +121,7 @@ describe("settingsFromContext", () => {
   it.each([
     [{ retries: "many" }, "context retries must be a number"],
     [{ retries: 1.5 }, "retries must be a whole number"],
+    [{ retentionDays: 0 }, "retentionDays must be a number from 1 to 3650"],
     [{ deliveryTimeoutSeconds: 0 }, "deliveryTimeoutSeconds must be a number from 1"],
     [{ allowPrivateUrls: "yes" }, "allowPrivateUrls must be true or false"],
     [{ deliveryConcurrency: 1 }, "deliveryConcurrency must be a number from 2 to 1000"],

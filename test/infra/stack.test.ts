@@ -69,7 +69,8 @@ describe("stateful resources", () => {
     });
   });
 
-  it("keeps the table on delete and protects it from deletion, on demand, with point-in-time recovery and TTL", () => {
+  it("keeps the table on delete and protects it from deletion, on demand, with point-in-time recovery, TTL and narrow index projections", () => {
+    expect(TABLE.indexes.filter((index) => index.projection === "KEYS_ONLY")).toHaveLength(3);
     template.hasResource("AWS::DynamoDB::GlobalTable", {
       DeletionPolicy: "Retain",
       UpdateReplacePolicy: "Retain",
@@ -87,6 +88,7 @@ describe("stateful resources", () => {
               { AttributeName: index.partitionKey, KeyType: "HASH" },
               { AttributeName: index.sortKey, KeyType: "RANGE" },
             ],
+            Projection: { ProjectionType: index.projection },
           }),
         ),
         Replicas: [
@@ -287,6 +289,7 @@ describe("functions", () => {
         SWITCHYARD_DLQ_URL: { Ref: "DeadLetterQueue" },
         SWITCHYARD_MAX_RETRIES: "3",
         SWITCHYARD_RETRY_BASE_SECONDS: "30",
+        SWITCHYARD_RETENTION_DAYS: "30",
         SWITCHYARD_DELIVERY_TIMEOUT_SECONDS: "10",
         SWITCHYARD_ALLOW_PRIVATE_URLS: "false",
         SWITCHYARD_REQUIRE_HTTPS: "true",
@@ -339,8 +342,14 @@ describe("least privilege", () => {
     ],
     Api: [
       ...table(
-        ["DeleteItem", "GetItem", "PutItem", "Query"],
-        ["Table", "Table/index/GSI1", "Table/index/GSI2"],
+        ["BatchGetItem", "DeleteItem", "GetItem", "PutItem", "Query"],
+        [
+          "Table",
+          "Table/index/Deliveries",
+          "Table/index/DeliveriesByStatus",
+          "Table/index/DeliveriesByTarget",
+          "Table/index/GSI1",
+        ],
       ),
       "events:PutEvents EventBus",
       "kms:Decrypt SecretsKey",
@@ -354,7 +363,7 @@ describe("least privilege", () => {
       ...xray,
     ],
     Deliverer: [
-      ...table(["BatchGetItem", "DeleteItem", "GetItem", "PutItem", "UpdateItem"]),
+      ...table(["BatchGetItem", "DeleteItem", "GetItem", "UpdateItem"]),
       "events:PutEvents EventBus",
       "kms:Decrypt SecretsKey",
       "sqs:SendMessage DeadLetterQueue",

@@ -4,13 +4,14 @@ import { DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import dynalite from "dynalite";
 import { createTable } from "../../functions/adapters/store/create-table.ts";
 import { createDynamoStore } from "../../functions/adapters/store/index.ts";
+import type { TableContext } from "../../functions/adapters/store/table-context.ts";
 import type { Store } from "../../functions/core/ports.ts";
 
 export interface TestTable {
   endpoint: string;
   doc: DynamoDBDocumentClient;
-  /** A store over a new, empty table, which `items` then reads. */
-  freshStore(): Promise<Store>;
+  /** A store over a new, empty table, which `items` then reads; `options` set its clock or retention. */
+  freshStore(options?: Pick<TableContext, "now" | "retentionDays">): Promise<Store>;
   /** The newest table's name. */
   tableName(): string;
   /** Every item of the newest table whose `kind` is given (all items without one). */
@@ -38,10 +39,10 @@ export async function startTestTable(): Promise<TestTable> {
   return {
     endpoint,
     doc,
-    async freshStore() {
+    async freshStore(options = {}) {
       tableName = `switchyard-test-${++tables}`;
       await createTable(client, tableName);
-      return createDynamoStore({ doc, tableName });
+      return createDynamoStore({ doc, tableName, ...options });
     },
     tableName: () => tableName,
     async items(kind) {

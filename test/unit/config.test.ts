@@ -39,6 +39,7 @@ describe("loadConfig", () => {
       deadLetterQueueUrl: "d",
       maxRetries: 5,
       retryBaseSeconds: 0.5,
+      retentionDays: 7,
       deliveryTimeoutSeconds: 2,
       allowPrivateUrls: true,
       requireHttps: false,
@@ -51,6 +52,7 @@ describe("loadConfig", () => {
       slowDeliveryQueueUrl: "s",
       deadLetterQueueUrl: "d",
       retry: { maxRetries: 5, baseSeconds: 0.5 },
+      retentionDays: 7,
       deliveryTimeoutMs: 2_000,
       allowPrivateUrls: true,
       requireHttps: false,
@@ -70,6 +72,10 @@ describe("loadConfig", () => {
     [
       { SWITCHYARD_RETRY_BASE_SECONDS: "-1" },
       'SWITCHYARD_RETRY_BASE_SECONDS must be a number from 0 to 3600, not "-1"',
+    ],
+    [
+      { SWITCHYARD_RETENTION_DAYS: "0" },
+      'SWITCHYARD_RETENTION_DAYS must be a number from 0.0001 to 3650, not "0"',
     ],
     [{ SWITCHYARD_ALLOW_PRIVATE_URLS: "maybe" }, "true or false"],
   ])("refuses %j", (env, message) => {

@@ -13,12 +13,12 @@ import { TABLE } from "./table-definition.ts";
  * emulators do not implement (the code never relies on TTL having removed anything).
  */
 export async function createTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  const keyNames = [
+  const keyNames = new Set([
     TABLE.partitionKey,
     TABLE.sortKey,
     ...TABLE.indexes.flatMap((index) => [index.partitionKey, index.sortKey]),
-  ];
-  const attributes: AttributeDefinition[] = keyNames.map((name) => ({
+  ]);
+  const attributes: AttributeDefinition[] = [...keyNames].map((name) => ({
     AttributeName: name,
     AttributeType: "S",
   }));
@@ -38,7 +38,7 @@ export async function createTable(client: DynamoDBClient, tableName: string): Pr
             { AttributeName: index.partitionKey, KeyType: "HASH" },
             { AttributeName: index.sortKey, KeyType: "RANGE" },
           ],
-          Projection: { ProjectionType: "ALL" },
+          Projection: { ProjectionType: index.projection },
         })),
       }),
     );

@@ -1,26 +1,38 @@
+import { DeleteCommand, GetCommand } from "@aws-sdk/lib-dynamodb";
 import type { EventStore, StoredEvent } from "../../core/ports.ts";
-import {
-  appPartition,
-  deleteRecord,
-  getRecord,
-  putIf,
-  type TableContext,
-} from "./table-context.ts";
+import { EVENT_SORT_KEY, eventPartition } from "./event-keys.ts";
+import { expiresAt, isLive, putIf, type TableContext, withoutKeys } from "./table-context.ts";
 
+/** An event is the first item of its own partition, which its deliveries share. */
 export function eventStore(table: TableContext): EventStore {
+  const key = (eventId: string) => ({ PK: eventPartition(eventId), SK: EVENT_SORT_KEY });
   return {
     async putEvent(event) {
       await putIf(
         table,
-        { PK: appPartition(event.app_id), SK: `EVT#${event.event_id}`, kind: "event", ...event },
+        { ...key(event.event_id), kind: "event", ...event, expires_at: expiresAt(table) },
         "attribute_not_exists(PK)",
       );
     },
-    // Read right after the trigger wrote it (the fan-out, a retry deciding whether an event
-    // exists): an eventually consistent read could miss it.
-    getEvent: (appId, eventId) => getRecord<StoredEvent>(table, appId, `EVT#${eventId}`, true),
+    async getEvent(appId, eventId) {
+      // Read right after the trigger wrote it (the fan-out, a retry deciding whether an event
+      // exists): an eventually consistent read could miss it.
+      const { Item } = await table.doc.send(
+        new GetCommand({ TableName: table.tableName, Key: key(eventId), ConsistentRead: true }),
+      );
+      return Item && Item.app_id === appId && isLive(table, Item)
+        ? withoutKeys<StoredEvent>(Item)
+        : null;
+    },
     async deleteEvent(appId, eventId) {
-      await deleteRecord(table, appId, `EVT#${eventId}`);
+      await table.doc.send(
+        new DeleteCommand({
+          TableName: table.tableName,
+          Key: key(eventId),
+          ConditionExpression: "attribute_not_exists(PK) OR app_id = :app",
+          ExpressionAttributeValues: { ":app": appId },
+        }),
+      );
     },
   };
 }

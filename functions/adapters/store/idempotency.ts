@@ -1,21 +1,17 @@
-import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { IdempotencyRecord, IdempotencyStore } from "../../core/ports.ts";
-import {
-  appPartition,
-  deleteRecord,
-  getRecord,
-  isConditionFailure,
-  putIf,
-  type TableContext,
-} from "./table-context.ts";
+import { isConditionFailure, putIf, type TableContext, withoutKeys } from "./table-context.ts";
 
+/**
+ * Each key is a partition of its own (an app's keys would otherwise share one partition key
+ * with all of the app's traffic), and expires with its window.
+ */
 export function idempotencyStore(table: TableContext): IdempotencyStore {
-  const sortKey = (key: string) => `IDEM#${key}`;
+  const keyOf = (appId: string, key: string) => ({ PK: `IDEM#${appId}#${key}`, SK: "IDEM" });
   const item = (appId: string, record: IdempotencyRecord, windowMs: number) => {
     const createdMs = Date.parse(record.created_at);
     return {
-      PK: appPartition(appId),
-      SK: sortKey(record.key),
+      ...keyOf(appId, record.key),
       kind: "idempotency_key",
       ...record,
       created_ms: createdMs,
@@ -35,14 +31,17 @@ export function idempotencyStore(table: TableContext): IdempotencyStore {
           { ":cutoff": Date.parse(record.created_at) - windowMs },
         );
         if (claimed) return { claimed: true };
-        const existing = await getRecord<IdempotencyRecord & { created_ms?: number }>(
-          table,
-          appId,
-          sortKey(record.key),
-          true,
+        const { Item } = await table.doc.send(
+          new GetCommand({
+            TableName: table.tableName,
+            Key: keyOf(appId, record.key),
+            ConsistentRead: true,
+          }),
         );
-        if (existing) {
-          const { created_ms: _, ...rest } = existing;
+        if (Item) {
+          const { created_ms: _, ...rest } = withoutKeys<
+            IdempotencyRecord & { created_ms?: number }
+          >(Item);
           return { claimed: false, existing: rest };
         }
         // Released between our write and our read: try to claim it again.
@@ -71,7 +70,7 @@ export function idempotencyStore(table: TableContext): IdempotencyStore {
         await table.doc.send(
           new UpdateCommand({
             TableName: table.tableName,
-            Key: { PK: appPartition(appId), SK: sortKey(key) },
+            Key: keyOf(appId, key),
             UpdateExpression: "SET #state = :done",
             ConditionExpression: "attribute_exists(PK) AND event_id = :eventId",
             ExpressionAttributeNames: { "#state": "state" },
@@ -84,7 +83,9 @@ export function idempotencyStore(table: TableContext): IdempotencyStore {
     },
 
     async releaseIdempotencyKey(appId, key) {
-      await deleteRecord(table, appId, sortKey(key));
+      await table.doc.send(
+        new DeleteCommand({ TableName: table.tableName, Key: keyOf(appId, key) }),
+      );
     },
   };
 }

@@ -1,13 +1,40 @@
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { DEFAULT_RETENTION_DAYS } from "../../config.ts";
 
 /** The client and table every store module works on. */
 export interface TableContext {
   doc: DynamoDBDocumentClient;
   tableName: string;
+  /**
+   * How long per-event items (events, deliveries, their states) are kept (SPEC §2.5,
+   * retention); 30 days when not given.
+   */
+  retentionDays?: number;
+  /** Epoch milliseconds; tests move it to see items expire. */
+  now?: () => number;
 }
 
-const KEY_ATTRIBUTES = ["PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK"] as const;
+const KEY_ATTRIBUTES = ["PK", "SK", "GSI1PK", "GSI1SK", "by_app", "by_target", "by_status"];
+
+/** Epoch seconds at which an item written now expires: its TTL attribute. */
+export function expiresAt(table: TableContext): number {
+  const days = table.retentionDays ?? DEFAULT_RETENTION_DAYS;
+  return Math.ceil((nowMs(table) + days * 86_400_000) / 1000);
+}
+
+export function nowMs(table: TableContext): number {
+  return table.now?.() ?? Date.now();
+}
+
+/**
+ * Whether an item is still kept: DynamoDB's TTL removes expired items only eventually (and
+ * emulators never do), so reads treat an expired item as gone.
+ */
+export function isLive(table: TableContext, item: Record<string, unknown>): boolean {
+  const expires = item.expires_at;
+  return typeof expires !== "number" || expires * 1000 > nowMs(table);
+}
 
 /** An item without its key and bookkeeping attributes: the domain record. */
 export function withoutKeys<T>(item: Record<string, unknown>): T {

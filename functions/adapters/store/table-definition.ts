@@ -2,30 +2,55 @@
  * The single table's shape, shared by the CDK stack, the local runtime and the tests so all
  * three create the same table.
  *
- * | item | PK | SK | GSI1 (PK / SK) | GSI2 (PK / SK) |
- * |---|---|---|---|---|
- * | API key | `KEY#<sha256>` | `KEY` | | |
- * | app | `APP#<app>` | `APP` | | |
- * | definition | `APP#<app>` | `DEF#<slug>` | `APP#<app>#DEF` / `<created_at>#<slug>` | |
- * | subscription | `APP#<app>` | `SUB#<id>` | | |
- * | subscription's health (only after failures or a slow answer) | `APP#<app>` | `HEALTH#<subscription>` | | |
- * | event | `APP#<app>` | `EVT#<id>` | | |
- * | idempotency key | `APP#<app>` | `IDEM#<key>` | | |
- * | delivery | `APP#<app>` | `DLV#<id>` | `APP#<app>#DLV#<status>` / `<id>` | `APP#<app>#TGT#<target>` / `<id>` |
- * | delivery's request body | `APP#<app>` | `BODY#<delivery>` | | |
- * | attempt | `APP#<app>` | `ATT#<delivery>#<n>` | | |
+ * Configuration, written rarely, is grouped by app; everything written per event has a
+ * partition key of its own event, so no key takes more than a sliver of an app's traffic:
  *
- * Ids are ULID-based, so `SK` order is creation order and lists read newest first.
+ * | item | PK | SK | index entries |
+ * |---|---|---|---|
+ * | API key | `KEY#<sha256>` | `KEY` | |
+ * | app | `APP#<app>` | `APP` | |
+ * | definition | `APP#<app>` | `DEF#<slug>` | GSI1 `APP#<app>#DEF` / `<created_at>#<slug>` |
+ * | subscription | `APP#<app>` | `SUB#<id>` | |
+ * | subscription's health (only after failures or a slow answer) | `APP#<app>` | `HEALTH#<subscription>` | |
+ * | idempotency key | `IDEM#<app>#<key>` | `IDEM` | |
+ * | event | `EVT#<event>` | `EVT` | |
+ * | delivery (its request body and every attempt) | `EVT#<event>` | `DLV#<id>` | Deliveries `<app>#<shard>` / id; DeliveriesByTarget `<app>#<target>#<shard>` / id; while failed, dead-lettered or discarded, DeliveriesByStatus `<app>#<status>#<shard>` / id |
+ *
+ * The delivery lists' indexes are write-sharded: an entry goes to one of `DELIVERY_SHARDS`
+ * partitions chosen by a hash of the delivery id, and a list reads every shard and merges them
+ * newest first (delivery ids are ULID-based, so id order is creation order). Their projection
+ * is keys only, and the app-wide and per-target keys never change: recording an attempt
+ * rewrites the delivery item and no index entry; a list reads the items it shows by key.
  */
 export const TABLE = {
   partitionKey: "PK",
   sortKey: "SK",
   indexes: [
-    { name: "GSI1", partitionKey: "GSI1PK", sortKey: "GSI1SK" },
-    { name: "GSI2", partitionKey: "GSI2PK", sortKey: "GSI2SK" },
+    { name: "GSI1", partitionKey: "GSI1PK", sortKey: "GSI1SK", projection: "ALL" },
+    { name: "Deliveries", partitionKey: "by_app", sortKey: "id", projection: "KEYS_ONLY" },
+    {
+      name: "DeliveriesByTarget",
+      partitionKey: "by_target",
+      sortKey: "id",
+      projection: "KEYS_ONLY",
+    },
+    {
+      name: "DeliveriesByStatus",
+      partitionKey: "by_status",
+      sortKey: "id",
+      projection: "KEYS_ONLY",
+    },
   ],
   /** Epoch seconds; DynamoDB deletes expired items eventually, so code still checks times. */
   timeToLiveAttribute: "expires_at",
 } as const;
 
 export type IndexName = (typeof TABLE.indexes)[number]["name"];
+
+/**
+ * Partitions per app (and per app and target, and per app and status) of the delivery
+ * indexes. Each takes 1/16 of the app's delivery entries, so at DynamoDB's 1,000 write units a
+ * second per partition key an app can write 16,000 deliveries a second; a list reads 16
+ * partitions.
+ */
+export const DELIVERY_SHARDS = 16;

@@ -37,9 +37,9 @@ export async function listWebhookDeliveries(
 }
 
 export async function getDelivery(store: DeliveryStore, appId: string, id: string) {
-  const delivery = isId("delivery", id) ? await store.getDelivery(appId, id) : null;
-  if (!delivery) throw new NotFound(`delivery "${id}" not found`);
-  return deliveryDetailView(delivery, await store.listAttempts(appId, id));
+  const detail = isId("delivery", id) ? await store.getDeliveryDetail(appId, id) : null;
+  if (!detail) throw new NotFound(`delivery "${id}" not found`);
+  return deliveryDetailView(detail.delivery, detail.attempts);
 }
 
 async function page(

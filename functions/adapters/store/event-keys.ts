@@ -1,0 +1,54 @@
+import type { DeliveryStatus } from "../../core/schemas.ts";
+import { DELIVERY_SHARDS } from "./table-definition.ts";
+
+/** The partition of one event: the event and its deliveries. */
+export const eventPartition = (eventId: string) => `EVT#${eventId}`;
+
+export const EVENT_SORT_KEY = "EVT";
+
+/** A delivery id starts with its event's ULID (`msg_<event ULID><suffix>`). */
+export function eventIdOf(deliveryId: string): string {
+  return `evt_${deliveryId.slice(4, 30)}`;
+}
+
+/** A delivery's key: in its event's partition. */
+export function deliveryKey(deliveryId: string) {
+  return { PK: eventPartition(eventIdOf(deliveryId)), SK: `DLV#${deliveryId}` };
+}
+
+/**
+ * The shard of a delivery's index entries: FNV-1a of its id. Every character counts, since
+ * one subscription's deliveries share their id's last characters and one event's its first.
+ */
+export function shardOf(deliveryId: string): number {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < deliveryId.length; index++) {
+    hash ^= deliveryId.charCodeAt(index);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % DELIVERY_SHARDS;
+}
+
+/** What the partitions of each sharded list start with: bound to the app. */
+export const LIST_PREFIX = {
+  all: (appId: string) => appId,
+  target: (appId: string, targetId: string) => `${appId}#${targetId}`,
+  status: (appId: string, status: DeliveryStatus) => `${appId}#${status}`,
+};
+
+/** Every shard's partition of one list. */
+export function listPartitions(prefix: string): string[] {
+  return Array.from({ length: DELIVERY_SHARDS }, (_, shard) => `${prefix}#${shard}`);
+}
+
+/** The shard's partition of a list that a delivery's entry goes to. */
+export function shardPartition(prefix: string, deliveryId: string): string {
+  return `${prefix}#${shardOf(deliveryId)}`;
+}
+
+/**
+ * Statuses the status index holds. A pending or succeeded delivery is found through the
+ * app-wide index, which it is in anyway: indexing those too would add writes to every
+ * delivery's success path; failed, dead-lettered and discarded ones are few and looked for.
+ */
+export const INDEXED_STATUSES: readonly DeliveryStatus[] = ["failed", "dead_lettered", "discarded"];
