@@ -1,65 +1,88 @@
 /**
- * `npm run bench` (second part): how many emulator calls one delivered event costs — each
- * DynamoDB, SQS and EventBridge operation the handlers make, counted where the emulators
- * receive them (the SDK's `x-amz-target` header), per event: for one subscription whose
- * deliveries all succeed on their first attempt, and for one whose receiver fails every
- * attempt, until all its deliveries are dead-lettered. Runs the runtime in this process.
- * Prints figures; asserts nothing.
+ * `npm run bench` (second part): what one event costs, counted on the local runtime running in
+ * this process. Per event: each DynamoDB, SQS and EventBridge call the emulators receive, and
+ * what AWS would bill for what the handlers did (DynamoDB write and read units by table, index
+ * and item kind, the hottest partition keys, SQS requests, EventBridge events, Lambda
+ * invocations, API requests; see `capacity-meter.ts`), then the cost of a million events at
+ * list prices. Three scenarios, each with one subscription: every delivery succeeds on its
+ * first attempt, triggered one event a request and then through the batch route; and a
+ * receiver that fails every attempt, until all its deliveries are dead-lettered. Prints
+ * figures; asserts nothing.
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { type IncomingMessage, Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startReceiver, type TestReceiver } from "../test/support/receiver.ts";
+import { CapacityMeter } from "./capacity-meter.ts";
+import { printCalls, printCosts, printUnits, type ScenarioCounts } from "./cost-report.ts";
+import { subtract, type Tally } from "./tally.ts";
 
 const EVENTS = 100;
 /** At most 100, so one page of the DLQ shows them all. */
 const FAILING_EVENTS = 40;
 const PARALLEL = 10;
+const BATCH_SIZE = 50;
+/** No billable step for this long: the runtime has finished with the scenario's events. */
+const QUIET_MS = 1_000;
 
-const counts = new Map<string, number>();
-const emit = Server.prototype.emit;
-Server.prototype.emit = function (this: Server, event: string, ...args: unknown[]) {
-  if (event === "request") {
-    const target = (args[0] as IncomingMessage).headers["x-amz-target"];
-    if (typeof target === "string") {
-      const operation = target
-        .replace(/^DynamoDB_\d+\./, "DynamoDB ")
-        .replace(/^AmazonSQS\./, "SQS ")
-        .replace(/^AWSEvents\./, "EventBridge ");
-      counts.set(operation, (counts.get(operation) ?? 0) + 1);
-    }
-  }
-  return Reflect.apply(emit, this, [event, ...args]);
-} as Server["emit"];
+// Before the runtime is loaded, so every client, server and handler it makes is metered.
+const meter = new CapacityMeter().install();
 
 process.env.POWERTOOLS_LOG_LEVEL = "ERROR";
 process.env.POWERTOOLS_METRICS_DISABLED = "true";
 const { localSettings } = await import("../local/settings.ts");
 const { startRuntime } = await import("../local/runtime.ts");
 
-await countCalls({
-  title: `per delivered event (${EVENTS} events, one subscription, first attempts succeed)`,
-  events: EVENTS,
-  receiverAnswers: { status: 200, body: "ok" },
-  settings: {},
-});
-// Quick retries and a 1 s timeout, so every delivery is dead-lettered within seconds.
-await countCalls({
-  title: `per dead-lettered event (${FAILING_EVENTS} events, one subscription whose receiver answers 500: retries, pausing, the slow lane, dead letters and their notices)`,
-  events: FAILING_EVENTS,
-  receiverAnswers: { status: 500 },
-  settings: { SWITCHYARD_RETRY_BASE_SECONDS: "0.2", SWITCHYARD_DELIVERY_TIMEOUT_SECONDS: "1" },
-});
-
 interface Scenario {
+  /** The cost table's column. */
   title: string;
+  description: string;
+  unit: string;
   events: number;
+  trigger: "single" | "batch";
   receiverAnswers: TestReceiver["respond"];
   settings: Record<string, string>;
 }
 
-async function countCalls(scenario: Scenario) {
+const results: ScenarioCounts[] = [];
+results.push(
+  await measure({
+    title: "single trigger",
+    description: `${EVENTS} events one a request, one subscription, first attempts succeed`,
+    unit: "delivered event",
+    events: EVENTS,
+    trigger: "single",
+    receiverAnswers: { status: 200, body: "ok" },
+    settings: {},
+  }),
+);
+results.push(
+  await measure({
+    title: `batch trigger (${BATCH_SIZE})`,
+    description: `${EVENTS} events through the batch route, ${BATCH_SIZE} a request, one subscription, first attempts succeed`,
+    unit: "delivered event",
+    events: EVENTS,
+    trigger: "batch",
+    receiverAnswers: { status: 200, body: "ok" },
+    settings: {},
+  }),
+);
+// Quick retries and a 1 s timeout, so every delivery is dead-lettered within seconds.
+results.push(
+  await measure({
+    title: "dead-lettered",
+    description: `${FAILING_EVENTS} events, one subscription whose receiver answers 500: retries, pausing, the slow lane, dead letters and their notices`,
+    unit: "dead-lettered event",
+    events: FAILING_EVENTS,
+    trigger: "single",
+    receiverAnswers: { status: 500 },
+    settings: { SWITCHYARD_RETRY_BASE_SECONDS: "0.2", SWITCHYARD_DELIVERY_TIMEOUT_SECONDS: "1" },
+  }),
+);
+printCosts(results);
+meter.uninstall();
+
+async function measure(scenario: Scenario): Promise<ScenarioCounts> {
   const dataDir = mkdtempSync(join(tmpdir(), "switchyard-bench-calls-"));
   const receiver = await startReceiver();
   const runtime = await startRuntime(
@@ -71,6 +94,7 @@ async function countCalls(scenario: Scenario) {
     }),
     (error) => console.error("runtime:", error),
   );
+  meter.apiPort = Number(new URL(runtime.apiUrl).port);
   const call = (path: string, body?: unknown, headers: Record<string, string> = {}) =>
     fetch(`${runtime.apiUrl}${path}`, {
       method: body === undefined ? "GET" : "POST",
@@ -80,46 +104,79 @@ async function countCalls(scenario: Scenario) {
   await call("/api/v2/events", { name: "Bench", sample_payload: {} });
   await call("/api/v2/webhooks", { url: receiver.url, events: ["bench"] });
   // The set-up's own platform event is delivered nowhere, but let it pass before counting.
-  await sleep(1_500);
+  await waitForQuiet();
   receiver.requests.length = 0;
   receiver.respond = scenario.receiverAnswers;
-  counts.clear();
+  meter.reset();
 
   const started = Date.now();
-  for (let sent = 0; sent < scenario.events; sent += PARALLEL) {
-    await Promise.all(
-      Array.from({ length: PARALLEL }, (_, index) =>
-        call(
-          "/api/v2/public/event/bench",
-          { payload: { n: sent + index } },
-          { linked_account_id: "b" },
+  if (scenario.trigger === "single") {
+    for (let sent = 0; sent < scenario.events; sent += PARALLEL) {
+      await Promise.all(
+        Array.from({ length: PARALLEL }, (_, index) =>
+          call(
+            "/api/v2/public/event/bench",
+            { payload: { n: sent + index } },
+            { linked_account_id: "b" },
+          ),
         ),
-      ),
-    );
-  }
-  const succeeding = scenario.receiverAnswers !== "hang" && scenario.receiverAnswers.status < 300;
-  let polls = 0;
-  if (succeeding) {
-    while (receiver.requests.length < scenario.events) await sleep(5);
+      );
+    }
   } else {
-    for (polls = 1; (await deadLetters()) < scenario.events; polls++) await sleep(1_000);
-  }
-  const elapsedSeconds = (Date.now() - started) / 1000;
-  // Let the last deletes land.
-  await sleep(300);
-  const snapshot = new Map(counts);
-  if (polls > 0) {
-    // The polls of the DLQ made calls of their own: count one on the idle runtime, take them off.
-    counts.clear();
-    await deadLetters();
-    for (const [operation, count] of counts) {
-      snapshot.set(operation, (snapshot.get(operation) ?? 0) - polls * count);
+    for (let sent = 0; sent < scenario.events; sent += BATCH_SIZE) {
+      const events = Array.from({ length: BATCH_SIZE }, (_, index) => ({
+        event: "bench",
+        payload: { n: sent + index },
+      }));
+      const answer = await call(
+        "/api/v2/public/events/batch",
+        { events },
+        { linked_account_id: "b" },
+      );
+      const { data } = (await answer.json()) as { data?: { event_id?: string }[] };
+      if (data?.some((item) => !item.event_id) !== false) {
+        throw new Error(`the batch route refused events: ${JSON.stringify(data)}`);
+      }
     }
   }
+  const succeeding = scenario.receiverAnswers !== "hang" && scenario.receiverAnswers.status < 300;
+  // The bench's own look-ups of the DLQ cost calls and units of their own: each is made while
+  // the runtime is quiet, so what the meter counts meanwhile is the look-up's alone.
+  let lookups: Tally = new Map();
+  if (succeeding) {
+    while (receiver.requests.length < scenario.events) await sleep(5);
+    await waitForQuiet();
+  } else {
+    for (;;) {
+      await waitForQuiet();
+      const before = meter.snapshot();
+      const found = await deadLetters();
+      lookups = subtract(lookups, subtract(before, meter.snapshot())); // += after − before
+      if (found >= scenario.events) break;
+    }
+  }
+  const elapsedSeconds = (Date.now() - started) / 1000;
+  // Receives go on by themselves whatever the bench does: they are not the look-ups'.
+  const tally = subtract(
+    meter.snapshot(),
+    lookups,
+    (key) => !/ReceiveMessage|^receive\t/.test(key),
+  );
   await runtime.stop();
   await receiver.close();
   rmSync(dataDir, { recursive: true, force: true });
-  report(scenario, snapshot, elapsedSeconds);
+
+  const counts: ScenarioCounts = {
+    title: scenario.title,
+    unit: scenario.unit,
+    events: scenario.events,
+    elapsedSeconds,
+    tally,
+  };
+  printCalls({ ...counts, title: scenario.description });
+  printUnits(counts);
+  console.log();
+  return counts;
 
   async function deadLetters(): Promise<number> {
     const answer = await call("/api/v2/dlq?limit=100");
@@ -127,21 +184,17 @@ async function countCalls(scenario: Scenario) {
   }
 }
 
-function report(scenario: Scenario, snapshot: Map<string, number>, elapsedSeconds: number) {
-  const perEvent = (operation: string) => (snapshot.get(operation) ?? 0) / scenario.events;
-  const rows = [...snapshot.keys()]
-    .filter((operation) => !operation.endsWith("ReceiveMessage"))
-    .sort();
-  console.log(`emulator calls ${scenario.title}:`);
-  for (const operation of rows)
-    console.log(`  ${operation.padEnd(32)} ${perEvent(operation).toFixed(2)}`);
-  const total = rows.reduce((sum, operation) => sum + perEvent(operation), 0);
-  console.log(`  ${"total (without receives)".padEnd(32)} ${total.toFixed(2)}`);
-  const receives = [...snapshot.keys()].filter((operation) => operation.endsWith("ReceiveMessage"));
-  const receiveCount = receives.reduce((sum, operation) => sum + (snapshot.get(operation) ?? 0), 0);
-  console.log(
-    `  SQS ReceiveMessage: ${receiveCount} in ${elapsedSeconds.toFixed(1)} s, idle long polls included (every poller asks at least once a second)`,
-  );
+/** Resolves once the meter has counted no billable step for `QUIET_MS`. */
+async function waitForQuiet() {
+  let seen = meter.activity;
+  let since = Date.now();
+  while (Date.now() - since < QUIET_MS) {
+    await sleep(50);
+    if (meter.activity !== seen) {
+      seen = meter.activity;
+      since = Date.now();
+    }
+  }
 }
 
 function sleep(milliseconds: number) {
