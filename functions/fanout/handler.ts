@@ -5,6 +5,7 @@ import { config } from "../config.ts";
 import { systemClock } from "../core/clock.ts";
 import type { RoutedEvent } from "../core/model.ts";
 import { type FanOutDeps, fanOut } from "../core/services/fan-out.ts";
+import { cachedSubscriptionLists } from "../core/services/subscription-cache.ts";
 import { eachRecord } from "../sqs-batch.ts";
 import { observed, type Telemetry, telemetryFor } from "../telemetry.ts";
 
@@ -19,12 +20,16 @@ export function createFanOutHandler(
   telemetry: Telemetry = telemetryFor("fanout"),
 ) {
   const { logger } = telemetry;
+  const routing: FanOutDeps = {
+    ...deps,
+    subscriptions: deps.subscriptions ?? cachedSubscriptionLists(deps.store, deps.clock),
+  };
   return middy((event: SQSEvent) =>
     eachRecord(
       event,
       async (record) => {
         const routed = routedEvent(record.body);
-        const { queued } = await fanOut(deps, routed);
+        const { queued } = await fanOut(routing, routed);
         logger.debug("routed", { event_id: routed.event_id, type: routed.type, queued });
         return "done";
       },

@@ -1,28 +1,31 @@
-import { UpdateCommand, type UpdateCommandInput } from "@aws-sdk/lib-dynamodb";
+import {
+  DeleteCommand,
+  GetCommand,
+  UpdateCommand,
+  type UpdateCommandInput,
+} from "@aws-sdk/lib-dynamodb";
 import type { SubscriptionHealth } from "../../core/model.ts";
 import type { SubscriptionHealthStore } from "../../core/ports.ts";
 import { HEALTHY } from "../../core/subscription-health.ts";
-import {
-  appPartition,
-  deleteRecord,
-  getRecord,
-  isConditionFailure,
-  type TableContext,
-} from "./table-context.ts";
+import { isConditionFailure, type TableContext, withoutKeys } from "./table-context.ts";
 
 /**
- * Health records, one item per subscription that has failed or been slow lately
- * (`HEALTH#<subscription>` in the app's partition); none for a healthy one, and a record of a
- * slow mark alone expires by itself. Each change is one conditional or atomic
- * update, so deliverers racing on one subscription never undo each other.
+ * Health records, one item per subscription that has failed or been slow lately, each a
+ * partition of its own (`HEALTH#<app>#<subscription>`: written at every failure, they would
+ * make the app's configuration partition a hot key when many receivers fail at once); none for
+ * a healthy one, and a record of a slow mark alone expires by itself. Each change is one
+ * conditional or atomic update, so deliverers racing on one subscription never undo each other.
  */
 export function subscriptionHealthStore(table: TableContext): SubscriptionHealthStore {
-  const sortKey = (subscriptionId: string) => `HEALTH#${subscriptionId}`;
+  const keyOf = (appId: string, subscriptionId: string) => ({
+    PK: `HEALTH#${appId}#${subscriptionId}`,
+    SK: "HEALTH",
+  });
   const update = (appId: string, subscriptionId: string, input: Partial<UpdateCommandInput>) =>
     table.doc.send(
       new UpdateCommand({
         TableName: table.tableName,
-        Key: { PK: appPartition(appId), SK: sortKey(subscriptionId) },
+        Key: keyOf(appId, subscriptionId),
         ...input,
       } as UpdateCommandInput),
     );
@@ -56,8 +59,10 @@ export function subscriptionHealthStore(table: TableContext): SubscriptionHealth
     recordFailure,
 
     async getHealth(appId, subscriptionId) {
-      const record = await getRecord<SubscriptionHealth>(table, appId, sortKey(subscriptionId));
-      return record ? { ...HEALTHY, ...record } : HEALTHY;
+      const { Item } = await table.doc.send(
+        new GetCommand({ TableName: table.tableName, Key: keyOf(appId, subscriptionId) }),
+      );
+      return Item ? { ...HEALTHY, ...withoutKeys<SubscriptionHealth>(Item) } : HEALTHY;
     },
 
     pause: (appId, subscriptionId, until) =>
@@ -111,7 +116,9 @@ export function subscriptionHealthStore(table: TableContext): SubscriptionHealth
       }),
 
     async resume(appId, subscriptionId) {
-      await deleteRecord(table, appId, sortKey(subscriptionId));
+      await table.doc.send(
+        new DeleteCommand({ TableName: table.tableName, Key: keyOf(appId, subscriptionId) }),
+      );
     },
   };
 }

@@ -2,8 +2,9 @@
  * The single table's shape, shared by the CDK stack, the local runtime and the tests so all
  * three create the same table.
  *
- * Configuration, written rarely, is grouped by app; everything written per event has a
- * partition key of its own event, so no key takes more than a sliver of an app's traffic:
+ * Configuration, written rarely, is grouped by app; everything written per event or per
+ * failure has a partition key of its own, so no key takes more than a sliver of an app's
+ * traffic:
  *
  * | item | PK | SK | index entries |
  * |---|---|---|---|
@@ -11,7 +12,7 @@
  * | app | `APP#<app>` | `APP` | |
  * | definition | `APP#<app>` | `DEF#<slug>` | GSI1 `APP#<app>#DEF` / `<created_at>#<slug>` |
  * | subscription | `APP#<app>` | `SUB#<id>` | |
- * | subscription's health (only after failures or a slow answer) | `APP#<app>` | `HEALTH#<subscription>` | |
+ * | subscription's health (only after failures or a slow answer) | `HEALTH#<app>#<subscription>` | `HEALTH` | |
  * | idempotency key | `IDEM#<app>#<key>` | `IDEM` | |
  * | event | `EVT#<event>` | `EVT` | |
  * | delivery (its request body and every attempt) | `EVT#<event>` | `DLV#<id>` | Deliveries `<app>#<shard>` / id; DeliveriesByTarget `<app>#<target>#<shard>` / id; while failed, dead-lettered or discarded, DeliveriesByStatus `<app>#<status>#<shard>` / id |

@@ -3,6 +3,7 @@ import type { Clock } from "../clock.ts";
 import type { DeliveryMessage, RoutedEvent } from "../model.ts";
 import type { DeliveryQueue, DeliveryStore, EventStore, SubscriptionStore } from "../ports.ts";
 import { subscriptionReceives, webhookDelivery } from "../routing.ts";
+import type { SubscriptionListLookup } from "./subscription-cache.ts";
 
 /** Deliveries one fan-out writes at once. */
 export const WRITES_IN_FLIGHT = 16;
@@ -11,6 +12,8 @@ export interface FanOutDeps {
   store: SubscriptionStore & EventStore & DeliveryStore;
   queue: DeliveryQueue;
   clock: Clock;
+  /** How an app's subscriptions are read; straight from the store when absent. */
+  subscriptions?: SubscriptionListLookup;
 }
 
 /**
@@ -21,7 +24,9 @@ export interface FanOutDeps {
  */
 export async function fanOut(deps: FanOutDeps, event: RoutedEvent): Promise<{ queued: number }> {
   const payload = event.payload ?? (await storedPayload(deps.store, event));
-  const subscriptions = await deps.store.allSubscriptions(event.app_id);
+  const subscriptions = await (deps.subscriptions ?? ((app) => deps.store.allSubscriptions(app)))(
+    event.app_id,
+  );
   const now = deps.clock.now();
   const receiving = subscriptions.filter((subscription) =>
     subscriptionReceives(subscription, event, payload),

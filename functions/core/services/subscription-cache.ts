@@ -3,6 +3,30 @@ import type { Subscription, SubscriptionHealth } from "../model.ts";
 import type { SubscriptionHealthStore, SubscriptionStore } from "../ports.ts";
 import { CONFIGURATION_CACHE_MS, type ExpiringCache, expiringCache } from "./expiring-cache.ts";
 
+/** Reads every subscription of an app, as the fan-out routes by them. */
+export type SubscriptionListLookup = (appId: string) => Promise<Subscription[]>;
+
+/**
+ * Reads an app's subscriptions through a per-container cache that keeps each list 4 s: a
+ * burst of events reads the list once instead of once per event (it is the app's
+ * configuration partition that every event would read), and a subscription created, changed
+ * or deleted applies within SPEC §2's 5 s. An empty list is not kept, so an app's first
+ * subscription receives the very next event.
+ */
+export function cachedSubscriptionLists(
+  store: Pick<SubscriptionStore, "allSubscriptions">,
+  clock: Clock,
+  ttlMs = SUBSCRIPTION_CACHE_MS,
+): SubscriptionListLookup {
+  const cache = expiringCache(
+    (appId) => store.allSubscriptions(appId),
+    clock,
+    ttlMs,
+    (subscriptions) => subscriptions.length > 0,
+  );
+  return (appId) => cache.get(appId, "*");
+}
+
 /** Reads one subscription as it is now (or null when it is gone). */
 export type SubscriptionLookup = (appId: string, id: string) => Promise<Subscription | null>;
 

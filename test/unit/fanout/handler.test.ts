@@ -207,3 +207,46 @@ describe("an app with many subscriptions", () => {
     expect(queuedDeliveryIds()).toHaveLength(40);
   });
 });
+
+describe("fan-out: the app's subscriptions, kept 4 s", () => {
+  let now: number;
+  const clock = { now: () => new Date(now) };
+  const eventAt = (n: number) =>
+    appEvent(APP, { event_id: `evt_01JD00000000000000000000${String(n).padStart(2, "0")}` });
+
+  beforeEach(() => {
+    now = Date.parse("2026-11-23T01:28:00.000Z");
+    fanOut = createFanOutHandler({ store, queue: messaging.queue, clock });
+  });
+
+  it("reads the list once for a burst of events, and a new subscription receives events within 5 s", async () => {
+    const reads = vi.spyOn(store, "allSubscriptions");
+    const first = await subscribe();
+    await route(eventAt(1), eventAt(2), eventAt(3));
+    expect(reads).toHaveBeenCalledTimes(1);
+
+    const second = await subscribe();
+    now += 1_000;
+    await route(eventAt(4));
+    now += 3_000; // 4 s after the list was read: it is read again
+    await route(eventAt(5));
+
+    expect(reads).toHaveBeenCalledTimes(2);
+    const targets = async (n: number) =>
+      (await store.listDeliveries(APP, { event_id: eventAt(n).event_id }, { limit: 10 })).data
+        .map((delivery) => delivery.target.id)
+        .sort();
+    expect(await targets(4)).toEqual([first.id]); // within the staleness SPEC §2 allows
+    expect(await targets(5)).toEqual([first.id, second.id].sort());
+  });
+
+  it("does not keep an app's empty list: its first subscription receives the very next event", async () => {
+    await route(eventAt(1));
+    const first = await subscribe();
+
+    await route(eventAt(2));
+
+    expect(queuedDeliveryIds()).toHaveLength(1);
+    expect((await store.getDelivery(APP, queuedDeliveryIds()[0] ?? ""))?.target.id).toBe(first.id);
+  });
+});
