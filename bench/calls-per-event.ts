@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { startReceiver, type TestReceiver } from "../test/support/receiver.ts";
 import { CapacityMeter } from "./capacity-meter.ts";
 import { printCalls, printCosts, printUnits, type ScenarioCounts } from "./cost-report.ts";
+import { printStorage, storedBytes } from "./storage-per-event.ts";
 import { subtract, type Tally } from "./tally.ts";
 
 /**
@@ -167,6 +168,8 @@ async function measure(scenario: Scenario): Promise<ScenarioCounts> {
     lookups,
     (key) => !/ReceiveMessage|^receive\t/.test(key),
   );
+  // After the tally: the scan is the bench's, not the pipeline's.
+  const stored = await storedBytes(dataDir, localSettings(process.env).functions.tableName);
   await runtime.stop();
   await receiver.close();
   rmSync(dataDir, { recursive: true, force: true });
@@ -180,6 +183,7 @@ async function measure(scenario: Scenario): Promise<ScenarioCounts> {
   };
   printCalls({ ...counts, title: scenario.description });
   printUnits(counts);
+  printStorage(stored, scenario.events, ["event", "delivery", "idempotency_key"]);
   console.log();
   return counts;
 
