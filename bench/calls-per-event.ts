@@ -99,6 +99,7 @@ async function measure(scenario: Scenario): Promise<ScenarioCounts> {
       SWITCHYARD_DATA_DIR: dataDir,
     }),
     (error) => console.error("runtime:", error),
+    { emulators: "inline" },
   );
   meter.apiPort = Number(new URL(runtime.apiUrl).port);
   const call = (path: string, body?: unknown, headers: Record<string, string> = {}) =>

@@ -22,7 +22,9 @@ import { startApiServer } from "./api-server.ts";
 import { watchDeadLetters } from "./dead-letter-watch.ts";
 import { LOCAL_CREDENTIALS } from "./emulators/credentials.ts";
 import { startDynamo } from "./emulators/dynamodb.ts";
+import { serveEmulators } from "./emulators/servers.ts";
 import { startSqs } from "./emulators/sqs.ts";
+import { serveEmulatorsInThread } from "./emulators/threaded.ts";
 import { startLocalBus } from "./event-bus.ts";
 import { startEventSource } from "./event-source.ts";
 import { crashingPublisher, failingFanOut } from "./faults.ts";
@@ -45,13 +47,14 @@ export interface Runtime {
 }
 
 /**
- * Starts Switchyard on this machine: dynalite and fauxqs in process, a local bus that feeds
+ * Starts Switchyard on this machine: dynalite and fauxqs in a thread of their own, a local bus that feeds
  * each rule's queue, an event source per queue (fan-out, deliverer) and the API server, all
  * wired to the same handlers the Lambda functions run.
  */
 export async function startRuntime(
   settings: LocalSettings,
   onError: (error: unknown) => void,
+  options: { emulators?: "thread" | "inline" } = {},
 ): Promise<Runtime> {
   mkdirSync(settings.dataDir, { recursive: true });
   const base = settings.functions;
@@ -60,8 +63,14 @@ export async function startRuntime(
     retryBaseSeconds: base.retry.baseSeconds,
     deliveryTimeoutSeconds: base.deliveryTimeoutMs / 1000,
   });
-  const dynamo = await startDynamo(settings.dataDir, base.tableName);
-  const sqs = await startSqs(settings.dataDir, queueSettings);
+  // The emulators take a thread of their own, so they and the handlers use two cores;
+  // `inline` keeps them on this one (the bench that meters dynalite from inside needs that).
+  const servers =
+    options.emulators === "inline"
+      ? await serveEmulators(settings.dataDir)
+      : await serveEmulatorsInThread(settings.dataDir, onError);
+  const dynamo = await startDynamo(settings.dataDir, base.tableName, servers.dynamoEndpoint);
+  const sqs = await startSqs(settings.dataDir, queueSettings, servers.sqsEndpoint);
   const { queues } = sqs;
   const bus = await startLocalBus({
     sqs: sqs.client,
@@ -235,6 +244,7 @@ export async function startRuntime(
       sender.close();
       await sqs.stop();
       await dynamo.stop();
+      await servers.stop();
     },
   };
 }

@@ -15,17 +15,17 @@ export interface LocalDynamo {
 
 /**
  * dynalite on a loopback port, its LevelDB under `<dataDir>/dynamodb`, with the table created
- * from the definition the stack uses.
+ * from the definition the stack uses. With `served`, the endpoint of a dynalite already
+ * serving (the emulator thread's), only the table is made.
  */
-export async function startDynamo(dataDir: string, tableName: string): Promise<LocalDynamo> {
-  const path = join(dataDir, "dynamodb");
-  mkdirSync(path, { recursive: true });
-  const server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", resolve);
-  });
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+export async function startDynamo(
+  dataDir: string,
+  tableName: string,
+  served?: string,
+): Promise<LocalDynamo> {
+  const server = served === undefined ? await serveDynalite(dataDir) : undefined;
+  const endpoint =
+    served ?? `http://127.0.0.1:${(server?.address() as AddressInfo | undefined)?.port}`;
   const client = new DynamoDBClient({
     region: LOCAL_REGION,
     endpoint,
@@ -44,8 +44,20 @@ export async function startDynamo(dataDir: string, tableName: string): Promise<L
     },
     async stop() {
       client.destroy();
+      if (!server) return;
       server.closeAllConnections?.();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+export async function serveDynalite(dataDir: string) {
+  const path = join(dataDir, "dynamodb");
+  mkdirSync(path, { recursive: true });
+  const server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", resolve);
+  });
+  return server;
 }

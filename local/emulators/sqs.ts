@@ -29,8 +29,6 @@ export interface LocalQueues {
 
 export interface LocalSqs {
   endpoint: string;
-  /** The address fauxqs's socket is bound to: 127.0.0.1. */
-  listenAddress: string;
   client: SQSClient;
   queues: LocalQueues;
   healthy(): Promise<boolean>;
@@ -46,20 +44,13 @@ export interface LocalSqs {
 export async function startSqs(
   dataDir: string,
   settings: DeliveryQueueSettings,
+  served?: string,
 ): Promise<LocalSqs> {
-  const path = join(dataDir, "sqs");
-  mkdirSync(path, { recursive: true });
-  const { started: server, addresses } = await startOnLoopback(() =>
-    startFauxqs({ port: 0, logger: false, dataDir: path }),
-  );
-  const [listenAddress] = addresses;
-  if (addresses.length !== 1 || listenAddress !== LOOPBACK) {
-    await server.stop();
-    throw new Error(`fauxqs listens on ${addresses.join(", ")}, not on ${LOOPBACK} alone`);
-  }
+  const server = served === undefined ? await serveFauxqs(dataDir) : undefined;
+  const endpoint = served ?? server?.address ?? "";
   const client = new SQSClient({
     region: LOCAL_REGION,
-    endpoint: server.address,
+    endpoint,
     credentials: LOCAL_CREDENTIALS,
   });
   const queue = createQueueWith(client);
@@ -95,8 +86,7 @@ export async function startSqs(
   }
 
   return {
-    endpoint: server.address,
-    listenAddress,
+    endpoint,
     client,
     queues: { delivery, slowDelivery, deliveryDeadLetter, busTargets },
     async healthy() {
@@ -111,9 +101,23 @@ export async function startSqs(
     },
     async stop() {
       client.destroy();
-      await server.stop();
+      await server?.stop();
     },
   };
+}
+
+/** fauxqs on loopback alone: a listener that got past `startOnLoopback` is refused. */
+export async function serveFauxqs(dataDir: string) {
+  const path = join(dataDir, "sqs");
+  mkdirSync(path, { recursive: true });
+  const { started: server, addresses } = await startOnLoopback(() =>
+    startFauxqs({ port: 0, logger: false, dataDir: path }),
+  );
+  if (addresses.length !== 1 || addresses[0] !== LOOPBACK) {
+    await server.stop();
+    throw new Error(`fauxqs listens on ${addresses.join(", ")}, not on ${LOOPBACK} alone`);
+  }
+  return server;
 }
 
 /** Creates a queue, or brings an existing one (from an earlier run) to these attributes. */
