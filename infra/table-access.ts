@@ -10,9 +10,10 @@ export const TABLE_ACCESS = {
   // subscription's health record goes with it.
   api: ["BatchGetItem", "GetItem", "Query", "PutItem", "DeleteItem"],
   fanout: ["GetItem", "Query", "PutItem"],
-  // A batch's deliveries read together; attempts (appended to the delivery), statuses and
-  // health records updated; a subscription that resumes loses its record.
-  deliverer: ["BatchGetItem", "GetItem", "UpdateItem", "DeleteItem"],
+  // A batch's deliveries read together; attempts (appended to the delivery, the fifth and
+  // later in items of their own), statuses and health records; a subscription that resumes
+  // loses its record.
+  deliverer: ["BatchGetItem", "GetItem", "PutItem", "UpdateItem", "DeleteItem"],
   "dead-letters": ["GetItem", "UpdateItem"],
 } as const;
 

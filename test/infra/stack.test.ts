@@ -363,7 +363,7 @@ describe("least privilege", () => {
       ...xray,
     ],
     Deliverer: [
-      ...table(["BatchGetItem", "DeleteItem", "GetItem", "UpdateItem"]),
+      ...table(["BatchGetItem", "DeleteItem", "GetItem", "PutItem", "UpdateItem"]),
       "events:PutEvents EventBus",
       "kms:Decrypt SecretsKey",
       "sqs:SendMessage DeadLetterQueue",

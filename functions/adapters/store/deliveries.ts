@@ -1,5 +1,5 @@
-import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import type { Delivery } from "../../core/model.ts";
+import { GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import type { Attempt, Delivery } from "../../core/model.ts";
 import type { DeliveryStore } from "../../core/ports.ts";
 import type { DeliveryStatus } from "../../core/schemas.ts";
 import { batchGet } from "./batch-get.ts";
@@ -12,7 +12,19 @@ import {
   isLive,
   putIf,
   type TableContext,
+  withoutKeys,
 } from "./table-context.ts";
+
+/**
+ * Attempts kept in the delivery item itself: the first attempt and the three retries of the
+ * default policy, so a delivery that succeeds or fails by the defaults is one item.
+ */
+export const FOLDED_ATTEMPTS = 4;
+
+const attemptKey = (deliveryId: string, attempt: number) => ({
+  PK: deliveryKey(deliveryId).PK,
+  SK: `${deliveryKey(deliveryId).SK}#ATT#${String(attempt).padStart(6, "0")}`,
+});
 
 /**
  * A delivery is one item in its event's partition: what it sends, where, its status and every
@@ -103,12 +115,13 @@ export function deliveryStore(table: TableContext): DeliveryStore {
 
     async getDeliveryDetail(appId, id) {
       const item = await read(appId, id);
-      return item ? { delivery: deliveryOf(item), attempts: attemptsOf(item) } : null;
+      return item ? { delivery: deliveryOf(item), attempts: await allAttempts(item) } : null;
     },
 
     async getDeliveries(keys) {
       const wanted = new Map(keys.map(({ appId, id }) => [id, appId]));
-      const items = await batchGet(
+      // A delivery left unread is not in the answer: the deliverer reads it alone in its turn.
+      const { items } = await batchGet(
         table,
         [...wanted.keys()].filter((id) => id.startsWith("msg_")).map(deliveryKey),
       );
@@ -122,26 +135,32 @@ export function deliveryStore(table: TableContext): DeliveryStore {
 
     async listAttempts(appId, id) {
       const item = await read(appId, id);
-      return item ? attemptsOf(item) : [];
+      return item ? allAttempts(item) : [];
     },
 
     async recordAttempt(appId, id, change) {
       const { attempt, status, expectedAttemptCount, messageId, url, nextAttemptAt } = change;
-      // One conditional update claims the attempt number and appends the attempt, so an
-      // attempt is recorded whole or not at all, and no number is used twice.
-      // An attempt clears any reason a previous round ended with.
+      // One conditional update claims the attempt number and records the attempt, so no
+      // number is used twice. The first attempts are appended to the delivery itself, whole
+      // or not at all; a later one (retries beyond the default, manual retries) is kept as the
+      // delivery's `last_attempt` and then written to an item of its own, so no delivery
+      // outgrows DynamoDB's 400 KB item limit: a crash between the two leaves it in
+      // `last_attempt`. An attempt clears any reason a previous round ended with.
+      const folded = attempt.attempt <= FOLDED_ATTEMPTS;
       const set = [
         "attempt_count = :count",
         "owner_message_id = :owner",
-        "attempts = list_append(if_not_exists(attempts, :none), :attempt)",
+        folded
+          ? "attempts = list_append(if_not_exists(attempts, :none), :attempt)"
+          : "last_attempt = :attempt",
       ];
       const values: Record<string, unknown> = {
         ":count": attempt.attempt,
-        ":attempt": [attempt],
-        ":none": [],
+        ":attempt": folded ? [attempt] : attempt,
         ":expected": expectedAttemptCount,
         ":owner": messageId,
       };
+      if (folded) values[":none"] = [];
       const names: Record<string, string> = {};
       const remove = ["status_reason"];
       let owners = "attribute_not_exists(owner_message_id) OR owner_message_id = :owner";
@@ -160,13 +179,26 @@ export function deliveryStore(table: TableContext): DeliveryStore {
       } else {
         remove.push("next_attempt_at");
       }
-      return update(appId, id, status, attempt.at, {
+      const recorded = await update(appId, id, status, attempt.at, {
         set,
         remove,
         values,
         names,
         condition: `attempt_count = :expected AND (${owners})`,
       });
+      if (recorded && !folded) {
+        await putIf(
+          table,
+          {
+            ...attemptKey(id, attempt.attempt),
+            kind: "attempt",
+            ...attempt,
+            expires_at: expiresAt(table),
+          },
+          "attribute_not_exists(PK)",
+        );
+      }
+      return recorded;
     },
 
     async setDeliveryStatus(appId, id, status, at, reason) {
@@ -183,4 +215,24 @@ export function deliveryStore(table: TableContext): DeliveryStore {
 
     listDeliveries: (appId, filter, page) => listDeliveries(table, appId, filter, page),
   };
+
+  /** Every attempt of a delivery: those in its item, then those beyond, in their own items. */
+  async function allAttempts(item: Record<string, unknown>): Promise<Attempt[]> {
+    const attempts = attemptsOf(item);
+    if (Number(item.attempt_count) <= FOLDED_ATTEMPTS) return attempts;
+    const { Items = [] } = await table.doc.send(
+      new QueryCommand({
+        TableName: table.tableName,
+        KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",
+        ExpressionAttributeValues: {
+          ":pk": item.PK,
+          ":prefix": `${String(item.SK)}#ATT#`,
+        },
+      }),
+    );
+    attempts.push(...Items.map((row) => withoutKeys<Attempt>(row)));
+    const last = item.last_attempt as Attempt | undefined;
+    if (last && !attempts.some((known) => known.attempt === last.attempt)) attempts.push(last);
+    return attempts;
+  }
 }

@@ -3,7 +3,7 @@ import { isId } from "../../core/ids.ts";
 import type { DeliverySummary, Page, PageRequest } from "../../core/model.ts";
 import type { DeliveryFilter } from "../../core/ports.ts";
 import { batchGet } from "./batch-get.ts";
-import { deliveryOf } from "./delivery-items.ts";
+import { deliveryOf, SUMMARY_ATTRIBUTES } from "./delivery-items.ts";
 import {
   deliveryKey,
   eventPartition,
@@ -32,7 +32,14 @@ export async function listDeliveries(
   page: PageRequest,
 ): Promise<Page<DeliverySummary>> {
   const source = sourceFor(appId, filter);
-  const listKey = `${appId}|${source.partitions[0]}`;
+  // The app and the whole filter: a cursor pages on the list it came from and no other.
+  const listKey = JSON.stringify([
+    appId,
+    filter.status ?? null,
+    filter.webhook_id ?? null,
+    filter.workflow_id ?? null,
+    filter.event_id ?? null,
+  ]);
   const before = page.cursor === undefined ? undefined : decodeCursor(page.cursor, listKey);
   // At least two per partition, so a partition that had more always moves the list on.
   const perPartition = Math.max(2, Math.ceil((3 * page.limit) / source.partitions.length) + 1);
@@ -40,13 +47,20 @@ export async function listDeliveries(
 
   const data: DeliverySummary[] = [];
   let examined = 0;
-  while (examined < entries.length && data.length < page.limit) {
+  let unreadAt: number | undefined;
+  while (examined < entries.length && data.length < page.limit && unreadAt === undefined) {
     const round = entries.slice(
       examined,
       examined + Math.max(READ_ROUND, page.limit - data.length),
     );
-    const items = await itemsOf(table, round);
+    const { items, unread } = await itemsOf(table, round);
     for (const entry of round) {
+      // An entry DynamoDB left unread (throttling, the 16 MB answer limit) may be a delivery
+      // the page should show: the page ends before it, and the cursor comes back to it.
+      if (unread.has(entry.id)) {
+        unreadAt = examined;
+        break;
+      }
       examined++;
       const item = items.get(entry.id);
       if (item && item.app_id === appId && isLive(table, item) && matches(item, filter)) {
@@ -55,6 +69,9 @@ export async function listDeliveries(
         if (data.length === page.limit) break;
       }
     }
+  }
+  if (examined === 0 && unreadAt !== undefined) {
+    throw new Error("DynamoDB left the list's deliveries unread after retries; try again");
   }
   const last = entries[examined - 1];
   const hasMore = examined < entries.length || more;
@@ -92,21 +109,24 @@ function sourceFor(appId: string, filter: DeliveryFilter): ShardedSource {
   return index("Deliveries", "by_app", LIST_PREFIX.all(appId));
 }
 
-/** The delivery items of entries: those the query returned whole, the rest read by key. */
+/**
+ * The delivery items of entries: those the query returned whole, the rest read by key without
+ * their request bodies; and the ids DynamoDB left unread.
+ */
 async function itemsOf(
   table: TableContext,
   entries: { id: string; item: Record<string, unknown> }[],
 ) {
   const items = new Map<string, Record<string, unknown>>();
-  const unread: string[] = [];
+  const toRead: string[] = [];
   for (const { id, item } of entries) {
     if (item.kind === "delivery") items.set(id, item);
-    else unread.push(id);
+    else toRead.push(id);
   }
-  for (const item of await batchGet(table, unread.map(deliveryKey))) {
-    items.set(String(item.id), item);
-  }
-  return items;
+  const read = await batchGet(table, toRead.map(deliveryKey), SUMMARY_ATTRIBUTES);
+  for (const item of read.items) items.set(String(item.id), item);
+  const unread = new Set(read.unread.map((key) => key.SK?.slice("DLV#".length) ?? ""));
+  return { items, unread };
 }
 
 function matches(item: Record<string, unknown>, filter: DeliveryFilter): boolean {

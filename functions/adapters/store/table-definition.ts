@@ -15,7 +15,8 @@
  * | subscription's health (only after failures or a slow answer) | `HEALTH#<app>#<subscription>` | `HEALTH` | |
  * | idempotency key | `IDEM#<app>#<key>` | `IDEM` | |
  * | event | `EVT#<event>` | `EVT` | |
- * | delivery (its request body and every attempt) | `EVT#<event>` | `DLV#<id>` | Deliveries `<app>#<shard>` / id; DeliveriesByTarget `<app>#<target>#<shard>` / id; while failed, dead-lettered or discarded, DeliveriesByStatus `<app>#<status>#<shard>` / id |
+ * | delivery (its request body and its first four attempts) | `EVT#<event>` | `DLV#<id>` | Deliveries `<app>#<shard>` / id; DeliveriesByTarget `<app>#<target>#<shard>` / id; while failed, dead-lettered or discarded, DeliveriesByStatus `<app>#<status>#<shard>` / id |
+ * | a delivery's fifth and later attempts | `EVT#<event>` | `DLV#<id>#ATT#<n>` | |
  *
  * The delivery lists' indexes are write-sharded: an entry goes to one of `DELIVERY_SHARDS`
  * partitions chosen by a hash of the delivery id, and a list reads every shard and merges them

@@ -1,5 +1,6 @@
+import { DeleteCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { shardOf } from "../../../functions/adapters/store/event-keys.ts";
+import { deliveryKey, shardOf } from "../../../functions/adapters/store/event-keys.ts";
 import { DELIVERY_SHARDS } from "../../../functions/adapters/store/table-definition.ts";
 import { type DeliveryTarget, deliveryId, newId } from "../../../functions/core/ids.ts";
 import type { Delivery } from "../../../functions/core/model.ts";
@@ -69,7 +70,7 @@ function countReads() {
         Responses?: Record<string, unknown[]>;
       };
       if (context.commandName === "QueryCommand") read.entries += output.Items?.length ?? 0;
-      if (context.commandName === "BatchGetCommand") {
+      if (context.commandName === "BatchGetItemCommand") {
         for (const items of Object.values(output.Responses ?? {})) read.items += items.length;
       }
       return result;
@@ -243,5 +244,127 @@ describe("retention", () => {
       attempts: 0,
       lists: [0, 0, 0, 0],
     });
+  });
+});
+
+describe("sharded delivery lists: what a read leaves out", () => {
+  it("ends a page before a delivery DynamoDB left unread, and the cursor comes back to it", async () => {
+    const store = await table.freshStore();
+    const created: string[] = [];
+    for (let n = 0; n < 20; n++) {
+      const d = delivery();
+      await store.createDelivery(d);
+      created.push(d.id);
+    }
+    const newestFirst = [...created].reverse();
+    const stuck = newestFirst[5] ?? "";
+    // Every BatchGetItem leaves that one delivery unprocessed, as throttling would.
+    const name = "leave-one-unprocessed";
+    table.doc.middlewareStack.add(
+      (next, context) => async (args) => {
+        const result = await next(args);
+        if (context.commandName !== "BatchGetItemCommand") return result;
+        const output = result.output as {
+          Responses?: Record<string, Record<string, unknown>[]>;
+          UnprocessedKeys?: Record<string, { Keys: unknown[] }>;
+        };
+        for (const [tableName, items] of Object.entries(output.Responses ?? {})) {
+          const index = items.findIndex((item) => item.id === stuck);
+          if (index < 0) continue;
+          items.splice(index, 1);
+          output.UnprocessedKeys = { [tableName]: { Keys: [deliveryKey(stuck)] } };
+        }
+        return result;
+      },
+      { step: "initialize", name },
+    );
+    let first: Awaited<ReturnType<Store["listDeliveries"]>>;
+    try {
+      first = await store.listDeliveries(APP, {}, { limit: 10 });
+    } finally {
+      table.doc.middlewareStack.remove(name);
+    }
+
+    expect(first.data.map((d) => d.id)).toEqual(newestFirst.slice(0, 5));
+    const rest = await store.listDeliveries(
+      APP,
+      {},
+      { limit: 50, cursor: first.next_cursor ?? undefined },
+    );
+    expect(rest.data.map((d) => d.id)).toEqual(newestFirst.slice(5));
+  });
+
+  it("refuses a cursor on a list with another filter, as it would another app's", async () => {
+    const store = await table.freshStore();
+    for (let n = 0; n < 3; n++) await store.createDelivery(delivery());
+    const pending = await store.listDeliveries(APP, { status: "pending" }, { limit: 1 });
+    const cursor = pending.next_cursor ?? undefined;
+    expect(cursor).toBeDefined();
+
+    for (const filter of [{}, { status: "succeeded" as const }, { webhook_id: HOOK.id }]) {
+      await expect(store.listDeliveries(APP, filter, { limit: 1, cursor })).rejects.toThrow(
+        "cursor is not one this list returned",
+      );
+    }
+    expect(
+      (await store.listDeliveries(APP, { status: "pending" }, { limit: 1, cursor })).data,
+    ).toHaveLength(1);
+  });
+});
+
+describe("a delivery's attempts", () => {
+  const attempt = (n: number, responseBody: string | null = "x".repeat(1024)) => ({
+    attempt: n,
+    at: new Date(Date.UTC(2026, 4, 1, 0, n)).toISOString(),
+    status_code: 500,
+    duration_ms: 5,
+    response_body: responseBody,
+    error: "HTTP 500",
+  });
+
+  it("keeps every attempt of a long-failing delivery with a large body, beyond what one item holds", async () => {
+    const store = await table.freshStore();
+    const d = { ...delivery(), body: JSON.stringify({ big: "y".repeat(250 * 1024) }) };
+    await store.createDelivery(d);
+    // 150 attempts of 1 KiB answers would take the item past 400 KB, were they all kept in it.
+    for (let n = 1; n <= 150; n++) {
+      const recorded = await store.recordAttempt(APP, d.id, {
+        attempt: attempt(n),
+        status: "failed",
+        expectedAttemptCount: n - 1,
+        messageId: "m-1",
+      });
+      expect(recorded).toBe(true);
+    }
+
+    const detail = await store.getDeliveryDetail(APP, d.id);
+    expect(detail?.attempts.map((a) => a.attempt)).toEqual(
+      Array.from({ length: 150 }, (_, index) => index + 1),
+    );
+    expect(detail?.delivery).toMatchObject({ attempt_count: 150, last_attempt: attempt(150) });
+    expect((await store.listDeliveries(APP, {}, { limit: 1 })).data[0]?.last_attempt).toEqual(
+      attempt(150),
+    );
+  });
+
+  it("shows an attempt recorded on the delivery whose own item was never written (a crash between the two)", async () => {
+    const store = await table.freshStore();
+    const d = delivery();
+    await store.createDelivery(d);
+    for (let n = 1; n <= 6; n++) {
+      await store.recordAttempt(APP, d.id, {
+        attempt: attempt(n, "no"),
+        status: "failed",
+        expectedAttemptCount: n - 1,
+        messageId: "m-1",
+      });
+    }
+    const [sixth] = (await table.items("attempt")).filter((item) => item.attempt === 6);
+    await table.doc.send(
+      new DeleteCommand({ TableName: table.tableName(), Key: { PK: sixth?.PK, SK: sixth?.SK } }),
+    );
+
+    expect((await store.listAttempts(APP, d.id)).map((a) => a.attempt)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(await table.items("attempt")).toHaveLength(1); // the 5th: the first four are in the item
   });
 });

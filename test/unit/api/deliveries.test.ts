@@ -49,6 +49,18 @@ describe("GET /api/v2/deliveries", () => {
     }
   });
 
+  it("still refuses a garbage cursor when the filter's id cannot exist", async () => {
+    const queries: Record<string, string>[] = [
+      { event_id: "nonsense", cursor: "garbage" },
+      { webhook_id: "sub_x", cursor: "garbage" },
+    ];
+    for (const query of queries) {
+      const response = await call({ method: "GET", path: "/api/v2/deliveries", query });
+      expect(response.status, JSON.stringify(query)).toBe(400);
+      expect(response.body.message).toContain("cursor");
+    }
+  });
+
   it("refuses webhook_id and workflow_id together, and an unknown status", async () => {
     const both = await call({
       method: "GET",
