@@ -1,5 +1,11 @@
 import type { EventBridgeEvent, SQSEvent, SQSRecord } from "aws-lambda";
-import type { EventDefinition, RoutedEvent, Subscription } from "../../functions/core/model.ts";
+import { type DeliveryTarget, deliveryId } from "../../functions/core/ids.ts";
+import type {
+  Delivery,
+  EventDefinition,
+  RoutedEvent,
+  Subscription,
+} from "../../functions/core/model.ts";
 
 /** A routed app event as the trigger puts it on the bus. */
 export function appEvent(appId: string, overrides: Partial<RoutedEvent> = {}): RoutedEvent {
@@ -61,6 +67,38 @@ export function testSubscription(overrides: Partial<Subscription> = {}): Subscri
     created_at: "2026-11-23T01:00:00.000Z",
     updated_at: "2026-11-23T01:00:00.000Z",
     secrets: [{ secret: TEST_SECRET, created_at: "2026-11-23T01:00:00.000Z", expires_at: null }],
+    ...overrides,
+  };
+}
+
+/**
+ * A pending delivery of `eventId` to `target` as the fan-out writes one (its id derived from
+ * both), created at `createdAt`.
+ */
+export function testDelivery(
+  appId: string,
+  eventId: string,
+  target: DeliveryTarget,
+  overrides: Partial<Delivery> = {},
+  createdAt = "2026-05-01T00:00:00.000Z",
+): Delivery {
+  return {
+    id: deliveryId(eventId, target),
+    app_id: appId,
+    event_id: eventId,
+    event_type: "contact_created",
+    platform: false,
+    linked_account_id: "acme",
+    target,
+    url: "https://hooks.example.com/in",
+    method: "POST",
+    body: '{"hello":"world"}',
+    status: "pending",
+    attempt_count: 0,
+    round_started_at_attempt: 0,
+    created_at: createdAt,
+    updated_at: createdAt,
+    last_attempt: null,
     ...overrides,
   };
 }

@@ -2,10 +2,11 @@ import { DeleteCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deliveryKey, shardOf } from "../../../functions/adapters/store/event-keys.ts";
 import { DELIVERY_SHARDS } from "../../../functions/adapters/store/table-definition.ts";
-import { type DeliveryTarget, deliveryId, newId } from "../../../functions/core/ids.ts";
+import { type DeliveryTarget, newId } from "../../../functions/core/ids.ts";
 import type { Delivery } from "../../../functions/core/model.ts";
 import type { Store } from "../../../functions/core/ports.ts";
 import { startTestTable, type TestTable } from "../../support/dynamo.ts";
+import { testDelivery } from "../../support/events.ts";
 
 const APP = "app_01HZY00000000000000000000A";
 const HOOK: DeliveryTarget = { type: "webhook", id: "sub_01HZY00000000000000000000H" };
@@ -19,25 +20,7 @@ afterAll(async () => {
 });
 
 function delivery(eventId = newId("event"), target = HOOK): Delivery {
-  const created = new Date().toISOString();
-  return {
-    id: deliveryId(eventId, target),
-    app_id: APP,
-    event_id: eventId,
-    event_type: "contact_created",
-    platform: false,
-    linked_account_id: "acme",
-    target,
-    url: "https://hooks.example.com/in",
-    method: "POST",
-    body: "{}",
-    status: "pending",
-    attempt_count: 0,
-    round_started_at_attempt: 0,
-    created_at: created,
-    updated_at: created,
-    last_attempt: null,
-  };
+  return testDelivery(APP, eventId, target, { body: "{}" }, new Date().toISOString());
 }
 
 /** Every page of a list, as a client pages it, with the size of each page. */

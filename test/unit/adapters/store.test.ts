@@ -1,7 +1,7 @@
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BadRequest } from "../../../functions/core/errors.ts";
-import { type DeliveryTarget, deliveryId, newId } from "../../../functions/core/ids.ts";
+import { type DeliveryTarget, newId } from "../../../functions/core/ids.ts";
 import type {
   App,
   Attempt,
@@ -11,7 +11,7 @@ import type {
 } from "../../../functions/core/model.ts";
 import type { IdempotencyRecord, Store } from "../../../functions/core/ports.ts";
 import { startTestTable, type TestTable } from "../../support/dynamo.ts";
-import { testSubscription } from "../../support/events.ts";
+import { testDelivery, testSubscription } from "../../support/events.ts";
 
 const APP_A = "app_01HZY00000000000000000000A";
 const APP_B = "app_01HZY00000000000000000000B";
@@ -59,25 +59,7 @@ function delivery(
   target: DeliveryTarget,
   overrides: Partial<Delivery> = {},
 ): Delivery {
-  return {
-    id: deliveryId(eventId, target),
-    app_id: appId,
-    event_id: eventId,
-    event_type: "contact_created",
-    platform: false,
-    linked_account_id: "acme",
-    target,
-    url: "https://hooks.example.com/in",
-    method: "POST",
-    body: '{"hello":"world"}',
-    status: "pending",
-    attempt_count: 0,
-    round_started_at_attempt: 0,
-    created_at: at(0),
-    updated_at: at(0),
-    last_attempt: null,
-    ...overrides,
-  };
+  return testDelivery(appId, eventId, target, overrides, at(0));
 }
 
 function attempt(number: number, statusCode: number | null = 500): Attempt {
