@@ -13,7 +13,8 @@ import { startReceiver } from "../test/support/receiver.ts";
 
 const CLIENTS = 32;
 const LOAD_SECONDS = 10;
-const PACED_RATE = 200;
+/** `BENCH_RATE=50 node --import tsx bench/local-throughput.ts` paces at another rate. */
+const PACED_RATE = Number(process.env.BENCH_RATE ?? 200);
 const DRAIN_TIMEOUT_MS = 120_000;
 
 const receiver = await startReceiver();
