@@ -5,9 +5,11 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { serveEmulators } from "./servers.ts";
+import { relaxSqliteSync } from "./sqlite-durability.ts";
 
 const port = parentPort;
 if (!port) throw new Error("the emulator thread runs as a worker");
+relaxSqliteSync();
 try {
   const servers = await serveEmulators((workerData as { dataDir: string }).dataDir);
   port.on("message", async (message) => {
