@@ -1,7 +1,8 @@
 import middy from "@middy/core";
 import type { SQSEvent } from "aws-lambda";
-import { parseDeliveryMessage } from "../adapters/delivery-queue.ts";
-import { busFor, storeFor } from "../adapters/index.ts";
+import { parseDeliveryMessage } from "../adapters/delivery-message.ts";
+import { busFor } from "../adapters/deployment/bus.ts";
+import { storeFor } from "../adapters/deployment/store.ts";
 import { config } from "../config.ts";
 import { systemClock } from "../core/clock.ts";
 import type { DeadLetterDeps } from "../core/services/dead-letter.ts";

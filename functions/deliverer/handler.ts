@@ -1,8 +1,10 @@
 import middy from "@middy/core";
 import type { SQSEvent } from "aws-lambda";
-import { parseDeliveryMessage } from "../adapters/delivery-queue.ts";
+import { parseDeliveryMessage } from "../adapters/delivery-message.ts";
+import { busFor } from "../adapters/deployment/bus.ts";
+import { queueFor } from "../adapters/deployment/queue.ts";
+import { storeFor } from "../adapters/deployment/store.ts";
 import { createHttpSender } from "../adapters/http-sender.ts";
-import { busFor, queueFor, storeFor } from "../adapters/index.ts";
 import { kmsVaultFor } from "../adapters/secrets/kms-vault.ts";
 import { config } from "../config.ts";
 import { systemClock } from "../core/clock.ts";

@@ -3,7 +3,7 @@ import { Architecture, LoggingFormat, Runtime, Tracing } from "aws-cdk-lib/aws-l
 import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
-import { BUNDLING } from "../bundling.ts";
+import { BUNDLING, NODE_OPTIONS } from "../bundling.ts";
 
 export interface SwitchyardFunctionProps {
   /** The folder under `functions/` whose `handler.ts` exports `handler`. */
@@ -18,8 +18,8 @@ export interface SwitchyardFunctionProps {
 }
 
 /**
- * Every Switchyard function: Node 24 on arm64, an ESM bundle made by the local esbuild
- * (minified, with source maps), JSON logs kept for a month, X-Ray active tracing.
+ * Every Switchyard function: Node 24 on arm64, a CommonJS bundle made by the local esbuild
+ * (minified, with source maps; see `BUNDLING`), JSON logs kept for a month, X-Ray active tracing.
  */
 export class SwitchyardFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: SwitchyardFunctionProps) {
@@ -39,11 +39,11 @@ export class SwitchyardFunction extends NodejsFunction {
       tracing: Tracing.ACTIVE,
       logGroup,
       loggingFormat: LoggingFormat.JSON,
-      environment: { ...props.environment, NODE_OPTIONS: "--enable-source-maps" },
+      environment: { ...props.environment, NODE_OPTIONS },
       bundling: {
         ...BUNDLING,
         mainFields: [...BUNDLING.mainFields],
-        format: OutputFormat.ESM,
+        format: { cjs: OutputFormat.CJS, esm: OutputFormat.ESM }[BUNDLING.format],
         forceDockerBundling: false,
       },
     });
