@@ -1,3 +1,4 @@
+import type { Config } from "../config.ts";
 import type { Lane } from "../core/subscription-health.ts";
 
 /** The queues a delivery's message travels by. */
@@ -6,6 +7,15 @@ export interface QueueUrls {
   /** The slow lane's queue: deliveries of failing, paused or slow subscriptions. */
   slowDeliveryQueueUrl: string;
   deadLetterQueueUrl: string;
+}
+
+/** The deployment's queues, from its configuration. */
+export function queueUrlsOf(config: Config): QueueUrls {
+  return {
+    deliveryQueueUrl: config.deliveryQueueUrl,
+    slowDeliveryQueueUrl: config.slowDeliveryQueueUrl,
+    deadLetterQueueUrl: config.deadLetterQueueUrl,
+  };
 }
 
 /**

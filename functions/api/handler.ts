@@ -1,5 +1,5 @@
 import middy from "@middy/core";
-import { busFor } from "../adapters/deployment/bus.ts";
+import { lazyBusFor } from "../adapters/deployment/lazy-bus.ts";
 import { storeFor } from "../adapters/deployment/store.ts";
 import { kmsVaultFor } from "../adapters/secrets/kms-vault.ts";
 import { config } from "../config.ts";
@@ -26,7 +26,7 @@ const telemetry = telemetryFor("api");
 export const handler = createApiHandler(
   {
     store: storeFor(settings),
-    bus: busFor(settings),
+    bus: lazyBusFor(settings),
     clock: systemClock,
     // Loaded by the first webhook written, as its service is (routes.ts).
     checkUrl: async (url) =>

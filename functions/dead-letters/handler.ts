@@ -1,7 +1,7 @@
 import middy from "@middy/core";
 import type { SQSEvent } from "aws-lambda";
 import { parseDeliveryMessage } from "../adapters/delivery-message.ts";
-import { busFor } from "../adapters/deployment/bus.ts";
+import { lazyBusFor } from "../adapters/deployment/lazy-bus.ts";
 import { storeFor } from "../adapters/deployment/store.ts";
 import { config } from "../config.ts";
 import { systemClock } from "../core/clock.ts";
@@ -52,6 +52,6 @@ export function createDeadLetterHandler(
 const settings = config();
 export const handler = createDeadLetterHandler({
   store: storeFor(settings),
-  bus: busFor(settings),
+  bus: lazyBusFor(settings),
   clock: systemClock,
 });

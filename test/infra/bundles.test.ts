@@ -3,54 +3,85 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { build } from "esbuild";
+import type { Metafile } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BUNDLE_FILE, esbuildOptionsFor, NODE_OPTIONS } from "../../infra/bundling.ts";
+import { BUNDLE_FILE, bundleFunction, loadedAtStart, NODE_OPTIONS } from "../../infra/bundling.ts";
 
-/** The SDK clients each function's bundle carries: the ones it calls, no other. */
+/** The SDK clients in each function's bundle (the ones it calls), and those it makes at start. */
 const SDK_CLIENTS = {
-  trigger: ["client-dynamodb", "client-eventbridge"],
-  api: ["client-dynamodb", "client-eventbridge", "client-kms"],
-  fanout: ["client-dynamodb", "client-sqs"],
-  deliverer: ["client-dynamodb", "client-eventbridge", "client-kms", "client-sqs"],
-  "dead-letters": ["client-dynamodb", "client-eventbridge"],
+  trigger: {
+    bundled: ["client-dynamodb", "client-eventbridge"],
+    atStart: ["client-dynamodb", "client-eventbridge"],
+  },
+  api: {
+    bundled: ["client-dynamodb", "client-eventbridge", "client-kms"],
+    atStart: ["client-dynamodb"],
+  },
+  fanout: {
+    bundled: ["client-dynamodb", "client-sqs"],
+    atStart: ["client-dynamodb", "client-sqs"],
+  },
+  deliverer: {
+    bundled: ["client-dynamodb", "client-eventbridge", "client-kms", "client-sqs"],
+    atStart: ["client-dynamodb"],
+  },
+  "dead-letters": {
+    bundled: ["client-dynamodb", "client-eventbridge"],
+    atStart: ["client-dynamodb"],
+  },
 };
 const FUNCTIONS = Object.keys(SDK_CLIENTS) as (keyof typeof SDK_CLIENTS)[];
 
 const outdir = mkdtempSync(join(tmpdir(), "switchyard-bundle-test-"));
-const bundles = new Map<string, { file: string; inputs: string[] }>();
+const bundles = new Map<string, Metafile>();
 
-beforeAll(async () => {
-  for (const name of FUNCTIONS) {
-    const file = join(outdir, name, BUNDLE_FILE);
-    const { metafile } = await build({
-      ...esbuildOptionsFor(name, file),
-      metafile: true,
-      logLevel: "error",
-    });
-    bundles.set(name, { file, inputs: Object.keys(metafile.inputs) });
-  }
+beforeAll(() => {
+  for (const name of FUNCTIONS) bundles.set(name, bundleFunction(name, join(outdir, name)));
 }, 60_000);
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
+/** The packages whose code is in these output files of the bundle. */
+function packagesIn(metafile: Metafile | undefined, outputs?: string[]): Set<string> {
+  const files = outputs ?? Object.keys(metafile?.outputs ?? {});
+  return new Set(
+    files.flatMap((file) =>
+      Object.keys(metafile?.outputs[file]?.inputs ?? {}).flatMap(
+        (input) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input)?.[1] ?? [],
+      ),
+    ),
+  );
+}
+
+const clientsOf = (packages: Set<string>) =>
+  [...packages].flatMap((pkg) => /^@aws-sdk\/(client-.+)$/.exec(pkg)?.[1] ?? []).sort();
+
 describe("the functions' bundles, built as the stack builds them", () => {
   it.each(FUNCTIONS)("%s carries only the SDK clients it calls", (name) => {
-    const clients = new Set(
-      bundles
-        .get(name)
-        ?.inputs.flatMap(
-          (path) => /node_modules\/@aws-sdk\/(client-[^/]+)\//.exec(path)?.[1] ?? [],
-        ),
-    );
-    expect([...clients].sort()).toEqual(SDK_CLIENTS[name]);
+    expect(clientsOf(packagesIn(bundles.get(name)))).toEqual(SDK_CLIENTS[name].bundled);
   });
+
+  it.each(FUNCTIONS)(
+    "%s reads at start only the clients each invocation uses, and no credential provider",
+    (name) => {
+      const metafile = bundles.get(name);
+      const atStart = packagesIn(metafile, metafile ? loadedAtStart(metafile) : []);
+      expect(clientsOf(atStart)).toEqual(SDK_CLIENTS[name].atStart);
+      // Lambda's environment holds the credentials (credential-provider-env, read at start):
+      // the chain's other providers (SSO, STS, profiles, the instance's) are imported only
+      // when it does not, and their chunks are not read.
+      const otherProviders = [...atStart].filter((pkg) =>
+        /credential-provider-(?!node$|env$)|nested-clients|token-providers/.test(pkg),
+      );
+      expect(otherProviders).toEqual([]);
+    },
+  );
 
   it.each(FUNCTIONS)(
     "%s loads in a fresh Node as Lambda's runtime loads it (import()) and exports its handler",
     (name) => {
-      const file = bundles.get(name)?.file ?? "";
+      const file = join(outdir, name, BUNDLE_FILE);
       const script = `const bundle = await import(${JSON.stringify(pathToFileURL(file).href)});
-console.log(typeof (bundle.handler ?? bundle.default?.handler));`;
+console.log(typeof bundle.handler);`;
       const output = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
         env: {
           PATH: process.env.PATH,

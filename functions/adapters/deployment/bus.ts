@@ -1,21 +1,9 @@
 import type { Config } from "../../config.ts";
 import type { EventPublisher } from "../../core/ports.ts";
-import { onFirstUse } from "../on-first-use.ts";
+import { createEventBridgeClient } from "../clients/eventbridge.ts";
+import { createEventPublisher } from "../event-publisher.ts";
 
-/**
- * The EventBridge bus of this deployment. Its SDK and client are loaded at the first publish,
- * so a function that publishes only now and then (a platform notice) starts without them.
- */
+/** The EventBridge bus of this deployment, made at start (`lazyBusFor` makes it at first use). */
 export function busFor(config: Config): EventPublisher {
-  const bus = onFirstUse(async () => {
-    const [{ createEventPublisher }, { createEventBridgeClient }] = await Promise.all([
-      import("../event-publisher.ts"),
-      import("../clients/eventbridge.ts"),
-    ]);
-    return createEventPublisher(createEventBridgeClient(config.aws), config.busName);
-  });
-  return {
-    publish: async (events) => (await bus()).publish(events),
-    publishEach: async (events) => (await bus()).publishEach(events),
-  };
+  return createEventPublisher(createEventBridgeClient(config.aws), config.busName);
 }

@@ -1,32 +1,13 @@
 import type { Config } from "../../config.ts";
 import type { DeliveryQueue } from "../../core/ports.ts";
-import { onFirstUse } from "../on-first-use.ts";
-import { laneOf, type QueueUrls } from "../queue-lanes.ts";
+import { createSqsClient } from "../clients/sqs.ts";
+import { createDeliveryQueue } from "../delivery-queue.ts";
+import { queueUrlsOf } from "../queue-lanes.ts";
 
 /**
- * The delivery queue and DLQ of this deployment. Its SDK and client are loaded at the first
- * send: the deliverer sends only to retry, hold or dead-letter a delivery. Telling a record's
- * lane needs neither.
+ * The delivery queue and DLQ of this deployment, made at start (`lazyQueueFor` makes it at
+ * first use).
  */
 export function queueFor(config: Config): DeliveryQueue {
-  const urls: QueueUrls = {
-    deliveryQueueUrl: config.deliveryQueueUrl,
-    slowDeliveryQueueUrl: config.slowDeliveryQueueUrl,
-    deadLetterQueueUrl: config.deadLetterQueueUrl,
-  };
-  const queue = onFirstUse(async () => {
-    const [{ createDeliveryQueue }, { createSqsClient }] = await Promise.all([
-      import("../delivery-queue.ts"),
-      import("../clients/sqs.ts"),
-    ]);
-    return createDeliveryQueue(createSqsClient(config.aws), urls);
-  });
-  return {
-    enqueue: async (messages) => (await queue()).enqueue(messages),
-    moveToDeadLetterQueue: async (message) => (await queue()).moveToDeadLetterQueue(message),
-    forwardToSlowLane: async (message) => (await queue()).forwardToSlowLane(message),
-    delay: async (lane, receiptHandle, seconds) =>
-      (await queue()).delay(lane, receiptHandle, seconds),
-    laneOf: (queueArn) => laneOf(urls, queueArn),
-  };
+  return createDeliveryQueue(createSqsClient(config.aws), queueUrlsOf(config));
 }

@@ -7,8 +7,8 @@ import {
 } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { busFor } from "../../../functions/adapters/deployment/bus.ts";
-import { queueFor } from "../../../functions/adapters/deployment/queue.ts";
+import { lazyBusFor } from "../../../functions/adapters/deployment/lazy-bus.ts";
+import { lazyQueueFor } from "../../../functions/adapters/deployment/lazy-queue.ts";
 import { loadConfig } from "../../../functions/config.ts";
 import type { DeliveryMessage, RoutedEvent } from "../../../functions/core/model.ts";
 
@@ -49,10 +49,10 @@ const message: DeliveryMessage = {
   delivery_id: "dlv_01HZY000000000000000000001",
 };
 
-describe("busFor: the EventBridge SDK loaded at the first publish", () => {
+describe("lazyBusFor: the EventBridge SDK loaded at the first publish", () => {
   it("puts the first event on the deployment's bus, and every later one by the same client", async () => {
     eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{}] });
-    const bus = busFor(config);
+    const bus = lazyBusFor(config);
 
     await bus.publish([event]);
     expect(
@@ -72,15 +72,15 @@ describe("busFor: the EventBridge SDK loaded at the first publish", () => {
       .on(PutEventsCommand)
       .resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: "InvalidArgument" }] });
 
-    await expect(busFor(config).publish([event])).rejects.toMatchObject({
+    await expect(lazyBusFor(config).publish([event])).rejects.toMatchObject({
       name: "PublishRejected",
     });
   });
 });
 
-describe("queueFor: the SQS SDK loaded at the first send", () => {
+describe("lazyQueueFor: the SQS SDK loaded at the first send", () => {
   it("tells a record's lane without a call", () => {
-    const queue = queueFor(config);
+    const queue = lazyQueueFor(config);
     expect(queue.laneOf("arn:aws:sqs:us-east-1:000000000000:switchyard-deliveries-slow")).toBe(
       "slow",
     );
@@ -92,7 +92,7 @@ describe("queueFor: the SQS SDK loaded at the first send", () => {
     sqs.on(SendMessageBatchCommand).resolves({ Failed: [] });
     sqs.on(SendMessageCommand).resolves({ MessageId: "m-1" });
     sqs.on(ChangeMessageVisibilityCommand).resolves({});
-    const queue = queueFor(config);
+    const queue = lazyQueueFor(config);
 
     await Promise.all([queue.enqueue([message]), queue.forwardToSlowLane(message)]);
     await queue.moveToDeadLetterQueue(message);
