@@ -13,8 +13,8 @@ import { buildSync, type Metafile } from "esbuild";
  * providers, which Lambda's environment credentials make unneeded, or a client a function
  * needs only now and then — goes to a chunk that a cold start neither reads nor parses. In a
  * single file it would still be parsed, and esbuild would wrap every module it shares with
- * the rest (most of the SDK) in a function compiled twice. (NodejsFunction's bundling writes
- * one file; hence a bundler of our own.)
+ * the rest (most of the SDK) in a function, which V8 parses twice: with the file, and again
+ * when it first runs. (NodejsFunction's bundling writes one file; hence a bundler of our own.)
  */
 export const BUNDLING = {
   target: "node24",
@@ -36,7 +36,7 @@ export const NODE_OPTIONS = "--enable-source-maps";
 /** The bundle's entry file, whose `handler` Lambda calls (`index.handler`). */
 export const BUNDLE_FILE = "index.mjs";
 
-// CommonJS dependencies of the bundle may still call require.
+// A CommonJS dependency's require() that esbuild leaves to run time (an optional package).
 const REQUIRE = `const require=process.getBuiltinModule("module").createRequire(import.meta.url);`;
 
 /**

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -31,6 +31,8 @@ const SDK_CLIENTS = {
   },
 };
 const FUNCTIONS = Object.keys(SDK_CLIENTS) as (keyof typeof SDK_CLIENTS)[];
+/** Emulator settings: static credentials, and an endpoint no call is made to. */
+const EMULATOR = { SWITCHYARD_AWS_ENDPOINT: "http://127.0.0.1:1", POWERTOOLS_LOG_LEVEL: "SILENT" };
 
 const outdir = mkdtempSync(join(tmpdir(), "switchyard-bundle-test-"));
 const bundles = new Map<string, Metafile>();
@@ -77,20 +79,30 @@ describe("the functions' bundles, built as the stack builds them", () => {
   );
 
   it.each(FUNCTIONS)(
+    "%s: every chunk, those read at first use too, loads in a fresh Node with the others",
+    (name) => {
+      const dir = join(outdir, name);
+      const chunks = readdirSync(dir).filter((file) => file.endsWith(".mjs"));
+      const script = `for (const file of ${JSON.stringify(chunks)}) {
+  await import(${JSON.stringify(pathToFileURL(dir).href)} + "/" + file);
+}
+console.log("loaded");`;
+      const output = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
+        env: { PATH: process.env.PATH, NODE_OPTIONS, AWS_REGION: "us-east-1", ...EMULATOR },
+      });
+      expect(chunks.length).toBeGreaterThan(1);
+      expect(output.toString().trim()).toBe("loaded");
+    },
+  );
+
+  it.each(FUNCTIONS)(
     "%s loads in a fresh Node as Lambda's runtime loads it (import()) and exports its handler",
     (name) => {
       const file = join(outdir, name, BUNDLE_FILE);
       const script = `const bundle = await import(${JSON.stringify(pathToFileURL(file).href)});
 console.log(typeof bundle.handler);`;
       const output = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
-        env: {
-          PATH: process.env.PATH,
-          NODE_OPTIONS,
-          AWS_REGION: "us-east-1",
-          // Emulator settings: static credentials, and an endpoint no call is made to.
-          SWITCHYARD_AWS_ENDPOINT: "http://127.0.0.1:1",
-          POWERTOOLS_LOG_LEVEL: "SILENT",
-        },
+        env: { PATH: process.env.PATH, NODE_OPTIONS, AWS_REGION: "us-east-1", ...EMULATOR },
       });
       expect(output.toString().trim()).toBe("function");
     },
