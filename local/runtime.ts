@@ -1,7 +1,9 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { busFor } from "../functions/adapters/deployment/bus.ts";
+import { queueFor } from "../functions/adapters/deployment/queue.ts";
+import { storeFor } from "../functions/adapters/deployment/store.ts";
 import { createHttpSender } from "../functions/adapters/http-sender.ts";
-import { busFor, queueFor, storeFor } from "../functions/adapters/index.ts";
 import { checkWebhookUrl } from "../functions/adapters/url-guard.ts";
 import { createApiHandler } from "../functions/api/handler.ts";
 import type { Config } from "../functions/config.ts";

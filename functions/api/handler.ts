@@ -1,7 +1,7 @@
 import middy from "@middy/core";
-import { busFor, storeFor } from "../adapters/index.ts";
+import { lazyBusFor } from "../adapters/deployment/lazy-bus.ts";
+import { storeFor } from "../adapters/deployment/store.ts";
 import { kmsVaultFor } from "../adapters/secrets/kms-vault.ts";
-import { checkWebhookUrl } from "../adapters/url-guard.ts";
 import { config } from "../config.ts";
 import { systemClock } from "../core/clock.ts";
 import { authenticate, errorResponses, jsonBody } from "../http/middleware.ts";
@@ -26,9 +26,11 @@ const telemetry = telemetryFor("api");
 export const handler = createApiHandler(
   {
     store: storeFor(settings),
-    bus: busFor(settings),
+    bus: lazyBusFor(settings),
     clock: systemClock,
-    checkUrl: (url) => checkWebhookUrl(url, settings),
+    // Loaded by the first webhook written, as its service is (routes.ts).
+    checkUrl: async (url) =>
+      (await import("../adapters/url-guard.ts")).checkWebhookUrl(url, settings),
     vault: kmsVaultFor(settings),
     onNoticeError: (error) => telemetry.logger.warn("platform event not published", { error }),
   },

@@ -1,17 +1,28 @@
 import type { Store } from "../core/ports.ts";
-import { listQuery, rotateSecretBody } from "../core/schemas.ts";
 import type { DefinitionDeps } from "../core/services/definitions.ts";
-import * as definitions from "../core/services/definitions.ts";
-import * as deliveries from "../core/services/delivery-queries.ts";
 import type { WebhookDeps } from "../core/services/webhooks.ts";
-import * as webhooks from "../core/services/webhooks.ts";
-import { parseInput } from "../core/validation.ts";
 import { json, noContent } from "../http/api-types.ts";
 import type { Route, RouteRequest } from "../http/router.ts";
 
 export type ApiDeps = DefinitionDeps & WebhookDeps & { store: Store };
 
-const page = (request: RouteRequest) => parseInput(listQuery, request.query, "query");
+// Each group of routes loads its service (and the schemas it validates with) at the first
+// request it answers: a cold start pays only for the routes it serves.
+const definitions = () => import("../core/services/definitions.ts");
+const webhooks = () => import("../core/services/webhooks.ts");
+const deliveries = () => import("../core/services/delivery-queries.ts");
+const inputs = async () => {
+  const [{ parseInput }, { listQuery, rotateSecretBody }] = await Promise.all([
+    import("../core/validation.ts"),
+    import("../core/schemas.ts"),
+  ]);
+  return { parseInput, listQuery, rotateSecretBody };
+};
+
+const page = async (request: RouteRequest) => {
+  const { parseInput, listQuery } = await inputs();
+  return parseInput(listQuery, request.query, "query");
+};
 const ok = (body: unknown) => json(200, body);
 
 /** The management API (SPEC §2.2, §2.3, §2.5): every route, each a call into the core. */
@@ -21,29 +32,32 @@ export const API_ROUTES: readonly Route<ApiDeps>[] = [
   {
     method: "POST",
     path: "/api/v2/events",
-    handle: async (deps, r) => json(201, await definitions.createDefinition(deps, r.appId, r.body)),
+    handle: async (deps, r) =>
+      json(201, await (await definitions()).createDefinition(deps, r.appId, r.body)),
   },
   {
     method: "GET",
     path: "/api/v2/events",
-    handle: async (deps, r) => ok(await definitions.listDefinitions(deps, r.appId, page(r))),
+    handle: async (deps, r) =>
+      ok(await (await definitions()).listDefinitions(deps, r.appId, await page(r))),
   },
   {
     method: "GET",
     path: "/api/v2/events/{slug}",
-    handle: async (deps, r) => ok(await definitions.getDefinition(deps, r.appId, param(r, "slug"))),
+    handle: async (deps, r) =>
+      ok(await (await definitions()).getDefinition(deps, r.appId, param(r, "slug"))),
   },
   {
     method: "PATCH",
     path: "/api/v2/events/{slug}",
     handle: async (deps, r) =>
-      ok(await definitions.patchDefinition(deps, r.appId, param(r, "slug"), r.body)),
+      ok(await (await definitions()).patchDefinition(deps, r.appId, param(r, "slug"), r.body)),
   },
   {
     method: "DELETE",
     path: "/api/v2/events/{slug}",
     handle: async (deps, r) => {
-      await definitions.deleteDefinition(deps, r.appId, param(r, "slug"));
+      await (await definitions()).deleteDefinition(deps, r.appId, param(r, "slug"));
       return noContent();
     },
   },
@@ -51,43 +65,48 @@ export const API_ROUTES: readonly Route<ApiDeps>[] = [
   {
     method: "POST",
     path: "/api/v2/webhooks",
-    handle: async (deps, r) => json(201, await webhooks.createWebhook(deps, r.appId, r.body)),
+    handle: async (deps, r) =>
+      json(201, await (await webhooks()).createWebhook(deps, r.appId, r.body)),
   },
   {
     method: "GET",
     path: "/api/v2/webhooks",
-    handle: async (deps, r) => ok(await webhooks.listWebhooks(deps, r.appId, page(r))),
+    handle: async (deps, r) =>
+      ok(await (await webhooks()).listWebhooks(deps, r.appId, await page(r))),
   },
   {
     method: "GET",
     path: "/api/v2/webhooks/{id}",
-    handle: async (deps, r) => ok(await webhooks.getWebhook(deps, r.appId, param(r, "id"))),
+    handle: async (deps, r) =>
+      ok(await (await webhooks()).getWebhook(deps, r.appId, param(r, "id"))),
   },
   {
     method: "PATCH",
     path: "/api/v2/webhooks/{id}",
     handle: async (deps, r) =>
-      ok(await webhooks.patchWebhook(deps, r.appId, param(r, "id"), r.body)),
+      ok(await (await webhooks()).patchWebhook(deps, r.appId, param(r, "id"), r.body)),
   },
   {
     method: "DELETE",
     path: "/api/v2/webhooks/{id}",
     handle: async (deps, r) => {
-      await webhooks.deleteWebhook(deps, r.appId, param(r, "id"));
+      await (await webhooks()).deleteWebhook(deps, r.appId, param(r, "id"));
       return noContent();
     },
   },
   {
     method: "GET",
     path: "/api/v2/webhooks/{id}/secret",
-    handle: async (deps, r) => ok(await webhooks.getWebhookSecret(deps, r.appId, param(r, "id"))),
+    handle: async (deps, r) =>
+      ok(await (await webhooks()).getWebhookSecret(deps, r.appId, param(r, "id"))),
   },
   {
     method: "POST",
     path: "/api/v2/webhooks/{id}/rotate-secret",
     handle: async (deps, r) => {
+      const { parseInput, rotateSecretBody } = await inputs();
       parseInput(rotateSecretBody, r.body ?? {});
-      return ok(await webhooks.rotateWebhookSecret(deps, r.appId, param(r, "id")));
+      return ok(await (await webhooks()).rotateWebhookSecret(deps, r.appId, param(r, "id")));
     },
   },
   {
@@ -95,26 +114,28 @@ export const API_ROUTES: readonly Route<ApiDeps>[] = [
     path: "/api/v2/webhooks/{id}/deliveries",
     handle: async (deps, r) => {
       const id = param(r, "id");
-      await webhooks.getWebhook(deps, r.appId, id); // 404 for a missing or foreign webhook
-      return ok(await deliveries.listWebhookDeliveries(deps.store, r.appId, id, r.query));
+      await (await webhooks()).getWebhook(deps, r.appId, id); // 404 for a missing or foreign webhook
+      return ok(await (await deliveries()).listWebhookDeliveries(deps.store, r.appId, id, r.query));
     },
   },
   // Deliveries and dead letters (§2.5, read side)
   {
     method: "GET",
     path: "/api/v2/deliveries",
-    handle: async (deps, r) => ok(await deliveries.listDeliveries(deps.store, r.appId, r.query)),
+    handle: async (deps, r) =>
+      ok(await (await deliveries()).listDeliveries(deps.store, r.appId, r.query)),
   },
   {
     method: "GET",
     path: "/api/v2/deliveries/{id}",
     handle: async (deps, r) =>
-      ok(await deliveries.getDelivery(deps.store, r.appId, param(r, "id"))),
+      ok(await (await deliveries()).getDelivery(deps.store, r.appId, param(r, "id"))),
   },
   {
     method: "GET",
     path: "/api/v2/dlq",
-    handle: async (deps, r) => ok(await deliveries.listDeadLetters(deps.store, r.appId, r.query)),
+    handle: async (deps, r) =>
+      ok(await (await deliveries()).listDeadLetters(deps.store, r.appId, r.query)),
   },
 ];
 

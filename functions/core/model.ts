@@ -1,6 +1,6 @@
+import type { DeliveryStatus, DeliveryStatusReason } from "./delivery-status.ts";
 import type { DeliveryTarget } from "./ids.ts";
 import type { JsonObject } from "./json.ts";
-import type { DeliveryStatus, DeliveryStatusReason } from "./schemas.ts";
 
 /** A tenant. Its API key is stored only as a SHA-256 hash. */
 export interface App {

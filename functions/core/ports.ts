@@ -1,3 +1,4 @@
+import type { DeliveryStatus, DeliveryStatusReason } from "./delivery-status.ts";
 import type {
   App,
   Attempt,
@@ -12,7 +13,6 @@ import type {
   Subscription,
   SubscriptionHealth,
 } from "./model.ts";
-import type { DeliveryStatus, DeliveryStatusReason } from "./schemas.ts";
 import type { Lane } from "./subscription-health.ts";
 
 /**

@@ -1,55 +1,18 @@
 // zod/mini: the same schemas and issues as zod, tree-shakable, so bundles carry only what
-// they use (the full build adds ~440 KB to every function that validates).
+// they use (the full build adds ~440 KB to every function that validates). The management
+// API's schemas: each is built when its module loads, so the trigger's live apart
+// (trigger-schemas.ts) and the limits and delivery statuses, which need no zod, too.
 import * as z from "zod/mini";
-import { jsonObject } from "./validation.ts";
+import { DELIVERY_STATUSES } from "./delivery-status.ts";
+import { LIMITS } from "./limits.ts";
+import { linkedAccountId } from "./trigger-schemas.ts";
+import { jsonObject, text } from "./validation.ts";
 
-/** SPEC §2 limits. */
-export const LIMITS = {
-  bodyBytes: 256 * 1024,
-  nameLength: 200,
-  descriptionLength: 2000,
-  payloadDepth: 32,
-  eventsPerWebhook: 100,
-  linkedAccountsPerWebhook: 100,
-  listDefault: 50,
-  listMax: 200,
-} as const;
+// For the modules that take the delivery statuses' types from here.
+export type { DeliveryStatus, DeliveryStatusReason } from "./delivery-status.ts";
 
-const text = (min: number, max: number) => z.string().check(z.minLength(min), z.maxLength(max));
 export const name = z.string().check(z.trim(), z.minLength(1), z.maxLength(LIMITS.nameLength));
 const description = z.string().check(z.maxLength(LIMITS.descriptionLength));
-
-/** 1–256 printable characters: no control characters, which could not travel in a header. */
-export const linkedAccountId = text(1, 256).check(
-  z.regex(/^[^\p{Cc}]+$/u, { message: "must hold printable characters only" }),
-);
-
-/** `POST /api/v2/public/event[/{slug}]` (§2.1); `name` is Paragon's word for `event`. */
-export const triggerBody = z.strictObject({
-  event: z.optional(text(1, LIMITS.nameLength)),
-  name: z.optional(text(1, LIMITS.nameLength)),
-  payload: z.optional(jsonObject),
-});
-
-/** The most events one `POST /api/v2/public/events/batch` takes (§2.1). */
-export const BATCH_TRIGGER_MAX = 100;
-
-/**
- * `POST /api/v2/public/events/batch` (§2.1): the request's own shape; each item is checked on
- * its own, as a single trigger is (`batchTriggerItem`).
- */
-export const batchTriggerBody = z.strictObject({
-  events: z.array(z.unknown()).check(z.minLength(1), z.maxLength(BATCH_TRIGGER_MAX)),
-});
-
-/** One item of a batch trigger: a single trigger's body, with its headers as fields. */
-export const batchTriggerItem = z.strictObject({
-  event: z.optional(text(1, LIMITS.nameLength)),
-  name: z.optional(text(1, LIMITS.nameLength)),
-  payload: z.optional(jsonObject),
-  linked_account_id: z.optional(linkedAccountId),
-  idempotency_key: z.optional(z.string()),
-});
 
 /** `POST /api/v2/events` (§2.2). */
 export const createDefinitionBody = z.strictObject({
@@ -101,44 +64,6 @@ export const patchWebhookBody = z.strictObject({
 
 /** `POST /api/v2/webhooks/{id}/rotate-secret` takes no field: `{}` or no body. */
 export const rotateSecretBody = z.strictObject({});
-
-/**
- * SPEC §2.5: `failed` will be retried; `dead_lettered` and `discarded` have ended without a
- * success (a discarded delivery was given up without a dead letter, e.g. its subscription was
- * deleted).
- */
-export const DELIVERY_STATUSES = [
-  "pending",
-  "succeeded",
-  "failed",
-  "dead_lettered",
-  "discarded",
-] as const;
-export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
-
-/**
- * Why a delivery ended without a success (its `status_reason`):
- * - `retries_exhausted`: its last retry failed;
- * - `subscription_disabled`: its subscription was disabled when its turn came (no request);
- * - `subscription_deleted`: its subscription was gone when its turn came (no request);
- * - `receive_limit`: the delivery queue's own redrive moved its message to the dead-letter
- *   queue, after the deliverer had failed on it again and again;
- * - `subscription_paused`: its subscription stayed paused (its receiver kept failing) longer
- *   than a delivery may be held.
- */
-export const DELIVERY_STATUS_REASONS = [
-  "retries_exhausted",
-  "subscription_disabled",
-  "subscription_deleted",
-  "receive_limit",
-  "subscription_paused",
-] as const;
-export type DeliveryStatusReason = (typeof DELIVERY_STATUS_REASONS)[number];
-
-/** Whether a delivery has ended: nothing will send it again unless it is retried by hand. */
-export function hasEnded(status: DeliveryStatus): boolean {
-  return status === "succeeded" || status === "dead_lettered" || status === "discarded";
-}
 
 /** `?limit=&cursor=` of every list: default 50, larger values clamped to 200. */
 const pageQuery = {

@@ -19,6 +19,10 @@ export function parseInput<T extends z.ZodMiniType>(
   throw new BadRequest(issue ? describeIssue(issue, what) : `${what} is invalid`);
 }
 
+/** A string of `min` to `max` characters. */
+export const text = (min: number, max: number) =>
+  z.string().check(z.minLength(min), z.maxLength(max));
+
 /** A JSON object (not an array, not null); its message reads "<path> must be an object". */
 export const jsonObject = z.custom<JsonObject>(isJsonObject, { message: "must be an object" });
 

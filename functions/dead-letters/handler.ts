@@ -1,7 +1,8 @@
 import middy from "@middy/core";
 import type { SQSEvent } from "aws-lambda";
-import { parseDeliveryMessage } from "../adapters/delivery-queue.ts";
-import { busFor, storeFor } from "../adapters/index.ts";
+import { parseDeliveryMessage } from "../adapters/delivery-message.ts";
+import { lazyBusFor } from "../adapters/deployment/lazy-bus.ts";
+import { storeFor } from "../adapters/deployment/store.ts";
 import { config } from "../config.ts";
 import { systemClock } from "../core/clock.ts";
 import type { DeadLetterDeps } from "../core/services/dead-letter.ts";
@@ -51,6 +52,6 @@ export function createDeadLetterHandler(
 const settings = config();
 export const handler = createDeadLetterHandler({
   store: storeFor(settings),
-  bus: busFor(settings),
+  bus: lazyBusFor(settings),
   clock: systemClock,
 });

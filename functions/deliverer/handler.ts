@@ -1,8 +1,10 @@
 import middy from "@middy/core";
 import type { SQSEvent } from "aws-lambda";
-import { parseDeliveryMessage } from "../adapters/delivery-queue.ts";
+import { parseDeliveryMessage } from "../adapters/delivery-message.ts";
+import { lazyBusFor } from "../adapters/deployment/lazy-bus.ts";
+import { lazyQueueFor } from "../adapters/deployment/lazy-queue.ts";
+import { storeFor } from "../adapters/deployment/store.ts";
 import { createHttpSender } from "../adapters/http-sender.ts";
-import { busFor, queueFor, storeFor } from "../adapters/index.ts";
 import { kmsVaultFor } from "../adapters/secrets/kms-vault.ts";
 import { config } from "../config.ts";
 import { systemClock } from "../core/clock.ts";
@@ -107,8 +109,8 @@ function messageOf(body: string) {
 const settings = config();
 export const handler = createDelivererHandler({
   store: storeFor(settings),
-  queue: queueFor(settings),
-  bus: busFor(settings),
+  queue: lazyQueueFor(settings),
+  bus: lazyBusFor(settings),
   sender: createHttpSender({
     timeoutMs: settings.deliveryTimeoutMs,
     allowPrivateUrls: settings.allowPrivateUrls,

@@ -1,6 +1,7 @@
 import middy from "@middy/core";
 import type { EventBridgeEvent, SQSEvent } from "aws-lambda";
-import { queueFor, storeFor } from "../adapters/index.ts";
+import { queueFor } from "../adapters/deployment/queue.ts";
+import { storeFor } from "../adapters/deployment/store.ts";
 import { config } from "../config.ts";
 import { systemClock } from "../core/clock.ts";
 import type { RoutedEvent } from "../core/model.ts";

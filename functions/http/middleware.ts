@@ -8,8 +8,8 @@ import {
   UnsupportedMediaType,
 } from "../core/errors.ts";
 import { isJsonObject, type JsonType, jsonType } from "../core/json.ts";
+import { LIMITS } from "../core/limits.ts";
 import type { AppStore } from "../core/ports.ts";
-import { LIMITS } from "../core/schemas.ts";
 import { CONFIGURATION_CACHE_MS } from "../core/services/expiring-cache.ts";
 import { type ApiContext, type ApiEvent, type ApiResult, json } from "./api-types.ts";
 

@@ -1,5 +1,6 @@
 import middy from "@middy/core";
-import { busFor, storeFor } from "../adapters/index.ts";
+import { busFor } from "../adapters/deployment/bus.ts";
+import { storeFor } from "../adapters/deployment/store.ts";
 import { config } from "../config.ts";
 import { systemClock } from "../core/clock.ts";
 import { cachedDefinitions } from "../core/services/definition-cache.ts";

@@ -4,7 +4,7 @@
  * prints its API key, which is shown this once.
  */
 import { parseArgs } from "node:util";
-import { storeFor } from "../../functions/adapters/index.ts";
+import { storeFor } from "../../functions/adapters/deployment/store.ts";
 import { config } from "../../functions/config.ts";
 import { systemClock } from "../../functions/core/clock.ts";
 import { HttpError } from "../../functions/core/errors.ts";

@@ -1,63 +1,15 @@
-import { DecryptCommand, GenerateDataKeyCommand, type KMSClient } from "@aws-sdk/client-kms";
 import type { Config } from "../../config.ts";
 import type { SecretVault } from "../../core/ports.ts";
-import { UnreadableSecret } from "../../core/secrets.ts";
-import { createKmsClient } from "../clients.ts";
-import { createEnvelopeVault, type KeyWrapper } from "./envelope-vault.ts";
-
-/**
- * Passed on both calls: KMS refuses to unwrap a data key under any other context, and the key
- * policy or CloudTrail can tell these calls apart from any other use of the key.
- */
-export const SIGNING_SECRET_CONTEXT = { purpose: "switchyard-signing-secret" };
-
-/** KMS's answers for a wrapped key that is not one of this key's: asking again will not help. */
-const UNREADABLE_ERRORS = new Set(["InvalidCiphertextException", "IncorrectKeyException"]);
-
-/** Data keys made and unwrapped by the stack's KMS key (`GenerateDataKey`, `Decrypt`). */
-export function kmsKeyWrapper(client: KMSClient, keyId: string): KeyWrapper {
-  return {
-    async generateDataKey() {
-      const { Plaintext, CiphertextBlob } = await client.send(
-        new GenerateDataKeyCommand({
-          KeyId: keyId,
-          KeySpec: "AES_256",
-          EncryptionContext: SIGNING_SECRET_CONTEXT,
-        }),
-      );
-      if (!Plaintext || !CiphertextBlob)
-        throw new Error("KMS answered GenerateDataKey without a key");
-      return { plaintext: Buffer.from(Plaintext), wrapped: Buffer.from(CiphertextBlob) };
-    },
-
-    async unwrap(wrapped) {
-      try {
-        const { Plaintext } = await client.send(
-          new DecryptCommand({
-            CiphertextBlob: wrapped,
-            // Only the stack's key may unwrap a Switchyard data key.
-            KeyId: keyId,
-            EncryptionContext: SIGNING_SECRET_CONTEXT,
-          }),
-        );
-        if (!Plaintext) throw new Error("KMS answered Decrypt without a key");
-        return Buffer.from(Plaintext);
-      } catch (error) {
-        if (error instanceof Error && UNREADABLE_ERRORS.has(error.name)) {
-          throw new UnreadableSecret(`KMS cannot unwrap this data key: ${error.name}`, {
-            cause: error,
-          });
-        }
-        throw error;
-      }
-    },
-  };
-}
+import { onFirstUse } from "../on-first-use.ts";
+import { createEnvelopeVault } from "./envelope-vault.ts";
 
 /**
  * The secret vault of a deployment: envelope encryption under its KMS key. Without
  * SWITCHYARD_SECRETS_KEY_ID every seal and open fails, naming it — at first use, not at start,
  * so routes that need no secret keep working and a misconfigured deployment says what is wrong.
+ *
+ * The KMS SDK and client are loaded when the vault first calls KMS: the API seals and opens
+ * only on a few routes, and a container that has its data keys already calls KMS no more.
  */
 export function kmsVaultFor(config: Config): SecretVault {
   const keyId = config.secretsKeyId;
@@ -69,5 +21,15 @@ export function kmsVaultFor(config: Config): SecretVault {
     };
     return { seal: missing, open: missing };
   }
-  return createEnvelopeVault(kmsKeyWrapper(createKmsClient(config.aws), keyId));
+  const kms = onFirstUse(async () => {
+    const [{ kmsKeyWrapper }, { createKmsClient }] = await Promise.all([
+      import("./kms-key-wrapper.ts"),
+      import("../clients/kms.ts"),
+    ]);
+    return kmsKeyWrapper(createKmsClient(config.aws), keyId);
+  });
+  return createEnvelopeVault({
+    generateDataKey: async () => (await kms()).generateDataKey(),
+    unwrap: async (wrapped) => (await kms()).unwrap(wrapped),
+  });
 }

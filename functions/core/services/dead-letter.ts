@@ -1,10 +1,10 @@
 import type { Clock } from "../clock.ts";
+import type { DeliveryStatusReason } from "../delivery-status.ts";
 import { deliveryView } from "../delivery-views.ts";
 import { derivedId } from "../ids.ts";
 import type { JsonObject } from "../json.ts";
 import type { DeliverySummary } from "../model.ts";
 import type { DeliveryStore, EventPublisher } from "../ports.ts";
-import type { DeliveryStatusReason } from "../schemas.ts";
 import { platformEvent } from "./platform-notice.ts";
 
 export interface DeadLetterDeps {

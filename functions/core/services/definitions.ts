@@ -1,12 +1,12 @@
 import type { Clock } from "../clock.ts";
 import { BadRequest, Conflict, NotFound } from "../errors.ts";
 import { nestsDeeperThan } from "../json.ts";
+import { LIMITS } from "../limits.ts";
 import type { EventDefinition, PageRequest } from "../model.ts";
 import type { DefinitionStore, EventPublisher } from "../ports.ts";
 import {
   type CreateDefinitionBody,
   createDefinitionBody,
-  LIMITS,
   type PatchDefinitionBody,
   patchDefinitionBody,
 } from "../schemas.ts";

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { type DeliveryStatusReason, hasEnded } from "../delivery-status.ts";
 import type { Attempt, Delivery, DeliveryMessage, Subscription } from "../model.ts";
 import type {
   DeliveryQueue,
@@ -11,7 +12,6 @@ import type {
   WebhookSender,
 } from "../ports.ts";
 import { decideAfterFailure, hideSecondsUntil, type RetryPolicy } from "../retry-policy.ts";
-import { type DeliveryStatusReason, hasEnded } from "../schemas.ts";
 import { signingSecrets } from "../secrets.ts";
 import { signatureHeaders } from "../sign.ts";
 import { holdLimit, type Lane } from "../subscription-health.ts";

@@ -1,5 +1,5 @@
+import { hasEnded } from "../delivery-status.ts";
 import type { DeliveryMessage } from "../model.ts";
-import { hasEnded } from "../schemas.ts";
 import { type DeadLetterDeps, deadLetter } from "./dead-letter.ts";
 
 /**

@@ -1,6 +1,6 @@
 import pLimit from "p-limit";
 import { BadRequest, HttpError } from "../errors.ts";
-import { batchTriggerBody, batchTriggerItem } from "../schemas.ts";
+import { batchTriggerBody, batchTriggerItem } from "../trigger-schemas.ts";
 import { parseInput } from "../validation.ts";
 import { PUBLISH_BATCH, publishRound } from "./publish-round.ts";
 import { type TriggerDeps, triggerEvent } from "./trigger-event.ts";

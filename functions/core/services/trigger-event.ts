@@ -3,6 +3,7 @@ import type { Clock } from "../clock.ts";
 import { BadRequest, Conflict, HttpError } from "../errors.ts";
 import { newId } from "../ids.ts";
 import { canonicalJson, nestsDeeperThan } from "../json.ts";
+import { LIMITS } from "../limits.ts";
 import type { EventDefinition } from "../model.ts";
 import {
   type DefinitionStore,
@@ -13,8 +14,8 @@ import {
   PublishRejected,
   type StoredEvent,
 } from "../ports.ts";
-import { LIMITS, linkedAccountId, triggerBody } from "../schemas.ts";
 import { SLUG_PATTERN } from "../slug.ts";
+import { linkedAccountId, triggerBody } from "../trigger-schemas.ts";
 import { assertPayloadFitsSample } from "../trigger-variables.ts";
 import { parseInput } from "../validation.ts";
 import type { DefinitionLookup } from "./definition-cache.ts";

@@ -8,10 +8,8 @@ import {
 } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  createDeliveryQueue,
-  parseDeliveryMessage,
-} from "../../../functions/adapters/delivery-queue.ts";
+import { parseDeliveryMessage } from "../../../functions/adapters/delivery-message.ts";
+import { createDeliveryQueue } from "../../../functions/adapters/delivery-queue.ts";
 import type { DeliveryMessage } from "../../../functions/core/model.ts";
 
 const URLS = {

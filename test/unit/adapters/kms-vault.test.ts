@@ -3,9 +3,9 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { createEnvelopeVault } from "../../../functions/adapters/secrets/envelope-vault.ts";
 import {
   kmsKeyWrapper,
-  kmsVaultFor,
   SIGNING_SECRET_CONTEXT,
-} from "../../../functions/adapters/secrets/kms-vault.ts";
+} from "../../../functions/adapters/secrets/kms-key-wrapper.ts";
+import { kmsVaultFor } from "../../../functions/adapters/secrets/kms-vault.ts";
 import { loadConfig } from "../../../functions/config.ts";
 import type { SealedSecret } from "../../../functions/core/model.ts";
 import { UnreadableSecret } from "../../../functions/core/secrets.ts";
@@ -166,6 +166,27 @@ describe("kmsVaultFor", () => {
     expect(await vault.open(await vault.seal(secret))).toBe(secret);
     expect(fake.kms).toHaveReceivedCommandWith(GenerateDataKeyCommand, {
       KeyId: "alias/switchyard",
+    });
+  });
+
+  it("loads KMS at its first call: a cold container opens what another one sealed, then asks no more", async () => {
+    const settings = loadConfig({
+      SWITCHYARD_SECRETS_KEY_ID: TEST_KMS_KEY_ID,
+      SWITCHYARD_AWS_ENDPOINT: "http://127.0.0.1:1",
+    });
+    const secret = newSigningSecret();
+    const sealed = await kmsVaultFor(settings).seal(secret); // the API's container
+
+    const deliverer = kmsVaultFor(settings); // a deliverer's cold start: its first call opens
+    const opened = await Promise.all([deliverer.open(sealed), deliverer.open(sealed)]);
+    expect(opened).toEqual([secret, secret]);
+    expect(await deliverer.open(sealed)).toBe(secret);
+
+    expect(fake.kms).toHaveReceivedCommandTimes(GenerateDataKeyCommand, 1);
+    expect(fake.kms).toHaveReceivedCommandTimes(DecryptCommand, 1);
+    expect(fake.kms).toHaveReceivedCommandWith(DecryptCommand, {
+      KeyId: TEST_KMS_KEY_ID,
+      EncryptionContext: SIGNING_SECRET_CONTEXT,
     });
   });
 

@@ -5,8 +5,8 @@ import {
   createDefinitionBody,
   createWebhookBody,
   deliveryListQuery,
-  triggerBody,
 } from "../../../functions/core/schemas.ts";
+import { triggerBody } from "../../../functions/core/trigger-schemas.ts";
 import { parseInput } from "../../../functions/core/validation.ts";
 
 /** The message of the 400 parseInput throws for `input`; fails when the input is accepted. */

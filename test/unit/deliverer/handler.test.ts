@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { createHttpSender } from "../../../functions/adapters/http-sender.ts";
 import { aesKeyWrapper } from "../../../functions/adapters/secrets/aes-key-wrapper.ts";
 import { createEnvelopeVault } from "../../../functions/adapters/secrets/envelope-vault.ts";
-import { kmsKeyWrapper } from "../../../functions/adapters/secrets/kms-vault.ts";
+import { kmsKeyWrapper } from "../../../functions/adapters/secrets/kms-key-wrapper.ts";
 import type { Delivery, DeliveryMessage, Subscription } from "../../../functions/core/model.ts";
 import type { SecretVault, Store } from "../../../functions/core/ports.ts";
 import { MAX_HIDE_SECONDS } from "../../../functions/core/retry-policy.ts";

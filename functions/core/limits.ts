@@ -1,0 +1,11 @@
+/** SPEC §2 limits. */
+export const LIMITS = {
+  bodyBytes: 256 * 1024,
+  nameLength: 200,
+  descriptionLength: 2000,
+  payloadDepth: 32,
+  eventsPerWebhook: 100,
+  linkedAccountsPerWebhook: 100,
+  listDefault: 50,
+  listMax: 200,
+} as const;
