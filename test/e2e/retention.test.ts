@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, useLocalRuntimes } from "../support/local-runtime.ts";
 import { startReceiver, type TestReceiver } from "../support/receiver.ts";
 
-// 0.0001 days is 8.64 s: long enough to see everything stored, short enough to see it expire.
-const RETENTION_MS = 0.0001 * 86_400_000;
+// 0.0002 days is 17.28 s: long enough to see everything stored, short enough to see it expire.
+const RETENTION_MS = 0.0002 * 86_400_000;
 const runtimes = useLocalRuntimes({
-  SWITCHYARD_RETENTION_DAYS: "0.0001",
+  SWITCHYARD_RETENTION_DAYS: "0.0002",
   SWITCHYARD_MAX_RETRIES: "0",
   SWITCHYARD_DELIVERY_TIMEOUT_SECONDS: "1",
 });
@@ -50,7 +50,7 @@ describe("retention on npm start", () => {
     const expected = [2, 2, 1, 1, 1, 1];
     await eventually(
       async () => JSON.stringify(await sizes()) === JSON.stringify(expected),
-      6_000,
+      12_000,
       "every list to show the event's deliveries",
     );
     const [delivery] = (await runtime.call("GET", "/api/v2/dlq")).body.data;
@@ -66,5 +66,5 @@ describe("retention on npm start", () => {
     expect((await runtime.call("GET", `/api/v2/deliveries/${delivery.id}`)).status).toBe(404);
     expect((await runtime.call("GET", `/api/v2/webhooks/${good}`)).status).toBe(200);
     expect((await runtime.call("GET", "/api/v2/events/ping")).status).toBe(200);
-  }, 40_000);
+  }, 60_000);
 });
