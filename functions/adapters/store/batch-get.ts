@@ -3,7 +3,7 @@ import { sleep } from "../resend-failures.ts";
 import type { TableContext } from "./table-context.ts";
 
 /** BatchGetItem takes at most 100 keys. */
-export const KEYS_PER_BATCH_GET = 100;
+const KEYS_PER_BATCH_GET = 100;
 /** Tries of one BatchGetItem's unprocessed keys before they are answered as unread. */
 const BATCH_GET_TRIES = 3;
 

@@ -19,7 +19,7 @@ import {
  * Attempts kept in the delivery item itself: the first attempt and the three retries of the
  * default policy, so a delivery that succeeds or fails by the defaults is one item.
  */
-export const FOLDED_ATTEMPTS = 4;
+const FOLDED_ATTEMPTS = 4;
 
 const attemptKey = (deliveryId: string, attempt: number) => ({
   PK: deliveryKey(deliveryId).PK,

@@ -7,7 +7,7 @@ export const eventPartition = (eventId: string) => `EVT#${eventId}`;
 export const EVENT_SORT_KEY = "EVT";
 
 /** A delivery id starts with its event's ULID (`msg_<event ULID><suffix>`). */
-export function eventIdOf(deliveryId: string): string {
+function eventIdOf(deliveryId: string): string {
   return `evt_${deliveryId.slice(4, 30)}`;
 }
 

@@ -23,7 +23,7 @@ export function expiresAt(table: TableContext): number {
   return Math.ceil((nowMs(table) + days * 86_400_000) / 1000);
 }
 
-export function nowMs(table: TableContext): number {
+function nowMs(table: TableContext): number {
   return table.now?.() ?? Date.now();
 }
 
