@@ -44,9 +44,7 @@ export async function startDynamo(
     },
     async stop() {
       client.destroy();
-      if (!server) return;
-      server.closeAllConnections?.();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (server) await closeDynalite(server);
     },
   };
 }
@@ -60,4 +58,10 @@ export async function serveDynalite(dataDir: string) {
     server.listen(0, "127.0.0.1", resolve);
   });
   return server;
+}
+
+/** Stops a dynalite server, its open connections too. */
+export async function closeDynalite(server: Awaited<ReturnType<typeof serveDynalite>>) {
+  server.closeAllConnections?.();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
 }

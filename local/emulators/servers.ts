@@ -1,5 +1,5 @@
 import type { AddressInfo } from "node:net";
-import { serveDynalite } from "./dynamodb.ts";
+import { closeDynalite, serveDynalite } from "./dynamodb.ts";
 import { LOOPBACK } from "./loopback.ts";
 import { serveFauxqs } from "./sqs.ts";
 
@@ -13,10 +13,7 @@ export interface EmulatorServers {
 /** dynalite and fauxqs on loopback ports, persisted under `dataDir`, in this thread. */
 export async function serveEmulators(dataDir: string): Promise<EmulatorServers> {
   const dynamo = await serveDynalite(dataDir);
-  const stopDynamo = async () => {
-    dynamo.closeAllConnections?.();
-    await new Promise<void>((resolve) => dynamo.close(() => resolve()));
-  };
+  const stopDynamo = () => closeDynalite(dynamo);
   const sqs = await serveFauxqs(dataDir).catch(async (error: unknown) => {
     await stopDynamo();
     throw error;

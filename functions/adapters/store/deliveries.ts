@@ -5,7 +5,7 @@ import type { DeliveryStatus } from "../../core/schemas.ts";
 import { batchGet } from "./batch-get.ts";
 import { attemptsOf, deliveryOf } from "./delivery-items.ts";
 import { listDeliveries } from "./delivery-lists.ts";
-import { deliveryKey, INDEXED_STATUSES, LIST_PREFIX, shardPartition } from "./event-keys.ts";
+import { deliveryKey, LIST_PREFIX, shardPartition, statusPartition } from "./event-keys.ts";
 import {
   expiresAt,
   isConditionFailure,
@@ -27,8 +27,8 @@ const attemptKey = (deliveryId: string, attempt: number) => ({
 });
 
 /**
- * A delivery is one item in its event's partition: what it sends, where, its status and every
- * attempt (SPEC §2.5). Its entries in the app-wide and per-target lists are keyed by what
+ * A delivery is one item in its event's partition: what it sends, where, its status and its
+ * first attempts (SPEC §2.5). Its entries in the app-wide and per-target lists are keyed by what
  * never changes and project keys only, so recording an attempt rewrites the item alone; the
  * status index holds only failed, dead-lettered and discarded deliveries.
  */
@@ -54,9 +54,10 @@ export function deliveryStore(table: TableContext): DeliveryStore {
       ":app": appId,
       ...change.values,
     };
-    if (INDEXED_STATUSES.includes(status)) {
+    const byStatus = statusPartition(appId, status, id);
+    if (byStatus) {
       set.push("by_status = :statusKey");
-      values[":statusKey"] = shardPartition(LIST_PREFIX.status(appId, status), id);
+      values[":statusKey"] = byStatus;
     } else {
       remove.push("by_status");
     }
@@ -97,14 +98,9 @@ export function deliveryStore(table: TableContext): DeliveryStore {
           LIST_PREFIX.target(delivery.app_id, delivery.target.id),
           delivery.id,
         ),
+        by_status: statusPartition(delivery.app_id, delivery.status, delivery.id),
         expires_at: expiresAt(table),
       };
-      if (INDEXED_STATUSES.includes(delivery.status)) {
-        item.by_status = shardPartition(
-          LIST_PREFIX.status(delivery.app_id, delivery.status),
-          delivery.id,
-        );
-      }
       return putIf(table, item, "attribute_not_exists(PK)");
     },
 

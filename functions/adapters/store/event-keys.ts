@@ -47,6 +47,20 @@ export function shardPartition(prefix: string, deliveryId: string): string {
 }
 
 /**
+ * The status index's partition for a delivery in `status`, or undefined for a status the
+ * index does not hold.
+ */
+export function statusPartition(
+  appId: string,
+  status: DeliveryStatus,
+  deliveryId: string,
+): string | undefined {
+  return INDEXED_STATUSES.includes(status)
+    ? shardPartition(LIST_PREFIX.status(appId, status), deliveryId)
+    : undefined;
+}
+
+/**
  * Statuses the status index holds. A pending or succeeded delivery is found through the
  * app-wide index, which it is in anyway: indexing those too would add writes to every
  * delivery's success path; failed, dead-lettered and discarded ones are few and looked for.
