@@ -9,6 +9,11 @@ export interface AwsSettings {
   endpoints: { dynamodb?: string; sqs?: string; eventbridge?: string; kms?: string };
   /** Static credentials for emulators; undefined in AWS, where the Lambda role's are used. */
   credentials?: { accessKeyId: string; secretAccessKey: string };
+  /**
+   * More SDK client options per service; undefined in AWS. The local runtime's carry requests
+   * to its emulators without a socket.
+   */
+  clientOverrides?: { [service in keyof AwsSettings["endpoints"]]?: object };
 }
 
 /** Everything the functions read from their environment, read once. */

@@ -1,15 +1,17 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { EventBridgeEvent } from "aws-lambda";
-import { BUS_RULES, type BusRule } from "../functions/core/bus-rules.ts";
+import { BUS_RULES } from "../functions/core/bus-rules.ts";
 import {
   type EventPattern,
   matchesPattern,
   parseEventPattern,
 } from "../functions/core/event-pattern.ts";
+import { batchedSender } from "./batched-sends.ts";
 import { LOCAL_REGION } from "./emulators/credentials.ts";
+import { type Dispatch, injectInto } from "./emulators/in-process.ts";
 
 export interface LocalBusOptions {
   sqs: SQSClient;
@@ -20,6 +22,8 @@ export interface LocalBusOptions {
 
 export interface LocalBus {
   endpoint: string;
+  /** Into the bus without a socket: what the runtime's EventBridge clients use. */
+  dispatch: Dispatch;
   /** Whether it takes events. */
   healthy(): boolean;
   stop(): Promise<void>;
@@ -39,16 +43,20 @@ const ACCOUNT = "000000000000";
  * A local EventBridge: a PutEvents endpoint the unchanged EventBridge adapter talks to. It
  * applies the stack's own rule patterns and sends each matching event, in the envelope
  * EventBridge gives a target, to the rule's target queue before it answers, so an accepted
- * event survives a crash. The queue's consumer is fed by its own event source (see
+ * event survives a crash (events put at the same moment share a SendMessageBatch). The queue's consumer is fed by its own event source (see
  * `event-source.ts`), as in AWS. An entry that could not be queued is answered as a failed
  * entry, which the publisher retries and then reports: locally the hand-off to the queue is
  * synchronous, so nothing needs the bus DLQ that covers EventBridge's asynchronous one.
  */
 export async function startLocalBus(options: LocalBusOptions): Promise<LocalBus> {
-  const rules = BUS_RULES.map((rule) => ({
-    rule,
-    pattern: parseEventPattern(rule.pattern, "rule"),
-  }));
+  const rules = BUS_RULES.map((rule) => {
+    const queueUrl = options.targetQueueUrls.get(rule.id);
+    if (!queueUrl) throw new Error(`no queue for bus rule ${rule.id}`);
+    return {
+      pattern: parseEventPattern(rule.pattern, "rule"),
+      send: batchedSender(options.sqs, queueUrl),
+    };
+  });
   const server = createServer((request, response) => {
     handlePutEvents(request, response, rules, options).catch((error: unknown) => {
       options.onError(error);
@@ -58,6 +66,7 @@ export async function startLocalBus(options: LocalBusOptions): Promise<LocalBus>
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    dispatch: injectInto(server),
     healthy: () => server.listening,
     stop: () => closeServer(server),
   };
@@ -66,7 +75,7 @@ export async function startLocalBus(options: LocalBusOptions): Promise<LocalBus>
 async function handlePutEvents(
   request: IncomingMessage,
   response: ServerResponse,
-  rules: { rule: BusRule; pattern: EventPattern }[],
+  rules: { pattern: EventPattern; send(body: string): Promise<void> }[],
   options: LocalBusOptions,
 ) {
   const target = request.headers["x-amz-target"];
@@ -84,7 +93,14 @@ async function handlePutEvents(
       try {
         const envelope = toEnvelope(entry);
         const matching = rules.filter(({ pattern }) => matchesPattern(pattern, envelope));
-        await Promise.all(matching.map(({ rule }) => enqueue(options, rule.id, envelope)));
+        const body = JSON.stringify(envelope);
+        await Promise.all(
+          matching.map(({ send }) =>
+            send(body).catch((error: Error) => {
+              throw new Error(`could not keep event ${envelope.id}: ${error.message}`);
+            }),
+          ),
+        );
         return { EventId: envelope.id };
       } catch (error) {
         options.onError(error);
@@ -115,27 +131,6 @@ function toEnvelope(entry: PutEventsEntry): EventBridgeEvent<string, unknown> {
     resources: [],
     detail: JSON.parse(entry.Detail),
   };
-}
-
-async function enqueue(
-  options: LocalBusOptions,
-  ruleId: string,
-  envelope: EventBridgeEvent<string, unknown>,
-) {
-  const { Failed = [] } = await options.sqs.send(
-    new SendMessageBatchCommand({
-      QueueUrl: queueOf(options, ruleId),
-      Entries: [{ Id: "0", MessageBody: JSON.stringify(envelope) }],
-    }),
-  );
-  if (Failed.length > 0)
-    throw new Error(`could not keep event ${envelope.id}: ${Failed[0]?.Message}`);
-}
-
-function queueOf(options: LocalBusOptions, ruleId: string): string {
-  const url = options.targetQueueUrls.get(ruleId);
-  if (!url) throw new Error(`no queue for bus rule ${ruleId}`);
-  return url;
 }
 
 function readBody(request: IncomingMessage): Promise<string> {

@@ -24,6 +24,7 @@ import { startApiServer } from "./api-server.ts";
 import { watchDeadLetters } from "./dead-letter-watch.ts";
 import { LOCAL_CREDENTIALS } from "./emulators/credentials.ts";
 import { startDynamo } from "./emulators/dynamodb.ts";
+import { inProcessClientOptions } from "./emulators/in-process.ts";
 import { serveEmulators } from "./emulators/servers.ts";
 import { startSqs } from "./emulators/sqs.ts";
 import { serveEmulatorsInThread } from "./emulators/threaded.ts";
@@ -71,8 +72,14 @@ export async function startRuntime(
     options.emulators === "inline"
       ? await serveEmulators(settings.dataDir)
       : await serveEmulatorsInThread(settings.dataDir, onError);
-  const dynamo = await startDynamo(settings.dataDir, base.tableName, servers.dynamoEndpoint);
-  const sqs = await startSqs(settings.dataDir, queueSettings, servers.sqsEndpoint);
+  const dynamo = await startDynamo(settings.dataDir, base.tableName, {
+    endpoint: servers.dynamoEndpoint,
+    dispatch: servers.dispatch.dynamodb,
+  });
+  const sqs = await startSqs(settings.dataDir, queueSettings, {
+    endpoint: servers.sqsEndpoint,
+    dispatch: servers.dispatch.sqs,
+  });
   const { queues } = sqs;
   const bus = await startLocalBus({
     sqs: sqs.client,
@@ -90,6 +97,12 @@ export async function startRuntime(
       region: base.aws.region,
       endpoints: { dynamodb: dynamo.endpoint, sqs: sqs.endpoint, eventbridge: bus.endpoint },
       credentials: LOCAL_CREDENTIALS,
+      // The handlers' clients reach the emulators and the bus as the runtime's own do: in process.
+      clientOverrides: {
+        dynamodb: inProcessClientOptions(servers.dispatch.dynamodb),
+        sqs: inProcessClientOptions(servers.dispatch.sqs),
+        eventbridge: inProcessClientOptions(bus.dispatch),
+      },
     },
   };
   const store = storeFor(config);

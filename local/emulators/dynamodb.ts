@@ -5,6 +5,7 @@ import { DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import dynalite from "dynalite";
 import { createTable } from "../../functions/adapters/store/create-table.ts";
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from "./credentials.ts";
+import { type EmulatorAccess, inProcessClientOptions } from "./in-process.ts";
 
 export interface LocalDynamo {
   endpoint: string;
@@ -15,21 +16,22 @@ export interface LocalDynamo {
 
 /**
  * dynalite on a loopback port, its LevelDB under `<dataDir>/dynamodb`, with the table created
- * from the definition the stack uses. With `served`, the endpoint of a dynalite already
- * serving (the emulator thread's), only the table is made.
+ * from the definition the stack uses. With `served`, a dynalite already serving (the emulator
+ * thread's), only the table is made, through its in-process dispatch.
  */
 export async function startDynamo(
   dataDir: string,
   tableName: string,
-  served?: string,
+  served?: EmulatorAccess,
 ): Promise<LocalDynamo> {
   const server = served === undefined ? await serveDynalite(dataDir) : undefined;
   const endpoint =
-    served ?? `http://127.0.0.1:${(server?.address() as AddressInfo | undefined)?.port}`;
+    served?.endpoint ?? `http://127.0.0.1:${(server?.address() as AddressInfo | undefined)?.port}`;
   const client = new DynamoDBClient({
     region: LOCAL_REGION,
     endpoint,
     credentials: LOCAL_CREDENTIALS,
+    ...(served && inProcessClientOptions(served.dispatch)),
   });
   await createTable(client, tableName);
   return {

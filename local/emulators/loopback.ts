@@ -8,7 +8,7 @@ const EVERY_INTERFACE = new Set<unknown>([undefined, null, "", "0.0.0.0", "::"])
 
 /**
  * Runs `start` with every server it starts bound to 127.0.0.1, and answers what it started
- * with the addresses those servers really listen on.
+ * with those servers and the addresses they really listen on.
  *
  * fauxqs (2.4) listens on 0.0.0.0 and has no option to change that (its `host` option only
  * names the host in queue URLs), so while `start` runs, a `listen` that asks for every
@@ -18,7 +18,7 @@ const EVERY_INTERFACE = new Set<unknown>([undefined, null, "", "0.0.0.0", "::"])
  */
 export async function startOnLoopback<T>(
   start: () => Promise<T>,
-): Promise<{ started: T; addresses: string[] }> {
+): Promise<{ started: T; addresses: string[]; servers: Server[] }> {
   const listen = Server.prototype.listen;
   const servers: Server[] = [];
   Server.prototype.listen = function (this: Server, ...args: unknown[]) {
@@ -34,7 +34,11 @@ export async function startOnLoopback<T>(
     Server.prototype.listen = listen;
   }
   const addresses = servers.map((server) => (server.address() as AddressInfo | null)?.address);
-  return { started, addresses: addresses.map((address) => address ?? "(not listening)") };
+  return {
+    started,
+    addresses: addresses.map((address) => address ?? "(not listening)"),
+    servers,
+  };
 }
 
 function isEveryInterface(options: unknown): options is object {

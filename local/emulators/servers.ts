@@ -1,12 +1,18 @@
 import type { AddressInfo } from "node:net";
 import { closeDynalite, serveDynalite } from "./dynamodb.ts";
+import { type Dispatch, injectInto } from "./in-process.ts";
 import { LOOPBACK } from "./loopback.ts";
 import { serveFauxqs } from "./sqs.ts";
+import type { EmulatorName } from "./thread-dispatch.ts";
 
-/** The emulators' listeners: where they answer, and how to stop them. */
+/**
+ * The emulators' listeners: where they answer, a dispatch into each that needs no socket
+ * (what the runtime's own clients use), and how to stop them.
+ */
 export interface EmulatorServers {
   dynamoEndpoint: string;
   sqsEndpoint: string;
+  dispatch: Record<EmulatorName, Dispatch>;
   stop(): Promise<void>;
 }
 
@@ -21,6 +27,7 @@ export async function serveEmulators(dataDir: string): Promise<EmulatorServers> 
   return {
     dynamoEndpoint: `http://${LOOPBACK}:${(dynamo.address() as AddressInfo).port}`,
     sqsEndpoint: sqs.address,
+    dispatch: { dynamodb: injectInto(dynamo), sqs: injectInto(sqs.httpServer) },
     async stop() {
       await sqs.stop();
       await stopDynamo();

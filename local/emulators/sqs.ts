@@ -1,4 +1,5 @@
 import { mkdirSync } from "node:fs";
+import { Server as HttpServer } from "node:http";
 import { join } from "node:path";
 import {
   CreateQueueCommand,
@@ -10,6 +11,7 @@ import { startFauxqs } from "fauxqs";
 import { BUS_RULES } from "../../functions/core/bus-rules.ts";
 import type { DeliveryQueueSettings } from "../../functions/core/delivery-settings.ts";
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from "./credentials.ts";
+import { type EmulatorAccess, inProcessClientOptions } from "./in-process.ts";
 import { LOOPBACK, startOnLoopback } from "./loopback.ts";
 
 /** A queue of the local runtime: its URL, and its ARN for the records' `eventSourceARN`. */
@@ -44,14 +46,15 @@ export interface LocalSqs {
 export async function startSqs(
   dataDir: string,
   settings: DeliveryQueueSettings,
-  served?: string,
+  served?: EmulatorAccess,
 ): Promise<LocalSqs> {
   const server = served === undefined ? await serveFauxqs(dataDir) : undefined;
-  const endpoint = served ?? server?.address ?? "";
+  const endpoint = served?.endpoint ?? server?.address ?? "";
   const client = new SQSClient({
     region: LOCAL_REGION,
     endpoint,
     credentials: LOCAL_CREDENTIALS,
+    ...(served && inProcessClientOptions(served.dispatch)),
   });
   const queue = createQueueWith(client);
   const retention = String(settings.deadLetterRetentionSeconds);
@@ -106,18 +109,24 @@ export async function startSqs(
   };
 }
 
-/** fauxqs on loopback alone: a listener that got past `startOnLoopback` is refused. */
+/**
+ * fauxqs on loopback alone: a listener that got past `startOnLoopback` is refused. Answers
+ * fauxqs and its HTTP server, into which the in-process transport injects requests.
+ */
 export async function serveFauxqs(dataDir: string) {
   const path = join(dataDir, "sqs");
   mkdirSync(path, { recursive: true });
-  const { started: server, addresses } = await startOnLoopback(() =>
-    startFauxqs({ port: 0, logger: false, dataDir: path }),
-  );
-  if (addresses.length !== 1 || addresses[0] !== LOOPBACK) {
+  const {
+    started: server,
+    addresses,
+    servers,
+  } = await startOnLoopback(() => startFauxqs({ port: 0, logger: false, dataDir: path }));
+  const [httpServer] = servers;
+  if (addresses.length !== 1 || addresses[0] !== LOOPBACK || !(httpServer instanceof HttpServer)) {
     await server.stop();
     throw new Error(`fauxqs listens on ${addresses.join(", ")}, not on ${LOOPBACK} alone`);
   }
-  return server;
+  return Object.assign(server, { httpServer });
 }
 
 /** Creates a queue, or brings an existing one (from an earlier run) to these attributes. */

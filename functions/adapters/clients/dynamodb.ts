@@ -5,6 +5,6 @@ import { clientOptions } from "./options.ts";
 
 /** The DynamoDB document client: undefined attributes are left out of what it writes. */
 export function createDynamoClient(settings: AwsSettings): DynamoDBDocumentClient {
-  const client = new DynamoDBClient(clientOptions(settings, settings.endpoints.dynamodb));
+  const client = new DynamoDBClient(clientOptions(settings, "dynamodb"));
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }

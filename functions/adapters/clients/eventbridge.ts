@@ -4,5 +4,5 @@ import { clientOptions } from "./options.ts";
 
 /** The EventBridge client. */
 export function createEventBridgeClient(settings: AwsSettings): EventBridgeClient {
-  return new EventBridgeClient(clientOptions(settings, settings.endpoints.eventbridge));
+  return new EventBridgeClient(clientOptions(settings, "eventbridge"));
 }

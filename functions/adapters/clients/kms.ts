@@ -4,5 +4,5 @@ import { clientOptions } from "./options.ts";
 
 /** The KMS client. */
 export function createKmsClient(settings: AwsSettings): KMSClient {
-  return new KMSClient(clientOptions(settings, settings.endpoints.kms));
+  return new KMSClient(clientOptions(settings, "kms"));
 }

@@ -4,5 +4,5 @@ import { clientOptions } from "./options.ts";
 
 /** The SQS client. */
 export function createSqsClient(settings: AwsSettings): SQSClient {
-  return new SQSClient(clientOptions(settings, settings.endpoints.sqs));
+  return new SQSClient(clientOptions(settings, "sqs"));
 }

@@ -1,0 +1,130 @@
+import type { Server } from "node:http";
+import inject from "light-my-request";
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from "./credentials.ts";
+
+/** One HTTP request as the AWS SDK serialised it, in the emulator's own wire protocol. */
+export interface WireRequest {
+  method: string;
+  /** Path and query string. */
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface WireResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Hands a request to an emulator and answers its response. */
+export type Dispatch = (request: WireRequest) => Promise<WireResponse>;
+
+/** An emulator already serving: its endpoint, and a dispatch into it that needs no socket. */
+export interface EmulatorAccess {
+  endpoint: string;
+  dispatch: Dispatch;
+}
+
+/**
+ * A dispatch into an HTTP server of this thread without a socket: the request is injected as
+ * the server's "request" event (light-my-request builds the request and response objects),
+ * so the emulator parses and answers it exactly as one that came over loopback.
+ */
+export function injectInto(server: Server): Dispatch {
+  const listener = (request: unknown, response: unknown) =>
+    server.emit("request", request, response);
+  return async (request) => {
+    const answer = await inject(listener, {
+      method: request.method as "POST",
+      url: request.url,
+      headers: request.headers,
+      payload: request.body,
+    });
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(answer.headers)) {
+      if (value !== undefined)
+        headers[name] = Array.isArray(value) ? value.join(", ") : String(value);
+    }
+    return { statusCode: answer.statusCode, headers, body: answer.payload };
+  };
+}
+
+/**
+ * The emulators check that a request carries a signature but never verify it, so the local
+ * clients do not sign (signing took a third of each call's CPU); the transport sends this
+ * placeholder instead, scoped to the local region, from which fauxqs takes its queues' region.
+ */
+const PLACEHOLDER_AUTHORIZATION = `AWS4-HMAC-SHA256 Credential=${LOCAL_CREDENTIALS.accessKeyId}/20260101/${LOCAL_REGION}/local/aws4_request, SignedHeaders=host, Signature=0`;
+
+/** The SDK's request as the emulator takes it. */
+interface SdkRequest {
+  method: string;
+  path: string;
+  query?: Record<string, string | string[] | null>;
+  headers: Record<string, string>;
+  body?: unknown;
+}
+
+/**
+ * The SDK client options that carry a client's requests through `dispatch` instead of a
+ * socket, unsigned: the local runtime gives them to every client it makes, the handlers'
+ * included (through `AwsSettings.clientOverrides`). The SDK still builds and parses every
+ * request and response, so the handlers and the emulators speak the same protocol as over
+ * HTTP.
+ */
+export function inProcessClientOptions(dispatch: Dispatch): object {
+  return {
+    requestHandler: {
+      async handle(request: SdkRequest) {
+        const answer = await dispatch({
+          method: request.method,
+          url: request.path + queryString(request.query),
+          headers: {
+            ...request.headers,
+            authorization: PLACEHOLDER_AUTHORIZATION,
+            "x-amz-date": "20260101T000000Z",
+          },
+          body: bodyText(request.body),
+        });
+        return {
+          response: {
+            statusCode: answer.statusCode,
+            headers: answer.headers,
+            body: utf8Bytes.encode(answer.body),
+          },
+        };
+      },
+      updateHttpClientConfig() {},
+      httpHandlerConfigs: () => ({}),
+    },
+    httpAuthSchemes: [
+      {
+        schemeId: "smithy.api#noAuth",
+        identityProvider: () => async () => ({}),
+        signer: { sign: async (request: unknown) => request },
+      },
+    ],
+    httpAuthSchemeProvider: () => [{ schemeId: "smithy.api#noAuth" }],
+  };
+}
+
+function queryString(query: SdkRequest["query"]): string {
+  const search = new URLSearchParams();
+  for (const [name, value] of Object.entries(query ?? {})) {
+    for (const one of Array.isArray(value) ? value : [value]) search.append(name, one ?? "");
+  }
+  const text = search.toString();
+  return text ? `?${text}` : "";
+}
+
+const utf8 = new TextDecoder();
+const utf8Bytes = new TextEncoder();
+
+function bodyText(body: unknown): string {
+  if (body === undefined || body === null) return "";
+  if (typeof body === "string") return body;
+  // The SDK's JSON body is bytes that also pose as a string: decode the bytes.
+  if (body instanceof Uint8Array) return utf8.decode(body);
+  throw new Error("the in-process transport carries string and byte bodies only");
+}
