@@ -11,7 +11,7 @@ import {
 } from "../functions/core/event-pattern.ts";
 import { batchedSender } from "./batched-sends.ts";
 import { LOCAL_REGION } from "./emulators/credentials.ts";
-import { type Dispatch, injectInto } from "./emulators/in-process.ts";
+import { type Dispatch, emitInto } from "./emulators/in-process.ts";
 
 export interface LocalBusOptions {
   sqs: SQSClient;
@@ -66,7 +66,7 @@ export async function startLocalBus(options: LocalBusOptions): Promise<LocalBus>
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    dispatch: injectInto(server),
+    dispatch: emitInto(server),
     healthy: () => server.listening,
     stop: () => closeServer(server),
   };

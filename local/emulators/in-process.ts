@@ -1,4 +1,5 @@
 import type { Server } from "node:http";
+import { Readable } from "node:stream";
 import inject from "light-my-request";
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from "./credentials.ts";
 
@@ -29,7 +30,8 @@ export interface EmulatorAccess {
 /**
  * A dispatch into an HTTP server of this thread without a socket: the request is injected as
  * the server's "request" event (light-my-request builds the request and response objects),
- * so the emulator parses and answers it exactly as one that came over loopback.
+ * so the emulator parses and answers it exactly as one that came over loopback. For a server
+ * built on a framework (fauxqs on Fastify), which uses much of Node's request and response.
  */
 export function injectInto(server: Server): Dispatch {
   const listener = (request: unknown, response: unknown) =>
@@ -48,6 +50,52 @@ export function injectInto(server: Server): Dispatch {
     }
     return { statusCode: answer.statusCode, headers, body: answer.payload };
   };
+}
+
+/**
+ * A lighter dispatch for a server whose handler reads only the basics of Node's request (its
+ * method, URL, headers and "data", "end" and "error" events) and writes only the basics of
+ * its response (`statusCode`, `setHeader`, `writeHead`, `end`), as dynalite's and the local
+ * bus's do: a call costs half what light-my-request's does. The request is still the
+ * server's "request" event, with the body as the wire carried it.
+ */
+export function emitInto(server: Server): Dispatch {
+  return (request) =>
+    new Promise((resolve, reject) => {
+      // A stream, as Node's request is: it holds the body until the handler reads it.
+      const incoming = Object.assign(new Readable({ read() {} }), {
+        method: request.method,
+        url: request.url,
+        headers: lowerCased(request.headers),
+      });
+      if (request.body) incoming.push(request.body);
+      incoming.push(null);
+      const headers: Record<string, string> = {};
+      const response = {
+        statusCode: 200,
+        setHeader(name: string, value: unknown) {
+          headers[name.toLowerCase()] = String(value);
+        },
+        writeHead(statusCode: number, more: Record<string, unknown> = {}) {
+          response.statusCode = statusCode;
+          for (const [name, value] of Object.entries(more)) response.setHeader(name, value);
+        },
+        end(body?: string | Buffer) {
+          resolve({ statusCode: response.statusCode, headers, body: body?.toString() ?? "" });
+        },
+      };
+      try {
+        server.emit("request", incoming, response);
+      } catch (error) {
+        reject(error);
+      }
+    });
+}
+
+function lowerCased(headers: Record<string, string>): Record<string, string> {
+  const lower: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) lower[name.toLowerCase()] = value;
+  return lower;
 }
 
 /**

@@ -1,0 +1,48 @@
+import { createServer, type IncomingMessage } from "node:http";
+import { describe, expect, it } from "vitest";
+import { emitInto, injectInto, type WireRequest } from "../../../../local/emulators/in-process.ts";
+
+const request: WireRequest = {
+  method: "POST",
+  url: "/path?q=1",
+  headers: { "X-Amz-Target": "Service.Op", "content-type": "application/json" },
+  body: '{"a":"é"}',
+};
+
+function bodyOf(incoming: IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    let body = "";
+    incoming.on("data", (chunk: Buffer) => {
+      body += chunk.toString();
+    });
+    incoming.on("end", () => resolve(body));
+  });
+}
+
+/** Echoes what it was asked, after a pause before it reads the body. */
+const echo = createServer(async (incoming, response) => {
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  const body = await bodyOf(incoming);
+  response.setHeader("X-Seen-Target", String(incoming.headers["x-amz-target"]));
+  response.writeHead(201, { "content-type": "application/x-amz-json-1.1" });
+  response.end(JSON.stringify({ method: incoming.method, url: incoming.url, body }));
+});
+
+describe.each([
+  ["emitInto", emitInto],
+  ["injectInto", injectInto],
+])("%s, a dispatch into a server without a socket", (_, dispatchInto) => {
+  it("hands the server the request as the wire carried it, and answers its response", async () => {
+    const answer = await dispatchInto(echo)(request);
+
+    expect(answer.statusCode).toBe(201);
+    expect(answer.headers["x-seen-target"]).toBe("Service.Op");
+    expect(answer.headers["content-type"]).toBe("application/x-amz-json-1.1");
+    expect(JSON.parse(answer.body)).toEqual({
+      method: "POST",
+      url: "/path?q=1",
+      body: '{"a":"é"}',
+    });
+    expect(echo.listening).toBe(false);
+  });
+});
