@@ -16,13 +16,54 @@ export interface FanOutDeps {
   subscriptions?: SubscriptionListLookup;
 }
 
+/** Messages one SendMessageBatch carries. */
+const MESSAGES_PER_SEND = 10;
+
+/** What became of one event of a batch: routed and queued, or the error that stopped it. */
+export type FanOutOutcome = { queued: number } | { error: unknown };
+
 /**
- * Routes one event to every subscription that receives it: one delivery record and one queue
- * message each. Delivery ids are derived from (event, subscription), so when the bus retries
- * this after a failure, no second delivery is made; a delivery still pending is queued again
- * (delivery is at-least-once, receivers dedupe on `webhook-id`).
+ * Routes a batch of events, each to every subscription that receives it: one delivery record
+ * and one queue message each. Delivery ids are derived from (event, subscription), so when the
+ * bus retries an event after a failure, no second delivery is made; a delivery still pending
+ * is queued again (delivery is at-least-once, receivers dedupe on `webhook-id`).
+ *
+ * The events' messages are queued together, ten a SendMessageBatch, so a batch of events with
+ * one subscription each costs one SQS call, not one per event. An event fails alone: when its
+ * deliveries could not be written, or when a send carrying one of its messages failed.
  */
-export async function fanOut(deps: FanOutDeps, event: RoutedEvent): Promise<{ queued: number }> {
+export async function fanOutAll(deps: FanOutDeps, events: RoutedEvent[]): Promise<FanOutOutcome[]> {
+  const routed = await Promise.all(
+    events.map((event) =>
+      deliveriesFor(deps, event).then(
+        (messages) => ({ messages }),
+        (error: unknown) => ({ error }),
+      ),
+    ),
+  );
+  const pending = routed.flatMap((outcome, index) =>
+    "messages" in outcome ? outcome.messages.map((message) => ({ index, message })) : [],
+  );
+  const failures = new Map<number, unknown>();
+  const limit = pLimit(WRITES_IN_FLIGHT);
+  await Promise.all(
+    chunks(pending, MESSAGES_PER_SEND).map((chunk) =>
+      limit(() =>
+        deps.queue.enqueue(chunk.map(({ message }) => message)).catch((error: unknown) => {
+          for (const { index } of chunk) failures.set(index, error);
+        }),
+      ),
+    ),
+  );
+  return routed.map((outcome, index) => {
+    if ("error" in outcome) return outcome;
+    if (failures.has(index)) return { error: failures.get(index) };
+    return { queued: outcome.messages.length };
+  });
+}
+
+/** Writes an event's deliveries; answers the messages that queue them. */
+async function deliveriesFor(deps: FanOutDeps, event: RoutedEvent): Promise<DeliveryMessage[]> {
   const payload = event.payload ?? (await storedPayload(deps.store, event));
   const subscriptions = await (deps.subscriptions ?? ((app) => deps.store.allSubscriptions(app)))(
     event.app_id,
@@ -50,9 +91,14 @@ export async function fanOut(deps: FanOutDeps, event: RoutedEvent): Promise<{ qu
     limit.clearQueue(); // the event comes back whole: writes not yet started need not run now
     throw error;
   });
-  const messages = queued.filter((message): message is DeliveryMessage => message !== null);
-  await deps.queue.enqueue(messages);
-  return { queued: messages.length };
+  return queued.filter((message): message is DeliveryMessage => message !== null);
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const all: T[][] = [];
+  for (let start = 0; start < items.length; start += size)
+    all.push(items.slice(start, start + size));
+  return all;
 }
 
 /** A payload too large for the bus travels by reference to the stored event. */

@@ -185,6 +185,39 @@ describe("fan-out", () => {
   });
 });
 
+describe("fan-out of a batch", () => {
+  const events = (count: number) =>
+    Array.from({ length: count }, (_, n) =>
+      appEvent(APP, { event_id: `evt_01JD00000000000000000001${String(n).padStart(2, "0")}` }),
+    );
+
+  it("queues the messages of a batch's events together, ten a call", async () => {
+    await subscribe();
+
+    const result = await route(...events(12));
+
+    expect(result).toEqual({ batchItemFailures: [] });
+    const calls = messaging.sqs.commandCalls(SendMessageBatchCommand);
+    expect(calls.map((call) => call.args[0].input.Entries?.length)).toEqual([10, 2]);
+    expect(new Set(queuedDeliveryIds()).size).toBe(12);
+  });
+
+  it("fails the events whose messages were in a send that failed, and only those", async () => {
+    await subscribe();
+    messaging.sqs
+      .on(SendMessageBatchCommand)
+      .rejectsOnce(new Error("sqs down"))
+      .resolves({ Successful: [], Failed: [] });
+
+    const result = await route(...events(12));
+
+    expect(result.batchItemFailures).toEqual(
+      Array.from({ length: 10 }, (_, n) => ({ itemIdentifier: `m-${n}` })),
+    );
+    expect(await table.items("delivery")).toHaveLength(12);
+  });
+});
+
 describe("an app with many subscriptions", () => {
   it("writes its deliveries at most WRITES_IN_FLIGHT at once, and every one is queued", async () => {
     for (let n = 0; n < 40; n++) await subscribe({ events: ["*"] });
