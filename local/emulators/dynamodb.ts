@@ -5,6 +5,7 @@ import { DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import dynalite from "dynalite";
 import { createTable } from "../../functions/adapters/store/create-table.ts";
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from "./credentials.ts";
+import { cacheDynaliteParses } from "./dynalite-parse-cache.ts";
 import { type EmulatorAccess, inProcessClientOptions } from "./in-process.ts";
 
 export interface LocalDynamo {
@@ -54,6 +55,7 @@ export async function startDynamo(
 export async function serveDynalite(dataDir: string) {
   const path = join(dataDir, "dynamodb");
   mkdirSync(path, { recursive: true });
+  cacheDynaliteParses();
   const server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -6,6 +6,7 @@ import { createTable } from "../../functions/adapters/store/create-table.ts";
 import { createDynamoStore } from "../../functions/adapters/store/index.ts";
 import type { TableContext } from "../../functions/adapters/store/table-context.ts";
 import type { Store } from "../../functions/core/ports.ts";
+import { cacheDynaliteParses } from "../../local/emulators/dynalite-parse-cache.ts";
 
 export interface TestTable {
   endpoint: string;
@@ -27,6 +28,7 @@ let tables = 0;
  * own conditional writes, queries and indexes rather than a mock that echoes the code.
  */
 export async function startTestTable(): Promise<TestTable> {
+  cacheDynaliteParses(); // as the local runtime's dynalite does
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
