@@ -20,6 +20,8 @@ import {
   SendMessageCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
+import { BUS_RULES } from "../functions/core/bus-rules.ts";
+import { busTargetQueueName } from "../local/emulators/sqs.ts";
 import {
   eventBridgeEventsFor,
   failedConditionCharge,
@@ -346,6 +348,16 @@ export class CapacityMeter {
       return;
     }
     let payload = 0;
+    if (command instanceof SendMessageBatchCommand && isBusTarget(command.input.QueueUrl)) {
+      // The local bus's hand-off to a rule's queue stands in for EventBridge's, which sends
+      // each event to an SQS target on its own, a request each: the local bus's batching is
+      // not what AWS bills.
+      for (const entry of command.input.Entries ?? []) {
+        const bytes = messageBytes(entry.MessageBody, entry.MessageAttributes);
+        this.add(KEYS.sqs, "SendMessage (EventBridge to its target)", sqsRequestsFor(bytes));
+      }
+      return;
+    }
     if (command instanceof SendMessageCommand) {
       payload = messageBytes(command.input.MessageBody, command.input.MessageAttributes);
     } else if (command instanceof SendMessageBatchCommand) {
@@ -390,6 +402,12 @@ export class CapacityMeter {
       this.add(KEYS.api, "requests");
     }
   }
+}
+
+const BUS_TARGET_QUEUES = new Set(BUS_RULES.map((rule) => busTargetQueueName(rule.id)));
+
+function isBusTarget(queueUrl: string | undefined): boolean {
+  return BUS_TARGET_QUEUES.has(queueUrl?.split("/").pop() ?? "");
 }
 
 /** An SQS message's billed payload: its body and its attributes' names, types and values. */

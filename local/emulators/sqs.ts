@@ -76,7 +76,7 @@ export async function startSqs(
   const slowDelivery = await deliveryLane("switchyard-deliveries-slow");
   const busTargets = new Map<string, { queue: LocalQueue; deadLetter: LocalQueue }>();
   for (const rule of BUS_RULES) {
-    const name = `switchyard-${rule.id.toLowerCase()}`;
+    const name = busTargetQueueName(rule.id);
     const deadLetter = await queue(`${name}-dlq`, { MessageRetentionPeriod: retention });
     const target = await queue(name, {
       VisibilityTimeout: String(rule.queue.visibilityTimeoutSeconds),
@@ -127,6 +127,11 @@ export async function serveFauxqs(dataDir: string) {
     throw new Error(`fauxqs listens on ${addresses.join(", ")}, not on ${LOOPBACK} alone`);
   }
   return Object.assign(server, { httpServer });
+}
+
+/** The local queue a bus rule sends its events to. */
+export function busTargetQueueName(ruleId: string): string {
+  return `switchyard-${ruleId.toLowerCase()}`;
 }
 
 /** Creates a queue, or brings an existing one (from an earlier run) to these attributes. */

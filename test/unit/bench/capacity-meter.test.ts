@@ -17,6 +17,7 @@ import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge
 import {
   DeleteMessageCommand,
   ReceiveMessageCommand,
+  SendMessageBatchCommand,
   SendMessageCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
@@ -199,6 +200,24 @@ describe("the capacity meter", () => {
     expect(total(meter.tally, "sqs", "DeleteMessage")).toBe(1);
     expect(total(meter.tally, "receive", "messages")).toBe(1);
     expect(total(meter.tally, "receive", "empty")).toBe(1);
+  });
+
+  it("charges the local bus's batched hand-off to a rule's queue as EventBridge's, a request an event", async () => {
+    const client = new SQSClient({ region, credentials, endpoint: sqs.endpoint });
+    const [target] = [...sqs.queues.busTargets.values()];
+    const entries = ["a", "b", "c"].map((body, index) => ({
+      Id: String(index),
+      MessageBody: body,
+    }));
+    await client.send(
+      new SendMessageBatchCommand({ QueueUrl: target?.queue.url, Entries: entries }),
+    );
+    await client.send(
+      new SendMessageBatchCommand({ QueueUrl: sqs.queues.delivery.url, Entries: entries }),
+    );
+    client.destroy();
+    expect(total(meter.tally, "sqs", "SendMessage (EventBridge to its target)")).toBe(3);
+    expect(total(meter.tally, "sqs", "SendMessageBatch")).toBe(1);
   });
 
   it("counts PutEvents entries, Lambda invocations and API requests", async () => {
