@@ -100,8 +100,9 @@ function lowerCased(headers: Record<string, string>): Record<string, string> {
 
 /**
  * The emulators check that a request carries a signature but never verify it, so the local
- * clients do not sign (signing took a third of each call's CPU); the transport sends this
- * placeholder instead, scoped to the local region, from which fauxqs takes its queues' region.
+ * clients do not sign (without a socket, signing took over half of an SDK call's CPU); the
+ * transport sends this placeholder instead, scoped to the local region, from which fauxqs
+ * takes its queues' region.
  */
 const PLACEHOLDER_AUTHORIZATION = `AWS4-HMAC-SHA256 Credential=${LOCAL_CREDENTIALS.accessKeyId}/20260101/${LOCAL_REGION}/local/aws4_request, SignedHeaders=host, Signature=0`;
 
