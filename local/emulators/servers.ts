@@ -1,6 +1,6 @@
 import type { AddressInfo } from "node:net";
 import { closeDynalite, serveDynalite } from "./dynamodb.ts";
-import { type Dispatch, emitInto, injectInto } from "./in-process.ts";
+import { type Dispatch, emitInto } from "./in-process.ts";
 import { LOOPBACK } from "./loopback.ts";
 import { serveFauxqs } from "./sqs.ts";
 import type { EmulatorName } from "./thread-dispatch.ts";
@@ -27,7 +27,7 @@ export async function serveEmulators(dataDir: string): Promise<EmulatorServers> 
   return {
     dynamoEndpoint: `http://${LOOPBACK}:${(dynamo.address() as AddressInfo).port}`,
     sqsEndpoint: sqs.address,
-    dispatch: { dynamodb: emitInto(dynamo), sqs: injectInto(sqs.httpServer) },
+    dispatch: { dynamodb: emitInto(dynamo), sqs: emitInto(sqs.httpServer) },
     async stop() {
       await sqs.stop();
       await stopDynamo();

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage } from "node:http";
 import { describe, expect, it } from "vitest";
-import { emitInto, injectInto, type WireRequest } from "../../../../local/emulators/in-process.ts";
+import { emitInto, type WireRequest } from "../../../../local/emulators/in-process.ts";
 
 const request: WireRequest = {
   method: "POST",
@@ -28,12 +28,9 @@ const echo = createServer(async (incoming, response) => {
   response.end(JSON.stringify({ method: incoming.method, url: incoming.url, body }));
 });
 
-describe.each([
-  ["emitInto", emitInto],
-  ["injectInto", injectInto],
-])("%s, a dispatch into a server without a socket", (_, dispatchInto) => {
+describe("a dispatch into a server without a socket", () => {
   it("hands the server the request as the wire carried it, and answers its response", async () => {
-    const answer = await dispatchInto(echo)(request);
+    const answer = await emitInto(echo)(request);
 
     expect(answer.statusCode).toBe(201);
     expect(answer.headers["x-seen-target"]).toBe("Service.Op");
@@ -44,5 +41,25 @@ describe.each([
       body: '{"a":"é"}',
     });
     expect(echo.listening).toBe(false);
+  });
+
+  it("gathers a body written in parts, keeps the headers the handler left, and says it finished", async () => {
+    let finished = false;
+    const parts = createServer((_incoming, response) => {
+      response.setHeader("x-kept", "1");
+      response.setHeader("x-dropped", "1");
+      if (response.hasHeader("X-Dropped")) response.removeHeader("x-dropped");
+      response.on("finish", () => {
+        finished = true;
+      });
+      response.statusCode = 404;
+      response.write("not ");
+      response.end(Buffer.from("found"));
+    });
+
+    const answer = await emitInto(parts)(request);
+
+    expect(answer).toEqual({ statusCode: 404, headers: { "x-kept": "1" }, body: "not found" });
+    expect(finished).toBe(true);
   });
 });
