@@ -143,17 +143,20 @@ interface SdkRequest {
 export function inProcessClientOptions(dispatch: Dispatch): object {
   return {
     requestHandler: {
-      async handle(request: SdkRequest) {
-        const answer = await dispatch({
-          method: request.method,
-          url: request.path + queryString(request.query),
-          headers: {
-            ...request.headers,
-            authorization: PLACEHOLDER_AUTHORIZATION,
-            "x-amz-date": "20260101T000000Z",
-          },
-          body: bodyText(request.body),
-        });
+      async handle(request: SdkRequest, options: { abortSignal?: AbortSignal } = {}) {
+        const answer = await abortable(
+          dispatch({
+            method: request.method,
+            url: request.path + queryString(request.query),
+            headers: {
+              ...request.headers,
+              authorization: PLACEHOLDER_AUTHORIZATION,
+              "x-amz-date": "20260101T000000Z",
+            },
+            body: bodyText(request.body),
+          }),
+          options.abortSignal,
+        );
         return {
           response: {
             statusCode: answer.statusCode,
@@ -174,6 +177,24 @@ export function inProcessClientOptions(dispatch: Dispatch): object {
     ],
     httpAuthSchemeProvider: () => [{ schemeId: "smithy.api#noAuth" }],
   };
+}
+
+/**
+ * The call, or its abort: as with a socket, an aborted call (a long poll cut short when the
+ * runtime stops) fails at once, and the emulator's answer, when it comes, is dropped.
+ */
+function abortable<T>(call: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return call;
+  if (signal.aborted) return Promise.reject(abortError());
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(abortError());
+    signal.addEventListener("abort", onAbort, { once: true });
+    call.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
+function abortError(): Error {
+  return Object.assign(new Error("Request aborted"), { name: "AbortError" });
 }
 
 function queryString(query: SdkRequest["query"]): string {

@@ -1,6 +1,11 @@
 import { createServer, type IncomingMessage } from "node:http";
+import { ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { describe, expect, it } from "vitest";
-import { emitInto, type WireRequest } from "../../../../local/emulators/in-process.ts";
+import {
+  emitInto,
+  inProcessClientOptions,
+  type WireRequest,
+} from "../../../../local/emulators/in-process.ts";
 
 const request: WireRequest = {
   method: "POST",
@@ -61,5 +66,24 @@ describe("a dispatch into a server without a socket", () => {
 
     expect(answer).toEqual({ statusCode: 404, headers: { "x-kept": "1" }, body: "not found" });
     expect(finished).toBe(true);
+  });
+});
+
+describe("SDK clients through the in-process transport", () => {
+  it("give up a call when it is aborted, as over a socket, though the emulator never answers", async () => {
+    const client = new SQSClient({
+      region: "us-east-1",
+      endpoint: "http://127.0.0.1:9",
+      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+      ...inProcessClientOptions(() => new Promise(() => {})),
+    });
+    const abort = new AbortController();
+
+    const poll = client.send(new ReceiveMessageCommand({ QueueUrl: "q", WaitTimeSeconds: 20 }), {
+      abortSignal: abort.signal,
+    });
+    abort.abort();
+
+    await expect(poll).rejects.toMatchObject({ name: "AbortError" });
   });
 });
