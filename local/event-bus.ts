@@ -43,8 +43,8 @@ const ACCOUNT = "000000000000";
  * A local EventBridge: a PutEvents endpoint the unchanged EventBridge adapter talks to. It
  * applies the stack's own rule patterns and sends each matching event, in the envelope
  * EventBridge gives a target, to the rule's target queue before it answers, so an accepted
- * event survives a crash (events put at the same moment share a SendMessageBatch). The queue's consumer is fed by its own event source (see
- * `event-source.ts`), as in AWS. An entry that could not be queued is answered as a failed
+ * event survives a crash (events put at the same moment share a SendMessageBatch). The
+ * queue's consumer is fed by its own event source (see `event-source.ts`), as in AWS. An entry that could not be queued is answered as a failed
  * entry, which the publisher retries and then reports: locally the hand-off to the queue is
  * synchronous, so nothing needs the bus DLQ that covers EventBridge's asynchronous one.
  */

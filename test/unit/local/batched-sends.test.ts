@@ -40,6 +40,16 @@ describe("the local bus's batched sender", () => {
     expect(sentBatches()).toEqual([bodies.slice(0, 10), bodies.slice(10, 20), bodies.slice(20)]);
   });
 
+  it("keeps a batch within 256 KiB of messages, a larger message alone", async () => {
+    const send = batchedSender(client, QUEUE);
+    const kib = (n: number, fill: string) => fill.repeat(n * 1024);
+    const bodies = [kib(100, "a"), kib(100, "b"), kib(100, "c"), kib(300, "d"), "e"];
+
+    await Promise.all(bodies.map((body) => send(body)));
+
+    expect(sentBatches()).toEqual([[bodies[0], bodies[1]], [bodies[2]], [bodies[3]], [bodies[4]]]);
+  });
+
   it("fails only the sends SQS refused, with SQS's reason", async () => {
     sqs.on(SendMessageBatchCommand).resolves({
       Successful: [],
