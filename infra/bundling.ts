@@ -44,10 +44,16 @@ const REQUIRE = `const require=process.getBuiltinModule("module").createRequire(
  * start or at first use, and their source maps. Answers esbuild's metafile.
  */
 export function bundleFunction(name: string, outdir: string): Metafile {
+  return bundleEntry(
+    fileURLToPath(new URL(`../functions/${name}/handler.ts`, import.meta.url)),
+    outdir,
+  );
+}
+
+/** Bundles any entry file as a function's handler is bundled (`bundleFunction`). */
+export function bundleEntry(entry: string, outdir: string): Metafile {
   const { metafile } = buildSync({
-    entryPoints: {
-      index: fileURLToPath(new URL(`../functions/${name}/handler.ts`, import.meta.url)),
-    },
+    entryPoints: { index: entry },
     bundle: true,
     splitting: true,
     format: "esm",
@@ -91,14 +97,46 @@ function builtinsAsCommonJs(): Record<string, string> {
   for (const id of builtinModules) {
     const specifier = id.startsWith("node:") ? id : `node:${id}`;
     const file = join(BUILTINS_DIR, `${specifier.slice("node:".length).replaceAll("/", "__")}.cjs`);
-    writeIfChanged(
-      file,
-      `module.exports = process.getBuiltinModule(${JSON.stringify(specifier)});\n`,
-    );
+    writeIfChanged(file, builtinModuleSource(specifier));
     aliases[specifier] = file;
     if (!id.startsWith("node:")) aliases[id] = file;
   }
   return aliases;
+}
+
+/**
+ * Builtins that a function's dependencies import at the top but call only on paths Switchyard
+ * never takes: zlib (the SDK's CRC32 checksums, which neither DynamoDB nor SQS nor EventBridge
+ * asks for) and node:stream/web (middy's response streaming). Each costs a cold start 5–7 ms
+ * to load, so it is loaded when first used instead.
+ */
+const LAZY_BUILTINS = new Set(["node:zlib", "node:stream/web"]);
+
+/**
+ * The CommonJS module an alias points at. A lazy builtin's exports are this Node's export
+ * names: its functions (`crc32`, `createGzip`) forward each call, so code that tests
+ * `typeof zlib.crc32` at its top loads nothing; the rest (classes, constants) are getters.
+ * esbuild copies exports as getters (`__toESM`), so no name is read before its first use.
+ */
+export function builtinModuleSource(specifier: string): string {
+  const load = `process.getBuiltinModule(${JSON.stringify(specifier)})`;
+  if (!LAZY_BUILTINS.has(specifier)) return `module.exports = ${load};\n`;
+  const exported = process.getBuiltinModule(specifier) as Record<string, unknown>;
+  const names = Object.keys(exported).sort();
+  const functions = names.filter(
+    (name) => typeof exported[name] === "function" && /^[a-z]/.test(name),
+  );
+  const others = names.filter((name) => !functions.includes(name));
+  return [
+    `const load = () => ${load};`,
+    `for (const name of ${JSON.stringify(functions)}) {`,
+    "  exports[name] = (...args) => load()[name](...args);",
+    "}",
+    `for (const name of ${JSON.stringify(others)}) {`,
+    "  Object.defineProperty(exports, name, { enumerable: true, get: () => load()[name] });",
+    "}",
+    "",
+  ].join("\n");
 }
 
 /** Writes `file` whole (renamed into place) unless it holds `contents`: builds may run at once. */

@@ -2,10 +2,19 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
+import { ReadableStream } from "node:stream/web";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { constants, crc32, Gzip } from "node:zlib";
 import type { Metafile } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BUNDLE_FILE, bundleFunction, loadedAtStart, NODE_OPTIONS } from "../../infra/bundling.ts";
+import {
+  BUNDLE_FILE,
+  builtinModuleSource,
+  bundleEntry,
+  bundleFunction,
+  loadedAtStart,
+  NODE_OPTIONS,
+} from "../../infra/bundling.ts";
 
 /** The SDK clients in each function's bundle (the ones it calls), and those it makes at start. */
 const SDK_CLIENTS = {
@@ -107,4 +116,58 @@ console.log(typeof bundle.handler);`;
       expect(output.toString().trim()).toBe("function");
     },
   );
+
+  it.each(FUNCTIONS)("%s leaves zlib and node:stream/web unloaded at start", (name) => {
+    const file = join(outdir, name, BUNDLE_FILE);
+    const script = `await import(${JSON.stringify(pathToFileURL(file).href)});
+console.log(JSON.stringify(["zlib", "stream/web"].filter((id) => process.moduleLoadList.includes("NativeModule " + id))));`;
+    const output = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
+      env: { PATH: process.env.PATH, NODE_OPTIONS, AWS_REGION: "us-east-1", ...EMULATOR },
+    });
+    expect(JSON.parse(output.toString())).toEqual([]);
+  });
+});
+
+describe("the SDK floor that npm run bundle-sizes times beside the functions", () => {
+  it("carries the DynamoDB client alone and loads as a function does", () => {
+    const dir = join(outdir, "sdk-floor");
+    const entry = fileURLToPath(
+      new URL("../../scripts/cold-start-floor/handler.ts", import.meta.url),
+    );
+    const metafile = bundleEntry(entry, dir);
+    expect(clientsOf(packagesIn(metafile))).toEqual(["client-dynamodb"]);
+    const script = `const bundle = await import(${JSON.stringify(pathToFileURL(join(dir, BUNDLE_FILE)).href)});
+console.log(typeof bundle.handler);`;
+    const output = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
+      env: { PATH: process.env.PATH, NODE_OPTIONS, AWS_REGION: "us-east-1", ...EMULATOR },
+    });
+    expect(output.toString().trim()).toBe("function");
+  });
+});
+
+describe("a builtin that loads at first use", () => {
+  /** The alias module's exports, as esbuild's require() of it would see them. */
+  function lazyExports(specifier: string): Record<string, unknown> {
+    const exports: Record<string, unknown> = {};
+    new Function("exports", "process", builtinModuleSource(specifier))(exports, process);
+    return exports;
+  }
+
+  it("forwards zlib's functions and answers its constants and classes", () => {
+    const zlib = lazyExports("node:zlib");
+    const data = Buffer.from("switchyard");
+    expect((zlib.crc32 as typeof crc32)(data)).toBe(crc32(data));
+    expect(zlib.constants).toBe(constants);
+    expect(zlib.Gzip).toBe(Gzip);
+  });
+
+  it("answers node:stream/web's classes", () => {
+    expect(lazyExports("node:stream/web").ReadableStream).toBe(ReadableStream);
+  });
+
+  it("leaves other builtins as the module itself", () => {
+    expect(builtinModuleSource("node:https")).toBe(
+      'module.exports = process.getBuiltinModule("node:https");\n',
+    );
+  });
 });
