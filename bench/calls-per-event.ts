@@ -4,8 +4,9 @@
  * what AWS would bill for what the handlers did (DynamoDB write and read units by table, index
  * and item kind, the hottest partition keys, SQS requests, EventBridge events, Lambda
  * invocations, API requests; see `capacity-meter.ts`), then the cost of a million events at
- * list prices. Three scenarios, each with one subscription: every delivery succeeds on its
- * first attempt, triggered one event a request and then through the batch route; and a
+ * list prices. Four scenarios, each with one subscription: every delivery succeeds on its
+ * first attempt, triggered one event a request and then through the batch route; the same with
+ * one workflow beside the subscription (each event also runs it, and reports the run); and a
  * receiver that fails every attempt, until all its deliveries are dead-lettered. Prints
  * figures; asserts nothing.
  */
@@ -48,6 +49,8 @@ interface Scenario {
   trigger: "single" | "batch";
   receiverAnswers: TestReceiver["respond"];
   settings: Record<string, string>;
+  /** A workflow whose action posts to the same receiver, beside the subscription. */
+  workflow?: boolean;
 }
 
 const results: ScenarioCounts[] = [];
@@ -71,6 +74,18 @@ results.push(
     trigger: "batch",
     receiverAnswers: { status: 200, body: "ok" },
     settings: {},
+  }),
+);
+results.push(
+  await measure({
+    title: "with a workflow",
+    description: `${EVENTS} events one a request, one subscription and one workflow, first attempts succeed`,
+    unit: "event (a webhook and a workflow run)",
+    events: EVENTS,
+    trigger: "single",
+    receiverAnswers: { status: 200, body: "ok" },
+    settings: {},
+    workflow: true,
   }),
 );
 // Quick retries and a 1 s timeout, so every delivery is dead-lettered within seconds.
@@ -110,6 +125,14 @@ async function measure(scenario: Scenario): Promise<ScenarioCounts> {
     });
   await call("/api/v2/events", { name: "Bench", sample_payload: {} });
   await call("/api/v2/webhooks", { url: receiver.url, events: ["bench"] });
+  if (scenario.workflow) {
+    await call("/api/v2/workflows", {
+      name: "Bench",
+      event: "bench",
+      action: { type: "http", url: receiver.url, body: { n: "{{payload.n}}" } },
+    });
+  }
+  const requestsPerEvent = scenario.workflow ? 2 : 1;
   // The set-up's own platform event is delivered nowhere, but let it pass before counting.
   await waitForQuiet();
   receiver.requests.length = 0;
@@ -151,7 +174,7 @@ async function measure(scenario: Scenario): Promise<ScenarioCounts> {
   // the runtime is quiet, so what the meter counts meanwhile is the look-up's alone.
   let lookups: Tally = new Map();
   if (succeeding) {
-    while (receiver.requests.length < scenario.events) await sleep(5);
+    while (receiver.requests.length < scenario.events * requestsPerEvent) await sleep(5);
     await waitForQuiet();
   } else {
     for (;;) {

@@ -3,6 +3,9 @@ import type { RetryPolicy } from "./core/retry-policy.ts";
 /** SPEC §2.5: per-event items are kept 30 days unless a deployment says otherwise. */
 export const DEFAULT_RETENTION_DAYS = 30;
 
+/** The deployment's name in workflow platform events (Cobalt's `environment`) unless set. */
+export const DEFAULT_ENVIRONMENT = "production";
+
 /** Where the AWS SDK clients point; endpoints are set only for emulators. */
 export interface AwsSettings {
   region: string;
@@ -32,6 +35,8 @@ export interface Config {
   requireHttps: boolean;
   /** The KMS key that wraps the data keys of signing secrets; unset outside the cloud. */
   secretsKeyId: string | undefined;
+  /** The deployment's name in workflow platform events (Cobalt's `environment`). */
+  environment: string;
   aws: AwsSettings;
 }
 
@@ -91,6 +96,7 @@ export function loadConfig(env: Env = process.env): Config {
     allowPrivateUrls: flag(env, "SWITCHYARD_ALLOW_PRIVATE_URLS", false),
     requireHttps: flag(env, "SWITCHYARD_REQUIRE_HTTPS", true),
     secretsKeyId: env.SWITCHYARD_SECRETS_KEY_ID || undefined,
+    environment: env.SWITCHYARD_ENVIRONMENT || DEFAULT_ENVIRONMENT,
     aws: {
       region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? "us-east-1",
       endpoints: {

@@ -17,6 +17,7 @@ export function acknowledgeFindings(parts: {
     functions.trigger,
     functions.api,
     functions.fanOut,
+    functions.runner,
     functions.deliverer,
     functions.deadLetters,
   ]) {

@@ -73,6 +73,7 @@ export class SwitchyardStack extends Stack {
         Trigger: functions.trigger,
         Api: functions.api,
         FanOut: functions.fanOut,
+        Runner: functions.runner,
         Deliverer: functions.deliverer,
         DeadLetters: functions.deadLetters,
       },

@@ -10,6 +10,8 @@ export const TABLE_ACCESS = {
   // subscription's health record goes with it.
   api: ["BatchGetItem", "GetItem", "Query", "PutItem", "DeleteItem"],
   fanout: ["GetItem", "Query", "PutItem"],
+  // As the fan-out: the app's workflows, a payload stored apart, its runs' deliveries.
+  runner: ["GetItem", "Query", "PutItem"],
   // A batch's deliveries read together; attempts (appended to the delivery, the fifth and
   // later in items of their own), statuses and health records; a subscription that resumes
   // loses its record.

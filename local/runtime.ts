@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { SQSEvent } from "aws-lambda";
 import { busFor } from "../functions/adapters/deployment/bus.ts";
 import { queueFor } from "../functions/adapters/deployment/queue.ts";
 import { storeFor } from "../functions/adapters/deployment/store.ts";
@@ -18,6 +19,7 @@ import { probeLeaseMs, slowAfterMs } from "../functions/core/subscription-health
 import { createDeadLetterHandler } from "../functions/dead-letters/handler.ts";
 import { createDelivererHandler } from "../functions/deliverer/handler.ts";
 import { createFanOutHandler } from "../functions/fanout/handler.ts";
+import { createRunnerHandler } from "../functions/runner/handler.ts";
 import { createTriggerHandler } from "../functions/trigger/handler.ts";
 import { USER_AGENT } from "../functions/version.ts";
 import { startApiServer } from "./api-server.ts";
@@ -113,11 +115,19 @@ export async function startRuntime(
 
   // One event source per bus rule's queue, feeding its consumer as Lambda's mapping does.
   const fanOut = createFanOutHandler({ store, queue, clock: systemClock });
+  const runner = createRunnerHandler({
+    store,
+    queue,
+    bus: publisher,
+    clock: systemClock,
+    environment: config.environment,
+  });
   const consumers = {
     fanout: failingFanOut(
       (event) => fanOut(event, lambdaContext("fanout")),
       settings.faults.fanOutFailures,
     ),
+    runner: (event: SQSEvent) => runner(event, lambdaContext("runner")),
   };
   const busTargets = BUS_RULES.map((rule) => {
     const target = queues.busTargets.get(rule.id);
@@ -154,6 +164,7 @@ export async function startRuntime(
     bus: publisher,
     sender,
     clock: systemClock,
+    environment: config.environment,
     vault,
     retry: config.retry,
     probeLeaseMs: probeLeaseMs(config.deliveryTimeoutMs),
@@ -182,7 +193,12 @@ export async function startRuntime(
     }),
   );
   // The delivery DLQ's consumer records every message there as a dead-lettered delivery.
-  const deadLetters = createDeadLetterHandler({ store, bus: publisher, clock: systemClock });
+  const deadLetters = createDeadLetterHandler({
+    store,
+    bus: publisher,
+    clock: systemClock,
+    environment: config.environment,
+  });
   const deadLetterSource = startEventSource({
     client: sqs.client,
     queueUrl: queues.deliveryDeadLetter.url,
@@ -205,6 +221,8 @@ export async function startRuntime(
     clock: systemClock,
     checkUrl: (url) => checkWebhookUrl(url, config),
     vault,
+    sender,
+    userAgent: USER_AGENT,
     onNoticeError: onError,
   });
   const api = await startApiServer({

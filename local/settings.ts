@@ -33,6 +33,7 @@ export function localSettings(env: Env = process.env): LocalSettings {
     functions: loadConfig({
       SWITCHYARD_ALLOW_PRIVATE_URLS: "true",
       SWITCHYARD_REQUIRE_HTTPS: "false",
+      SWITCHYARD_ENVIRONMENT: "local",
       ...env,
     }),
     faults: parseFaults(env.SWITCHYARD_FAULTS),

@@ -31,7 +31,7 @@ import {
 
 /** The import time each function's bundle must stay within (median, fresh Node). */
 const BUDGET_MS = 60;
-const FUNCTIONS = ["trigger", "api", "fanout", "deliverer", "dead-letters"];
+const FUNCTIONS = ["trigger", "api", "fanout", "runner", "deliverer", "dead-letters"];
 /**
  * Timed beside the functions, not held to the budget: the DynamoDB client alone, bundled the
  * same way (scripts/cold-start-floor), the least any function imports.

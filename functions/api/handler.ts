@@ -1,5 +1,6 @@
 import middy from "@middy/core";
 import { lazyBusFor } from "../adapters/deployment/lazy-bus.ts";
+import { lazySenderFor } from "../adapters/deployment/lazy-sender.ts";
 import { storeFor } from "../adapters/deployment/store.ts";
 import { kmsVaultFor } from "../adapters/secrets/kms-vault.ts";
 import { config } from "../config.ts";
@@ -8,9 +9,10 @@ import { authenticate, errorResponses, jsonBody } from "../http/middleware.ts";
 import { TRIGGER_PATHS } from "../http/paths.ts";
 import { createRouter } from "../http/router.ts";
 import { observed, requestIdOnLogs, type Telemetry, telemetryFor } from "../telemetry.ts";
+import { USER_AGENT } from "../version.ts";
 import { API_ROUTES, type ApiDeps } from "./routes.ts";
 
-/** The management API: definitions, webhooks, deliveries and the DLQ. */
+/** The management API: definitions, webhooks, workflows, deliveries and the DLQ. */
 export function createApiHandler(deps: ApiDeps, telemetry: Telemetry = telemetryFor("api")) {
   const { logger } = telemetry;
   return middy(createRouter(API_ROUTES, deps, TRIGGER_PATHS))
@@ -32,6 +34,8 @@ export const handler = createApiHandler(
     checkUrl: async (url) =>
       (await import("../adapters/url-guard.ts")).checkWebhookUrl(url, settings),
     vault: kmsVaultFor(settings),
+    sender: lazySenderFor(settings),
+    userAgent: USER_AGENT,
     onNoticeError: (error) => telemetry.logger.warn("platform event not published", { error }),
   },
   telemetry,

@@ -1,16 +1,18 @@
 import type { Store } from "../core/ports.ts";
 import type { DefinitionDeps } from "../core/services/definitions.ts";
 import type { WebhookDeps } from "../core/services/webhooks.ts";
+import type { WorkflowDeps } from "../core/services/workflows.ts";
 import { json, noContent } from "../http/api-types.ts";
 import type { Route, RouteRequest } from "../http/router.ts";
 
-export type ApiDeps = DefinitionDeps & WebhookDeps & { store: Store };
+export type ApiDeps = DefinitionDeps & WebhookDeps & WorkflowDeps & { store: Store };
 
 // Each group of routes loads its service (and the schemas it validates with) at the first
 // request it answers: a cold start pays only for the routes it serves.
 const definitions = () => import("../core/services/definitions.ts");
 const webhooks = () => import("../core/services/webhooks.ts");
 const deliveries = () => import("../core/services/delivery-queries.ts");
+const workflows = () => import("../core/services/workflows.ts");
 const inputs = async () => {
   const [{ parseInput }, { listQuery, rotateSecretBody }] = await Promise.all([
     import("../core/validation.ts"),
@@ -25,7 +27,7 @@ const page = async (request: RouteRequest) => {
 };
 const ok = (body: unknown) => json(200, body);
 
-/** The management API (SPEC §2.2, §2.3, §2.5): every route, each a call into the core. */
+/** The management API (SPEC §2.2–§2.5): every route, each a call into the core. */
 export const API_ROUTES: readonly Route<ApiDeps>[] = [
   { method: "GET", path: "/health", handle: async () => ok({ status: "ok" }) },
   // Event definitions (§2.2)
@@ -117,6 +119,66 @@ export const API_ROUTES: readonly Route<ApiDeps>[] = [
       await (await webhooks()).getWebhook(deps, r.appId, id); // 404 for a missing or foreign webhook
       return ok(await (await deliveries()).listWebhookDeliveries(deps.store, r.appId, id, r.query));
     },
+  },
+  // Workflows (§2.4)
+  {
+    method: "POST",
+    path: "/api/v2/workflows",
+    handle: async (deps, r) =>
+      json(201, await (await workflows()).createWorkflow(deps, r.appId, r.body)),
+  },
+  {
+    method: "GET",
+    path: "/api/v2/workflows",
+    handle: async (deps, r) =>
+      ok(await (await workflows()).listWorkflows(deps, r.appId, await page(r))),
+  },
+  {
+    method: "GET",
+    path: "/api/v2/workflows/{id}",
+    handle: async (deps, r) =>
+      ok(await (await workflows()).getWorkflow(deps, r.appId, param(r, "id"))),
+  },
+  {
+    method: "PATCH",
+    path: "/api/v2/workflows/{id}",
+    handle: async (deps, r) =>
+      ok(await (await workflows()).patchWorkflow(deps, r.appId, param(r, "id"), r.body)),
+  },
+  {
+    method: "DELETE",
+    path: "/api/v2/workflows/{id}",
+    handle: async (deps, r) => {
+      await (await workflows()).deleteWorkflow(deps, r.appId, param(r, "id"));
+      return noContent();
+    },
+  },
+  {
+    method: "GET",
+    path: "/api/v2/workflows/{id}/secret",
+    handle: async (deps, r) =>
+      ok(await (await workflows()).getWorkflowSecret(deps, r.appId, param(r, "id"))),
+  },
+  {
+    method: "POST",
+    path: "/api/v2/workflows/{id}/rotate-secret",
+    handle: async (deps, r) => {
+      const { parseInput, rotateSecretBody } = await inputs();
+      parseInput(rotateSecretBody, r.body ?? {});
+      return ok(await (await workflows()).rotateWorkflowSecret(deps, r.appId, param(r, "id")));
+    },
+  },
+  {
+    method: "GET",
+    path: "/api/v2/workflows/{id}/runs",
+    handle: async (deps, r) =>
+      ok(await (await workflows()).listWorkflowRuns(deps, r.appId, param(r, "id"), await page(r))),
+  },
+  {
+    method: "POST",
+    path: "/api/v2/workflows/{id}/test",
+    handle: async (deps, r) =>
+      ok(await (await workflows()).testWorkflow(deps, r.appId, param(r, "id"), r.body)),
   },
   // Deliveries and dead letters (§2.5, read side)
   {

@@ -15,6 +15,7 @@ export const EVENT_SOURCE = {
 /** The functions that consume bus rules' queues, and their timeouts. */
 export const BUS_CONSUMERS = {
   fanout: { timeoutSeconds: 30 },
+  runner: { timeoutSeconds: 30 },
 } as const;
 
 /** How a rule's queue is set up, in the cloud and locally. */
@@ -41,7 +42,10 @@ export interface BusRule {
   queue: BusTargetQueue;
 }
 
-/** App events and platform events both reach the fan-out, which finds the subscriptions. */
+/**
+ * App events and platform events both reach the fan-out, which finds the subscriptions; app
+ * events alone reach the workflow runner, so no workflow's outcome can run another.
+ */
 export const BUS_RULES: readonly BusRule[] = [
   {
     id: "FanOut",
@@ -50,6 +54,17 @@ export const BUS_RULES: readonly BusRule[] = [
     consumer: "fanout",
     queue: {
       visibilityTimeoutSeconds: 6 * BUS_CONSUMERS.fanout.timeoutSeconds,
+      maxReceiveCount: 5,
+      batchSize: 10,
+    },
+  },
+  {
+    id: "Workflows",
+    description: "App events to the workflow runner's queue",
+    pattern: { source: [EVENT_SOURCE.app] },
+    consumer: "runner",
+    queue: {
+      visibilityTimeoutSeconds: 6 * BUS_CONSUMERS.runner.timeoutSeconds,
       maxReceiveCount: 5,
       batchSize: 10,
     },

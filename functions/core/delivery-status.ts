@@ -20,7 +20,9 @@ export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
  * - `receive_limit`: the delivery queue's own redrive moved its message to the dead-letter
  *   queue, after the deliverer had failed on it again and again;
  * - `subscription_paused`: its subscription stayed paused (its receiver kept failing) longer
- *   than a delivery may be held.
+ *   than a delivery may be held;
+ * - `workflow_disabled`, `workflow_deleted`: as for a subscription, for a workflow's delivery;
+ * - `render_failed`: a workflow's template read a path the event lacks: nothing to send.
  */
 export const DELIVERY_STATUS_REASONS = [
   "retries_exhausted",
@@ -28,6 +30,9 @@ export const DELIVERY_STATUS_REASONS = [
   "subscription_deleted",
   "receive_limit",
   "subscription_paused",
+  "workflow_disabled",
+  "workflow_deleted",
+  "render_failed",
 ] as const;
 export type DeliveryStatusReason = (typeof DELIVERY_STATUS_REASONS)[number];
 

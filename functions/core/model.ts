@@ -1,6 +1,6 @@
 import type { DeliveryStatus, DeliveryStatusReason } from "./delivery-status.ts";
 import type { DeliveryTarget } from "./ids.ts";
-import type { JsonObject } from "./json.ts";
+import type { JsonObject, JsonValue } from "./json.ts";
 
 /** A tenant. Its API key is stored only as a SHA-256 hash. */
 export interface App {
@@ -63,6 +63,41 @@ export interface Subscription {
   version?: number;
 }
 
+/** The methods a workflow's action may use (SPEC §2.4); GET and DELETE send no body. */
+export const HTTP_METHODS = ["POST", "PUT", "PATCH", "GET", "DELETE"] as const;
+export type HttpMethod = (typeof HTTP_METHODS)[number];
+
+/** A workflow's action (SPEC §2.4): one HTTP request, rendered from templates per event. */
+export interface HttpAction {
+  type: "http";
+  /** Checked as a webhook's URL is, when saved and when sent; never templated. */
+  url: string;
+  method: HttpMethod;
+  /** Lower-case names; values may hold placeholders. */
+  headers: Record<string, string>;
+  /** The body template; null for GET and DELETE. */
+  body: JsonValue | null;
+}
+
+/** Runs its action for each event of its type that its scoping and filter let through. */
+export interface Workflow {
+  id: string;
+  name: string;
+  description: string | null;
+  /** The slug of the event definition it runs on. */
+  event: string;
+  enabled: boolean;
+  linked_account_ids: string[] | null;
+  filter: JsonObject | null;
+  action: HttpAction;
+  created_at: string;
+  updated_at: string;
+  /** Newest first: its action requests are signed like webhooks. */
+  secrets: SigningSecret[];
+  /** As a subscription's: raised by every write, which succeeds only from the version read. */
+  version?: number;
+}
+
 /**
  * How a subscription's receiver has been doing, kept apart from the subscription (PATCH
  * rewrites that; this changes with every failed attempt). No record means healthy.
@@ -115,7 +150,7 @@ export interface Delivery {
   linked_account_id: string | null;
   target: DeliveryTarget;
   url: string;
-  method: "POST" | "PUT" | "PATCH" | "GET" | "DELETE";
+  method: HttpMethod;
   body: string;
   status: DeliveryStatus;
   attempt_count: number;
@@ -135,9 +170,25 @@ export interface Delivery {
   next_attempt_at?: string | null;
   /** Why it ended without a success (`dead_lettered`, `discarded`); null otherwise. */
   status_reason?: DeliveryStatusReason | null;
+  /** Set on a workflow's delivery: the run it carries out (SPEC §2.4). */
+  run?: RunRecord;
   created_at: string;
   updated_at: string;
   last_attempt: Attempt | null;
+}
+
+/**
+ * What a workflow's delivery keeps of its run: the run is the delivery (one event, one
+ * workflow, one rendered request), so its status is the delivery's (SPEC §2.4 runs).
+ */
+export interface RunRecord {
+  id: string;
+  /** The workflow's name when it ran, for its platform events. */
+  workflow_name: string;
+  /** The rendered headers, sent with every attempt (they may hold credentials: never shown). */
+  headers: Record<string, string>;
+  /** Why the request could not be rendered (a missing path); null when it was. */
+  error: string | null;
 }
 
 /** A delivery as lists carry it: without its request body, which is kept apart. */

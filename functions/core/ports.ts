@@ -12,6 +12,7 @@ import type {
   SealedSecret,
   Subscription,
   SubscriptionHealth,
+  Workflow,
 } from "./model.ts";
 import type { Lane } from "./subscription-health.ts";
 
@@ -48,6 +49,18 @@ export interface SubscriptionStore {
    */
   replaceSubscription(appId: string, subscription: Subscription): Promise<boolean>;
   deleteSubscription(appId: string, id: string): Promise<boolean>;
+}
+
+export interface WorkflowStore {
+  getWorkflow(appId: string, id: string): Promise<Workflow | null>;
+  listWorkflows(appId: string, page: PageRequest): Promise<Page<Workflow>>;
+  /** Every workflow of the app, for routing. */
+  allWorkflows(appId: string): Promise<Workflow[]>;
+  /** Creates a workflow at version 1. */
+  createWorkflow(appId: string, workflow: Workflow): Promise<void>;
+  /** As `replaceSubscription`: false when it is gone or was written since it was read. */
+  replaceWorkflow(appId: string, workflow: Workflow): Promise<boolean>;
+  deleteWorkflow(appId: string, id: string): Promise<boolean>;
 }
 
 export interface StoredEvent extends RoutedEvent {
@@ -159,6 +172,12 @@ export interface DeliveryStore {
     filter: DeliveryFilter,
     page: PageRequest,
   ): Promise<Page<DeliverySummary>>;
+  /** As `listDeliveries`, each with its request body (a workflow's runs show it). */
+  listDeliveriesWithBodies(
+    appId: string,
+    filter: DeliveryFilter,
+    page: PageRequest,
+  ): Promise<Page<Delivery>>;
 }
 
 /**
@@ -204,6 +223,7 @@ export interface Store
     DefinitionStore,
     SubscriptionStore,
     SubscriptionHealthStore,
+    WorkflowStore,
     EventStore,
     IdempotencyStore,
     DeliveryStore {}

@@ -4,7 +4,9 @@
 // (trigger-schemas.ts) and the limits and delivery statuses, which need no zod, too.
 import * as z from "zod/mini";
 import { DELIVERY_STATUSES } from "./delivery-status.ts";
+import type { JsonValue } from "./json.ts";
 import { LIMITS } from "./limits.ts";
+import { HTTP_METHODS } from "./model.ts";
 import { linkedAccountId } from "./trigger-schemas.ts";
 import { jsonObject, text } from "./validation.ts";
 
@@ -62,6 +64,55 @@ export const patchWebhookBody = z.strictObject({
   enabled: z.optional(z.boolean()),
 });
 
+// Names and values are checked by the service, whose messages name the header.
+const headers = z.record(z.string(), z.string()).check(
+  z.refine((value) => Object.keys(value).length <= LIMITS.headersPerAction, {
+    message: `must hold at most ${LIMITS.headersPerAction} headers`,
+  }),
+);
+/** Any JSON value (a body template); its depth and placeholders are checked by the service. */
+const jsonValue = z.custom<JsonValue>((value) => value !== undefined, { message: "is required" });
+
+const actionFields = {
+  type: z.literal("http"),
+  url,
+  method: z.optional(z.enum(HTTP_METHODS)),
+  headers: z.optional(headers),
+  body: z.optional(z.nullable(jsonValue)),
+};
+
+/** `POST /api/v2/workflows` (§2.4). */
+export const createWorkflowBody = z.strictObject({
+  name,
+  description: z.optional(description),
+  event: text(1, 64),
+  enabled: z.optional(z.boolean()),
+  linked_account_ids: z.optional(linkedAccountIds),
+  filter: z.optional(jsonObject),
+  action: z.strictObject(actionFields),
+});
+
+/**
+ * `PATCH /api/v2/workflows/{id}`: every field but the secret; `null` clears an optional one.
+ * The action's fields are merged into the stored action, so one can change alone.
+ */
+export const patchWorkflowBody = z.strictObject({
+  name: z.optional(name),
+  description: z.optional(z.nullable(description)),
+  event: z.optional(text(1, 64)),
+  enabled: z.optional(z.boolean()),
+  linked_account_ids: z.optional(z.nullable(linkedAccountIds)),
+  filter: z.optional(z.nullable(jsonObject)),
+  action: z.optional(z.partial(z.strictObject(actionFields))),
+});
+
+/** `POST /api/v2/workflows/{id}/test` (§2.4): the definition's sample payload by default. */
+export const testWorkflowBody = z.strictObject({
+  payload: z.optional(jsonObject),
+  linked_account_id: z.optional(linkedAccountId),
+  send: z.optional(z.boolean()),
+});
+
 /** `POST /api/v2/webhooks/{id}/rotate-secret` takes no field: `{}` or no body. */
 export const rotateSecretBody = z.strictObject({});
 
@@ -94,5 +145,7 @@ export const deliveryListQuery = z
     }),
   );
 
+export type CreateWorkflowBody = z.output<typeof createWorkflowBody>;
+export type PatchWorkflowBody = z.output<typeof patchWorkflowBody>;
 export type CreateDefinitionBody = z.output<typeof createDefinitionBody>;
 export type PatchDefinitionBody = z.output<typeof patchDefinitionBody>;

@@ -1,4 +1,4 @@
-import type { SigningSecret, Subscription } from "./model.ts";
+import type { SigningSecret } from "./model.ts";
 import type { SecretVault } from "./ports.ts";
 
 /**
@@ -13,9 +13,14 @@ export class UnreadableSecret extends Error {
   }
 }
 
+/** What signs its requests: a webhook subscription or a workflow, newest secret first. */
+export interface Signer {
+  secrets: SigningSecret[];
+}
+
 /** The secrets that still sign at `now`, newest first. */
-export function liveSecrets(subscription: Subscription, now: Date): SigningSecret[] {
-  return subscription.secrets.filter(
+export function liveSecrets(signer: Signer, now: Date): SigningSecret[] {
+  return signer.secrets.filter(
     (secret) => secret.expires_at === null || Date.parse(secret.expires_at) > now.getTime(),
   );
 }
@@ -42,11 +47,11 @@ export function openSecret(vault: SecretVault, secret: SigningSecret): Promise<s
  */
 export async function signingSecrets(
   vault: SecretVault,
-  subscription: Subscription,
+  signer: Signer,
   now: Date,
 ): Promise<string[]> {
   const opened = await Promise.all(
-    liveSecrets(subscription, now).map((secret) =>
+    liveSecrets(signer, now).map((secret) =>
       openSecret(vault, secret).catch((error: unknown) => {
         if (error instanceof UnreadableSecret) return null;
         throw error;

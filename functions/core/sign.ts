@@ -50,3 +50,29 @@ export function signatureHeaders(
 function hmac(secret: string, content: string): Buffer {
   return createHmac("sha256", signingKey(secret)).update(content, "utf8").digest();
 }
+
+/** What one attempt of a delivery sends, besides its body. */
+export interface AttemptHeaders {
+  secretsNewestFirst: readonly string[];
+  deliveryId: string;
+  at: Date;
+  body: string;
+  eventType: string;
+  attempt: number;
+  userAgent: string;
+  /** A workflow's own headers: none is one of Switchyard's (checked when saved). */
+  own?: Record<string, string> | undefined;
+}
+
+/** Every header of one attempt (SPEC §3): Switchyard's set after the workflow's own. */
+export function attemptHeaders(request: AttemptHeaders): Record<string, string> {
+  const timestamp = Math.floor(request.at.getTime() / 1000);
+  return {
+    ...request.own,
+    "content-type": "application/json",
+    "user-agent": request.userAgent,
+    ...signatureHeaders(request.secretsNewestFirst, request.deliveryId, timestamp, request.body),
+    "x-switchyard-event": request.eventType,
+    "x-switchyard-attempt": String(request.attempt),
+  };
+}

@@ -54,4 +54,5 @@ export const handler = createDeadLetterHandler({
   store: storeFor(settings),
   bus: lazyBusFor(settings),
   clock: systemClock,
+  environment: settings.environment,
 });

@@ -9,7 +9,11 @@ import { kmsVaultFor } from "../adapters/secrets/kms-vault.ts";
 import { config } from "../config.ts";
 import { systemClock } from "../core/clock.ts";
 import { type DeliverDeps, deliver, keepsMessage } from "../core/services/deliver.ts";
-import { cachedHealth, cachedSubscriptions } from "../core/services/subscription-cache.ts";
+import {
+  cachedHealth,
+  cachedSubscriptions,
+  cachedWorkflows,
+} from "../core/services/subscription-cache.ts";
 import { probeLeaseMs, slowAfterMs } from "../core/subscription-health.ts";
 import { eachRecord } from "../sqs-batch.ts";
 import { observed, type Telemetry, telemetryFor } from "../telemetry.ts";
@@ -20,8 +24,9 @@ import { reportOutcome } from "./outcome-telemetry.ts";
  * The SQS consumer that sends signed webhooks, for both lanes (a record's source queue says
  * which it came by). Records are delivered in parallel; each one
  * that should come back later (a backoff, or an error) is reported in `batchItemFailures`, so
- * SQS keeps it while the rest of the batch is deleted. Subscriptions are read through a cache
- * that lives as long as the handler (one per container) and keeps each for at most 4 s.
+ * SQS keeps it while the rest of the batch is deleted. Subscriptions and workflows are read
+ * through caches that live as long as the handler (one per container) and keep each for at
+ * most 4 s.
  */
 export function createDelivererHandler(
   options: DeliverDeps,
@@ -31,6 +36,7 @@ export function createDelivererHandler(
   const deps: DeliverDeps = {
     ...options,
     subscriptions: options.subscriptions ?? cachedSubscriptions(options.store, options.clock),
+    workflows: options.workflows ?? cachedWorkflows(options.store, options.clock),
     health: options.health ?? cachedHealth(options.store, options.clock),
   };
   return middy(async (event: SQSEvent) => {
@@ -116,6 +122,7 @@ export const handler = createDelivererHandler({
     allowPrivateUrls: settings.allowPrivateUrls,
   }),
   clock: systemClock,
+  environment: settings.environment,
   vault: kmsVaultFor(settings),
   retry: settings.retry,
   probeLeaseMs: probeLeaseMs(settings.deliveryTimeoutMs),

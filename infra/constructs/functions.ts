@@ -36,6 +36,7 @@ export class Functions extends Construct {
   readonly trigger: SwitchyardFunction;
   readonly api: SwitchyardFunction;
   readonly fanOut: SwitchyardFunction;
+  readonly runner: SwitchyardFunction;
   readonly deliverer: SwitchyardFunction;
   readonly deadLetters: SwitchyardFunction;
 
@@ -82,7 +83,8 @@ export class Functions extends Construct {
 
     this.api = new SwitchyardFunction(this, "Api", {
       name: "api",
-      description: "Management API: event definitions, webhooks, deliveries, dead letters",
+      description:
+        "Management API: event definitions, webhooks, workflows, deliveries, dead letters",
       environment,
       timeout: Duration.seconds(10),
     });
@@ -101,6 +103,20 @@ export class Functions extends Construct {
     });
     allowTable(this.fanOut, TABLE_ACCESS.fanout, false);
     allow(this.fanOut, ["sqs:SendMessage"], [messaging.deliveryQueue.queueArn]);
+
+    this.runner = new SwitchyardFunction(this, "Runner", {
+      name: "runner",
+      description:
+        "Workflow runner: renders each app event's workflows into deliveries and queues them",
+      environment,
+      timeout: Duration.seconds(BUS_CONSUMERS.runner.timeoutSeconds),
+    });
+    allowTable(this.runner, TABLE_ACCESS.runner, false);
+    allow(this.runner, ["sqs:SendMessage"], [messaging.deliveryQueue.queueArn]);
+    // A run that cannot be rendered is reported at once (workflow.errored).
+    allowPutEvents(this.runner);
+
+    const consumers = { fanout: this.fanOut, runner: this.runner };
     for (const rule of BUS_RULES) {
       const target = messaging.busTarget(rule.id);
       new Rule(this, `${rule.id}Rule`, {
@@ -117,8 +133,7 @@ export class Functions extends Construct {
           }),
         ],
       });
-      const consumer = { fanout: this.fanOut }[rule.consumer];
-      consume(this, `${rule.id}Source`, consumer, target.queue, {
+      consume(this, `${rule.id}Source`, consumers[rule.consumer], target.queue, {
         batchSize: rule.queue.batchSize,
         maxConcurrency: settings.fanOutConcurrency,
       });

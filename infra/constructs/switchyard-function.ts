@@ -20,7 +20,7 @@ import { bundleFunction, NODE_OPTIONS } from "../bundling.ts";
 
 export interface SwitchyardFunctionProps {
   /** The folder under `functions/` whose `handler.ts` exports `handler`. */
-  name: "trigger" | "api" | "fanout" | "deliverer" | "dead-letters";
+  name: "trigger" | "api" | "fanout" | "runner" | "deliverer" | "dead-letters";
   description: string;
   environment: Record<string, string>;
   timeout: Duration;

@@ -30,6 +30,10 @@ const SDK_CLIENTS = {
     bundled: ["client-dynamodb", "client-sqs"],
     atStart: ["client-dynamodb", "client-sqs"],
   },
+  runner: {
+    bundled: ["client-dynamodb", "client-eventbridge", "client-sqs"],
+    atStart: ["client-dynamodb", "client-sqs"],
+  },
   deliverer: {
     bundled: ["client-dynamodb", "client-eventbridge", "client-kms", "client-sqs"],
     atStart: ["client-dynamodb"],

@@ -15,7 +15,7 @@ const queueSettings = deliveryQueueSettings({
   retryBaseSeconds: 30,
   deliveryTimeoutSeconds: 10,
 });
-const FUNCTIONS = ["Trigger", "Api", "FanOut", "Deliverer", "DeadLetters"];
+const FUNCTIONS = ["Trigger", "Api", "FanOut", "Runner", "Deliverer", "DeadLetters"];
 
 beforeAll(() => {
   ({ template, report } = synthesize());
@@ -55,6 +55,8 @@ describe("stateful resources", () => {
         "BusDeadLetterQueue",
         "FanOutQueue",
         "FanOutDeadLetterQueue",
+        "WorkflowsQueue",
+        "WorkflowsDeadLetterQueue",
       ].map((id) => [id, resource(template, id).Type]),
     );
     expect(types).toEqual({
@@ -66,6 +68,8 @@ describe("stateful resources", () => {
       BusDeadLetterQueue: "AWS::SQS::Queue",
       FanOutQueue: "AWS::SQS::Queue",
       FanOutDeadLetterQueue: "AWS::SQS::Queue",
+      WorkflowsQueue: "AWS::SQS::Queue",
+      WorkflowsDeadLetterQueue: "AWS::SQS::Queue",
     });
   });
 
@@ -127,12 +131,15 @@ describe("queues", () => {
     },
   );
 
-  it("hides a fan-out event for six times the fan-out's timeout, and parks it after five receives", () => {
-    const fanOut = lambda(template, "FanOut").properties;
-    const queue = resource(template, "FanOutQueue").Properties;
-    expect(queue.VisibilityTimeout).toBe(6 * (fanOut.Timeout as number));
+  it.each([
+    ["FanOut", "FanOut"],
+    ["Runner", "Workflows"],
+  ])("hides a %s event for six times its timeout, and parks it after five receives", (fn, rule) => {
+    const consumer = lambda(template, fn).properties;
+    const queue = resource(template, `${rule}Queue`).Properties;
+    expect(queue.VisibilityTimeout).toBe(6 * (consumer.Timeout as number));
     expect(queue.RedrivePolicy).toEqual({
-      deadLetterTargetArn: arnOf("FanOutDeadLetterQueue"),
+      deadLetterTargetArn: arnOf(`${rule}DeadLetterQueue`),
       maxReceiveCount: 5,
     });
   });
@@ -165,6 +172,8 @@ describe("queues", () => {
         "SlowDeliveryQueue",
         "FanOutDeadLetterQueue",
         "FanOutQueue",
+        "WorkflowsDeadLetterQueue",
+        "WorkflowsQueue",
       ].sort(),
     );
     const policies = resourcesOf(template, "AWS::SQS::QueuePolicy").map(
@@ -186,6 +195,17 @@ describe("event source mappings", () => {
     expect(mappingsOf("FanOut")).toEqual([
       expect.objectContaining({
         EventSourceArn: arnOf("FanOutQueue"),
+        BatchSize: 10,
+        FunctionResponseTypes: ["ReportBatchItemFailures"],
+        ScalingConfig: { MaximumConcurrency: 10 },
+      }),
+    ]);
+  });
+
+  it("feeds the workflow runner from its own queue as the fan-out is fed", () => {
+    expect(mappingsOf("Runner")).toEqual([
+      expect.objectContaining({
+        EventSourceArn: arnOf("WorkflowsQueue"),
         BatchSize: 10,
         FunctionResponseTypes: ["ReportBatchItemFailures"],
         ScalingConfig: { MaximumConcurrency: 10 },
@@ -227,7 +247,7 @@ describe("event source mappings", () => {
 
   it("caps every mapping's concurrency and reports partial failures on every one", () => {
     const mappings = resourcesOf(template, "AWS::Lambda::EventSourceMapping");
-    expect(mappings).toHaveLength(4);
+    expect(mappings).toHaveLength(5);
     for (const [id, mapping] of mappings) {
       expect(mapping.Properties.FunctionResponseTypes, id).toEqual(["ReportBatchItemFailures"]);
       expect(mapping.Properties.ScalingConfig, id).toEqual({
@@ -271,7 +291,7 @@ describe("bus", () => {
 });
 
 describe("functions", () => {
-  it("runs five functions on Node 24, arm64, traced, with source maps and the deployment's settings", () => {
+  it("runs six functions on Node 24, arm64, traced, with source maps and the deployment's settings", () => {
     for (const name of FUNCTIONS) {
       const fn = lambda(template, name).properties;
       expect(fn, name).toMatchObject({
@@ -307,6 +327,7 @@ describe("functions", () => {
       Trigger: 10,
       Api: 10,
       FanOut: 30,
+      Runner: 30,
       Deliverer: queueSettings.delivererTimeoutSeconds,
       DeadLetters: 30,
     });
@@ -360,6 +381,13 @@ describe("least privilege", () => {
       ...table(["GetItem", "PutItem", "Query"]),
       "sqs:SendMessage DeliveryQueue",
       ...consume("FanOutQueue"),
+      ...xray,
+    ],
+    Runner: [
+      ...table(["GetItem", "PutItem", "Query"]),
+      "events:PutEvents EventBus",
+      "sqs:SendMessage DeliveryQueue",
+      ...consume("WorkflowsQueue"),
       ...xray,
     ],
     Deliverer: [
@@ -442,8 +470,12 @@ describe("alarms", () => {
     );
   });
 
-  it("alarms on the first message in the bus and fan-out dead-letter queues", () => {
-    for (const queue of ["BusDeadLetterQueue", "FanOutDeadLetterQueue"]) {
+  it("alarms on the first message in the bus, fan-out and workflow dead-letter queues", () => {
+    for (const queue of [
+      "BusDeadLetterQueue",
+      "FanOutDeadLetterQueue",
+      "WorkflowsDeadLetterQueue",
+    ]) {
       expect(alarms(), queue).toContainEqual(
         expect.objectContaining({
           Namespace: "AWS/SQS",
@@ -489,6 +521,7 @@ describe("alarms", () => {
           JSON.stringify(alarm.Dimensions).includes(`"${queue}"`),
       );
     expect(ageAlarm("FanOutQueue")?.Threshold).toBe(300);
+    expect(ageAlarm("WorkflowsQueue")?.Threshold).toBe(300);
     expect(ageAlarm("DeadLetterQueue")?.Threshold).toBe(300);
     expect(ageAlarm("DeliveryQueue")?.Threshold).toBe(queueSettings.oldestMessageAlarmSeconds);
     // 30 s + 2 min + 8 min of backoff at their longest, four attempts' timeouts, five minutes.
@@ -543,6 +576,7 @@ describe("outputs", () => {
         "DeadLetterQueueUrl",
         "BusDeadLetterQueueUrl",
         "FanOutDeadLetterQueueUrl",
+        "WorkflowsDeadLetterQueueUrl",
         "AlarmTopicArn",
       ]),
     );

@@ -11,6 +11,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeAll, beforeEach } from "vitest";
 import { createDeliveryQueue } from "../../functions/adapters/delivery-queue.ts";
 import { createEventPublisher } from "../../functions/adapters/event-publisher.ts";
+import { createHttpSender } from "../../functions/adapters/http-sender.ts";
 import { aesKeyWrapper } from "../../functions/adapters/secrets/aes-key-wrapper.ts";
 import { createEnvelopeVault } from "../../functions/adapters/secrets/envelope-vault.ts";
 import { checkWebhookUrl, type UrlPolicy } from "../../functions/adapters/url-guard.ts";
@@ -21,10 +22,12 @@ import type {
   EventPublisher,
   SecretVault,
   Store,
+  WebhookSender,
 } from "../../functions/core/ports.ts";
 import { createApp } from "../../functions/core/services/apps.ts";
 import { isTriggerRoute } from "../../functions/http/paths.ts";
 import { createTriggerHandler } from "../../functions/trigger/handler.ts";
+import { USER_AGENT } from "../../functions/version.ts";
 import { type ApiCall, apiEvent, lambdaContext } from "./api-event.ts";
 import { startTestTable, type TestTable } from "./dynamo.ts";
 
@@ -130,7 +133,23 @@ export function apiClient(
     host.endsWith(".internal") ? "10.0.0.7" : "93.184.215.14",
   ];
   const checkUrl = (url: string) => checkWebhookUrl(url, policy, resolve);
-  const api = createApiHandler({ store, bus: messaging.bus, clock, checkUrl, vault });
+  // A test run's request goes out for real, under the same policy; made at its first send.
+  let sender: ReturnType<typeof createHttpSender> | undefined;
+  const testRunSender: WebhookSender = {
+    send(request) {
+      sender ??= createHttpSender({ timeoutMs: 2_000, allowPrivateUrls: policy.allowPrivateUrls });
+      return sender.send(request);
+    },
+  };
+  const api = createApiHandler({
+    store,
+    bus: messaging.bus,
+    clock,
+    checkUrl,
+    vault,
+    sender: testRunSender,
+    userAgent: USER_AGENT,
+  });
   const trigger = createTriggerHandler({ store, bus: messaging.bus, clock });
   const invoke: Invoke = async (call) => {
     const apiKey = call.apiKey === null ? undefined : (call.apiKey ?? defaultKey);

@@ -213,6 +213,8 @@ export function deliveryStore(table: TableContext): DeliveryStore {
     },
 
     listDeliveries: (appId, filter, page) => listDeliveries(table, appId, filter, page),
+    listDeliveriesWithBodies: (appId, filter, page) =>
+      listDeliveries(table, appId, filter, page, true),
   };
 
   /** Every attempt of a delivery: those in its item, then those beyond, in their own items. */

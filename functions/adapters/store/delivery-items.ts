@@ -15,7 +15,10 @@ export function deliveryOf(item: Record<string, unknown>): Delivery {
   return { ...record, last_attempt: last ?? null };
 }
 
-/** What a list reads of a delivery: all but its request body. */
+/**
+ * What a list reads of a delivery: all but its request body. A workflow's delivery carries its
+ * run, which a run list shows (its headers never).
+ */
 export const SUMMARY_ATTRIBUTES = [
   "kind",
   "id",
@@ -29,6 +32,7 @@ export const SUMMARY_ATTRIBUTES = [
   "method",
   "status",
   "status_reason",
+  "run",
   "attempt_count",
   "round_started_at_attempt",
   "owner_message_id",

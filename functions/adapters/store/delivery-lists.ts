@@ -1,6 +1,6 @@
 import { BadRequest } from "../../core/errors.ts";
 import { isId } from "../../core/ids.ts";
-import type { DeliverySummary, Page, PageRequest } from "../../core/model.ts";
+import type { Delivery, DeliverySummary, Page, PageRequest } from "../../core/model.ts";
 import type { DeliveryFilter } from "../../core/ports.ts";
 import { batchGet } from "./batch-get.ts";
 import { deliveryOf, SUMMARY_ATTRIBUTES } from "./delivery-items.ts";
@@ -25,11 +25,25 @@ const READ_ROUND = 50;
  * index entries across the shards, and only the items it examines; a page that ends short
  * still carries a cursor when more may follow.
  */
+export function listDeliveries(
+  table: TableContext,
+  appId: string,
+  filter: DeliveryFilter,
+  page: PageRequest,
+): Promise<Page<DeliverySummary>>;
+export function listDeliveries(
+  table: TableContext,
+  appId: string,
+  filter: DeliveryFilter,
+  page: PageRequest,
+  withBodies: true,
+): Promise<Page<Delivery>>;
 export async function listDeliveries(
   table: TableContext,
   appId: string,
   filter: DeliveryFilter,
   page: PageRequest,
+  withBodies = false,
 ): Promise<Page<DeliverySummary>> {
   const source = sourceFor(appId, filter);
   // The app and the whole filter: a cursor pages on the list it came from and no other.
@@ -53,7 +67,7 @@ export async function listDeliveries(
       examined,
       examined + Math.max(READ_ROUND, page.limit - data.length),
     );
-    const { items, unread } = await itemsOf(table, round);
+    const { items, unread } = await itemsOf(table, round, withBodies);
     for (const entry of round) {
       // An entry DynamoDB left unread (throttling, the 16 MB answer limit) may be a delivery
       // the page should show: the page ends before it, and the cursor comes back to it.
@@ -64,8 +78,13 @@ export async function listDeliveries(
       examined++;
       const item = items.get(entry.id);
       if (item && item.app_id === appId && isLive(table, item) && matches(item, filter)) {
-        const { body: _, ...summary } = deliveryOf(item);
-        data.push(summary);
+        const delivery = deliveryOf(item);
+        if (withBodies) {
+          data.push(delivery);
+        } else {
+          const { body: _, ...summary } = delivery;
+          data.push(summary);
+        }
         if (data.length === page.limit) break;
       }
     }
@@ -110,12 +129,13 @@ function sourceFor(appId: string, filter: DeliveryFilter): ShardedSource {
 }
 
 /**
- * The delivery items of entries: those the query returned whole, the rest read by key without
- * their request bodies; and the ids DynamoDB left unread.
+ * The delivery items of entries: those the query returned whole, the rest read by key (without
+ * their request bodies unless asked); and the ids DynamoDB left unread.
  */
 async function itemsOf(
   table: TableContext,
   entries: { id: string; item: Record<string, unknown> }[],
+  withBodies: boolean,
 ) {
   const items = new Map<string, Record<string, unknown>>();
   const toRead: string[] = [];
@@ -123,7 +143,11 @@ async function itemsOf(
     if (item.kind === "delivery") items.set(id, item);
     else toRead.push(id);
   }
-  const read = await batchGet(table, toRead.map(deliveryKey), SUMMARY_ATTRIBUTES);
+  const read = await batchGet(
+    table,
+    toRead.map(deliveryKey),
+    withBodies ? undefined : SUMMARY_ATTRIBUTES,
+  );
   for (const item of read.items) items.set(String(item.id), item);
   const unread = new Set(read.unread.map((key) => key.SK?.slice("DLV#".length) ?? ""));
   return { items, unread };

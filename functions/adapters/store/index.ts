@@ -7,6 +7,7 @@ import { idempotencyStore } from "./idempotency.ts";
 import { subscriptionHealthStore } from "./subscription-health.ts";
 import { subscriptionStore } from "./subscriptions.ts";
 import type { TableContext } from "./table-context.ts";
+import { workflowStore } from "./workflows.ts";
 
 /** The DynamoDB single-table store. */
 export function createDynamoStore(table: TableContext): Store {
@@ -15,6 +16,7 @@ export function createDynamoStore(table: TableContext): Store {
     ...definitionStore(table),
     ...subscriptionStore(table),
     ...subscriptionHealthStore(table),
+    ...workflowStore(table),
     ...eventStore(table),
     ...idempotencyStore(table),
     ...deliveryStore(table),

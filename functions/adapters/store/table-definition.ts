@@ -12,6 +12,7 @@
  * | app | `APP#<app>` | `APP` | |
  * | definition | `APP#<app>` | `DEF#<slug>` | GSI1 `APP#<app>#DEF` / `<created_at>#<slug>` |
  * | subscription | `APP#<app>` | `SUB#<id>` | |
+ * | workflow | `APP#<app>` | `WF#<id>` | |
  * | subscription's health (only after failures or a slow answer) | `HEALTH#<app>#<subscription>` | `HEALTH` | |
  * | idempotency key | `IDEM#<app>#<key>` | `IDEM` | |
  * | event | `EVT#<event>` | `EVT` | |

@@ -6,11 +6,14 @@ import type { JsonObject } from "../json.ts";
 import type { DeliverySummary } from "../model.ts";
 import type { DeliveryStore, EventPublisher } from "../ports.ts";
 import { platformEvent } from "./platform-notice.ts";
+import { workflowNotice } from "./workflow-notice.ts";
 
 export interface DeadLetterDeps {
   store: DeliveryStore;
   bus: EventPublisher;
   clock: Clock;
+  /** The deployment's name in workflow platform events (Cobalt's `environment`). */
+  environment?: string;
 }
 
 /**
@@ -30,14 +33,18 @@ export async function deadLetter(
 ): Promise<void> {
   const now = deps.clock.now().toISOString();
   if (!delivery.platform) {
-    const data = deliveryView({
+    const ended = {
       ...delivery,
-      status: "dead_lettered",
+      status: "dead_lettered" as const,
       status_reason: reason,
       updated_at: now,
-    });
+    };
+    const data = deliveryView(ended);
     const eventTime = Date.parse(delivery.last_attempt?.at ?? delivery.created_at);
+    // A workflow's run ends with it: `workflow.errored` beside `delivery.dead_lettered`.
+    const runNotice = workflowNotice(ended, deps.clock, deps.environment);
     await deps.bus.publish([
+      ...(runNotice ? [runNotice] : []),
       platformEvent(
         delivery.app_id,
         "delivery.dead_lettered",

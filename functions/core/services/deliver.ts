@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { type DeliveryStatusReason, hasEnded } from "../delivery-status.ts";
-import type { Attempt, Delivery, DeliveryMessage, Subscription } from "../model.ts";
+import type { Attempt, Delivery, DeliveryMessage, SigningSecret } from "../model.ts";
 import type {
   DeliveryQueue,
   DeliveryStore,
@@ -10,10 +10,11 @@ import type {
   SubscriptionHealthStore,
   SubscriptionStore,
   WebhookSender,
+  WorkflowStore,
 } from "../ports.ts";
 import { decideAfterFailure, hideSecondsUntil, type RetryPolicy } from "../retry-policy.ts";
 import { signingSecrets } from "../secrets.ts";
-import { signatureHeaders } from "../sign.ts";
+import { attemptHeaders } from "../sign.ts";
 import { holdLimit, type Lane } from "../subscription-health.ts";
 import { type DeadLetterDeps, deadLetter } from "./dead-letter.ts";
 import {
@@ -25,9 +26,11 @@ import {
   type SlowMark,
 } from "./pausing.ts";
 import type { SubscriptionLookup } from "./subscription-cache.ts";
+import { workflowNotice } from "./workflow-notice.ts";
+import type { WorkflowLookup } from "./workflow-runner.ts";
 
 export interface DeliverDeps extends DeadLetterDeps, PausingDeps {
-  store: DeliveryStore & SubscriptionStore & SubscriptionHealthStore;
+  store: DeliveryStore & SubscriptionStore & SubscriptionHealthStore & WorkflowStore;
   queue: DeliveryQueue;
   sender: WebhookSender;
   /** Opens the subscription's sealed signing secrets. */
@@ -37,6 +40,8 @@ export interface DeliverDeps extends DeadLetterDeps, PausingDeps {
   random?: () => number;
   /** Reads a subscription as it is now; the store when not given (the handler caches it). */
   subscriptions?: SubscriptionLookup;
+  /** Reads a workflow as it is now; the store when not given (the handler caches it). */
+  workflows?: WorkflowLookup;
   /** Reads a delivery; the store when not given (the handler reads a batch's together). */
   deliveries?: (appId: string, id: string) => Promise<Delivery | null>;
 }
@@ -129,23 +134,20 @@ export async function deliver(
     await deps.queue.delay(lane, receipt.receiptHandle, hideSecondsUntil(due, now));
     return { kind: "held", reason: "backoff", until: due };
   }
-  const subscription = await currentSubscription(deps, delivery);
-  if (!subscription) {
+  const target = await currentTarget(deps, delivery);
+  const isWorkflow = delivery.target.type === "workflow";
+  if (!target) {
     // Nobody to deliver to, nothing to redrive to: given up, not dead-lettered.
     const at = now.toISOString();
-    await deps.store.setDeliveryStatus(
-      delivery.app_id,
-      delivery.id,
-      "discarded",
-      at,
-      "subscription_deleted",
-    );
+    const reason = isWorkflow ? "workflow_deleted" : "subscription_deleted";
+    await deps.store.setDeliveryStatus(delivery.app_id, delivery.id, "discarded", at, reason);
     return { kind: "discarded" };
   }
-  if (!subscription.enabled) {
+  if (!target.enabled) {
     // SPEC §3.1: dead-lettered at its turn without a request, to be redriven once enabled.
-    await deadLetterMessage(deps, message, delivery, "subscription_disabled");
-    return { kind: "dead_lettered", reason: "subscription_disabled", attempt: null };
+    const reason = isWorkflow ? "workflow_disabled" : "subscription_disabled";
+    await deadLetterMessage(deps, message, delivery, reason);
+    return { kind: "dead_lettered", reason, attempt: null };
   }
   const gate = await passGate(deps, delivery, lane);
   if (gate.kind === "divert") {
@@ -169,8 +171,9 @@ export async function deliver(
     await deps.queue.delay(lane, receipt.receiptHandle, hideSecondsUntil(until, now));
     return { kind: "held", reason: "paused", until };
   }
-  const { attempt, slow } = await attemptOnce(deps, delivery, subscription);
+  const { attempt, slow } = await attemptOnce(deps, delivery, target);
   const succeeded = attempt.error === null;
+  if (succeeded) await reportCompletedRun(deps, delivery, attempt);
   const decision = succeeded ? null : decideAfterFailure(failures + 1, deps.retry, deps.random);
   const decidedAt = deps.clock.now();
   const nextAttemptAt =
@@ -183,24 +186,24 @@ export async function deliver(
     expectedAttemptCount: delivery.attempt_count,
     messageId: carrier,
     takesOverFrom: message.slow_lane?.from,
-    url: subscription.url,
+    url: target.url,
     nextAttemptAt: nextAttemptAt?.toISOString() ?? null,
   });
   // Not recorded: another copy recorded this attempt number first and carries on from there.
   if (!recorded) return { kind: "skipped" };
   const health = await countAttempt(deps, delivery, gate, succeeded);
-  if (succeeded) return { kind: "succeeded", attempt, url: subscription.url, health, slow };
+  if (succeeded) return { kind: "succeeded", attempt, url: target.url, health, slow };
   if (nextAttemptAt) {
     await deps.queue.delay(lane, receipt.receiptHandle, hideSecondsUntil(nextAttemptAt, decidedAt));
     const delaySeconds = Math.round((nextAttemptAt.getTime() - decidedAt.getTime()) / 1000);
-    return { kind: "retrying", attempt, url: subscription.url, delaySeconds, health, slow };
+    return { kind: "retrying", attempt, url: target.url, delaySeconds, health, slow };
   }
   await deadLetterMessage(
     deps,
     message,
     {
       ...delivery,
-      url: subscription.url,
+      url: target.url,
       attempt_count: attempt.attempt,
       last_attempt: attempt,
       updated_at: attempt.at,
@@ -210,35 +213,75 @@ export async function deliver(
   return { kind: "dead_lettered", reason: "retries_exhausted", attempt, health, slow };
 }
 
+/** What a delivery goes to, as it is now: a webhook subscription or a workflow's action. */
+interface CurrentTarget {
+  url: string;
+  enabled: boolean;
+  secrets: SigningSecret[];
+}
+
 /**
- * The delivery's subscription as it is now, read through `deps.subscriptions` (a cache of at
- * most 5 s in the handler). Null when it is gone.
+ * The delivery's subscription or workflow as it is now, read through `deps.subscriptions` or
+ * `deps.workflows` (caches of at most 5 s in the handler). Null when it is gone.
  */
-function currentSubscription(deps: DeliverDeps, delivery: Delivery): Promise<Subscription | null> {
-  const lookup = deps.subscriptions ?? ((appId, id) => deps.store.getSubscription(appId, id));
-  return lookup(delivery.app_id, delivery.target.id);
+async function currentTarget(deps: DeliverDeps, delivery: Delivery): Promise<CurrentTarget | null> {
+  const { app_id: appId, target } = delivery;
+  if (target.type === "workflow") {
+    const lookup = deps.workflows ?? ((app, id) => deps.store.getWorkflow(app, id));
+    const workflow = await lookup(appId, target.id);
+    return (
+      workflow && { url: workflow.action.url, enabled: workflow.enabled, secrets: workflow.secrets }
+    );
+  }
+  const lookup = deps.subscriptions ?? ((app, id) => deps.store.getSubscription(app, id));
+  return lookup(appId, target.id);
+}
+
+/**
+ * Publishes `workflow.completed` for a workflow's delivery that just succeeded, before the
+ * success is recorded: if the turn stops in between, the message comes back, the request is
+ * sent again (at least once) and the same notice (its id derived from the delivery) is
+ * published again, which the fan-out delivers once. A notice can never be lost after the run
+ * shows COMPLETED.
+ */
+async function reportCompletedRun(deps: DeliverDeps, delivery: Delivery, attempt: Attempt) {
+  const notice = workflowNotice(
+    {
+      ...delivery,
+      status: "succeeded",
+      attempt_count: attempt.attempt,
+      last_attempt: attempt,
+      updated_at: attempt.at,
+    },
+    deps.clock,
+    deps.environment,
+  );
+  if (notice) await deps.bus.publish([notice]);
 }
 
 async function attemptOnce(
   deps: DeliverDeps,
   delivery: Delivery,
-  subscription: Subscription,
+  target: CurrentTarget,
 ): Promise<{ attempt: Attempt; slow: SlowMark | null }> {
   const number = delivery.attempt_count + 1;
   const at = deps.clock.now();
-  const secrets = await signingSecrets(deps.vault, subscription, at);
+  const secrets = await signingSecrets(deps.vault, target, at);
   if (secrets.length === 0) {
-    const error = "the webhook's signing secret cannot be decrypted";
+    const error = `the ${delivery.target.type}'s signing secret cannot be decrypted`;
     return { attempt: failedWithoutRequest(number, at, error), slow: null };
   }
-  const headers = {
-    "content-type": "application/json",
-    "user-agent": deps.userAgent,
-    ...signatureHeaders(secrets, delivery.id, Math.floor(at.getTime() / 1000), delivery.body),
-    "x-switchyard-event": delivery.event_type,
-    "x-switchyard-attempt": String(number),
-  };
-  const request = { url: subscription.url, method: delivery.method, headers, body: delivery.body };
+  const headers = attemptHeaders({
+    secretsNewestFirst: secrets,
+    deliveryId: delivery.id,
+    at,
+    body: delivery.body,
+    eventType: delivery.event_type,
+    attempt: number,
+    userAgent: deps.userAgent,
+    own: delivery.run?.headers,
+  });
+  const request = { url: target.url, method: delivery.method, headers, body: delivery.body };
   const { result, slow } = await sendWatchingForSlow(deps, delivery, request);
   const attempt = {
     attempt: number,

@@ -1,6 +1,7 @@
 import pLimit from "p-limit";
 import type { Clock } from "../clock.ts";
-import type { DeliveryMessage, RoutedEvent } from "../model.ts";
+import type { JsonObject } from "../json.ts";
+import type { Delivery, DeliveryMessage, RoutedEvent } from "../model.ts";
 import type { DeliveryQueue, DeliveryStore, EventStore, SubscriptionStore } from "../ports.ts";
 import { subscriptionReceives, webhookDelivery } from "../routing.ts";
 import type { SubscriptionListLookup } from "./subscription-cache.ts";
@@ -8,13 +9,24 @@ import type { SubscriptionListLookup } from "./subscription-cache.ts";
 /** Deliveries one fan-out writes at once. */
 export const WRITES_IN_FLIGHT = 16;
 
-export interface FanOutDeps {
-  store: SubscriptionStore & EventStore & DeliveryStore;
+/** What writes and queues deliveries: the webhook fan-out and the workflow runner. */
+export interface QueueingDeps {
+  store: EventStore & DeliveryStore;
   queue: DeliveryQueue;
   clock: Clock;
+}
+
+export interface FanOutDeps extends QueueingDeps {
+  store: SubscriptionStore & EventStore & DeliveryStore;
   /** How an app's subscriptions are read; straight from the store when absent. */
   subscriptions?: SubscriptionListLookup;
 }
+
+/**
+ * An event's new deliveries, given its payload. Those not `pending` (a workflow run that
+ * could not be rendered) are written but not queued.
+ */
+export type Router = (event: RoutedEvent, payload: JsonObject, now: Date) => Promise<Delivery[]>;
 
 /** Messages one SendMessageBatch carries. */
 const MESSAGES_PER_SEND = 10;
@@ -22,20 +34,34 @@ const MESSAGES_PER_SEND = 10;
 /** What became of one event of a batch: routed and queued, or the error that stopped it. */
 export type FanOutOutcome = { queued: number } | { error: unknown };
 
+/** Routes a batch of events, each to every subscription that receives it (`queueRouted`). */
+export function fanOutAll(deps: FanOutDeps, events: RoutedEvent[]): Promise<FanOutOutcome[]> {
+  const lookup = deps.subscriptions ?? ((app) => deps.store.allSubscriptions(app));
+  return queueRouted(deps, events, async (event, payload, now) =>
+    (await lookup(event.app_id))
+      .filter((subscription) => subscriptionReceives(subscription, event, payload))
+      .map((subscription) => webhookDelivery(subscription, event, payload, now)),
+  );
+}
+
 /**
- * Routes a batch of events, each to every subscription that receives it: one delivery record
- * and one queue message each. Delivery ids are derived from (event, subscription), so when the
- * bus retries an event after a failure, no second delivery is made; a delivery still pending
- * is queued again (delivery is at-least-once, receivers dedupe on `webhook-id`).
+ * Writes the deliveries `route` makes of each event of a batch — one record each, and one queue
+ * message each that is pending. Delivery ids are derived from (event, target), so when the bus
+ * retries an event after a failure, no second delivery is made; a delivery still pending is
+ * queued again (delivery is at-least-once, receivers dedupe on `webhook-id`).
  *
  * The events' messages are queued together, ten a SendMessageBatch, so a batch of events with
- * one subscription each costs one SQS call, not one per event. An event fails alone: when its
+ * one target each costs one SQS call, not one per event. An event fails alone: when its
  * deliveries could not be written, or when a send carrying one of its messages failed.
  */
-export async function fanOutAll(deps: FanOutDeps, events: RoutedEvent[]): Promise<FanOutOutcome[]> {
+export async function queueRouted(
+  deps: QueueingDeps,
+  events: RoutedEvent[],
+  route: Router,
+): Promise<FanOutOutcome[]> {
   const routed = await Promise.all(
     events.map((event) =>
-      deliveriesFor(deps, event).then(
+      deliveriesFor(deps, event, route).then(
         (messages) => ({ messages }),
         (error: unknown) => ({ error }),
       ),
@@ -63,27 +89,25 @@ export async function fanOutAll(deps: FanOutDeps, events: RoutedEvent[]): Promis
 }
 
 /** Writes an event's deliveries; answers the messages that queue them. */
-async function deliveriesFor(deps: FanOutDeps, event: RoutedEvent): Promise<DeliveryMessage[]> {
+async function deliveriesFor(
+  deps: QueueingDeps,
+  event: RoutedEvent,
+  route: Router,
+): Promise<DeliveryMessage[]> {
   const payload = event.payload ?? (await storedPayload(deps.store, event));
-  const subscriptions = await (deps.subscriptions ?? ((app) => deps.store.allSubscriptions(app)))(
-    event.app_id,
-  );
-  const now = deps.clock.now();
-  const receiving = subscriptions.filter((subscription) =>
-    subscriptionReceives(subscription, event, payload),
-  );
-  // Each subscription's delivery is written independently: in parallel, but never more than
+  const deliveries = await route(event, payload, deps.clock.now());
+  // Each target's delivery is written independently: in parallel, but never more than
   // WRITES_IN_FLIGHT at once, so an app with thousands of subscriptions does not open
   // thousands of requests (and sockets) in one invocation.
   const limit = pLimit(WRITES_IN_FLIGHT);
   const queued = await Promise.all(
-    receiving.map((subscription) =>
+    deliveries.map((delivery) =>
       limit(async (): Promise<DeliveryMessage | null> => {
-        const delivery = webhookDelivery(subscription, event, payload, now);
         if (!(await deps.store.createDelivery(delivery))) {
           const existing = await deps.store.getDelivery(event.app_id, delivery.id);
           if (existing?.status !== "pending" || existing.attempt_count > 0) return null;
         }
+        if (delivery.status !== "pending") return null;
         return { v: 1, app_id: event.app_id, delivery_id: delivery.id };
       }),
     ),

@@ -1,30 +1,24 @@
 import type { Clock } from "../clock.ts";
 import type { Subscription, SubscriptionHealth } from "../model.ts";
-import type { SubscriptionHealthStore, SubscriptionStore } from "../ports.ts";
-import { CONFIGURATION_CACHE_MS, type ExpiringCache, expiringCache } from "./expiring-cache.ts";
+import type { SubscriptionHealthStore, SubscriptionStore, WorkflowStore } from "../ports.ts";
+import {
+  CONFIGURATION_CACHE_MS,
+  cachedAppLists,
+  type ExpiringCache,
+  expiringCache,
+} from "./expiring-cache.ts";
+import type { WorkflowLookup } from "./workflow-runner.ts";
 
 /** Reads every subscription of an app, as the fan-out routes by them. */
 export type SubscriptionListLookup = (appId: string) => Promise<Subscription[]>;
 
-/**
- * Reads an app's subscriptions through a per-container cache that keeps each list 4 s: a
- * burst of events reads the list once instead of once per event (it is the app's
- * configuration partition that every event would read), and a subscription created, changed
- * or deleted applies within SPEC §2's 5 s. An empty list is not kept, so an app's first
- * subscription receives the very next event.
- */
+/** Reads an app's subscriptions through a cache of at most 5 s (`cachedAppLists`). */
 export function cachedSubscriptionLists(
   store: Pick<SubscriptionStore, "allSubscriptions">,
   clock: Clock,
   ttlMs = SUBSCRIPTION_CACHE_MS,
 ): SubscriptionListLookup {
-  const cache = expiringCache(
-    (appId) => store.allSubscriptions(appId),
-    clock,
-    ttlMs,
-    (subscriptions) => subscriptions.length > 0,
-  );
-  return (appId) => cache.get(appId, "*");
+  return cachedAppLists((appId) => store.allSubscriptions(appId), clock, ttlMs);
 }
 
 /** Reads one subscription as it is now (or null when it is gone). */
@@ -45,6 +39,16 @@ export function cachedSubscriptions(
   ttlMs = SUBSCRIPTION_CACHE_MS,
 ): SubscriptionLookup {
   const cache = expiringCache((appId, id) => store.getSubscription(appId, id), clock, ttlMs);
+  return (appId, id) => cache.get(appId, id);
+}
+
+/** Reads workflows through the same kind of cache, as the deliverer sends by them. */
+export function cachedWorkflows(
+  store: Pick<WorkflowStore, "getWorkflow">,
+  clock: Clock,
+  ttlMs = SUBSCRIPTION_CACHE_MS,
+): WorkflowLookup {
+  const cache = expiringCache((appId, id) => store.getWorkflow(appId, id), clock, ttlMs);
   return (appId, id) => cache.get(appId, id);
 }
 

@@ -1,8 +1,8 @@
 import type { Clock } from "../clock.ts";
-import { BadRequest, Conflict, NotFound } from "../errors.ts";
+import { BadRequest, NotFound } from "../errors.ts";
 import { parseEventPattern } from "../event-pattern.ts";
 import { isId, newId } from "../ids.ts";
-import type { PageRequest, SigningSecret, Subscription } from "../model.ts";
+import type { PageRequest, Subscription } from "../model.ts";
 import { ALL_EVENTS, isPlatformEventType } from "../platform-events.ts";
 import type {
   DefinitionStore,
@@ -11,15 +11,16 @@ import type {
   SubscriptionStore,
 } from "../ports.ts";
 import { createWebhookBody, patchWebhookBody } from "../schemas.ts";
-import { liveSecrets, openSecret, sealedForm, UnreadableSecret } from "../secrets.ts";
-import { newSigningSecret } from "../sign.ts";
 import { parseInput } from "../validation.ts";
-
-/** After a rotation the old secret keeps signing alongside the new one for 24 h (§2.3). */
-const ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000;
-
-/** Reads and writes of one change before a 409: each lost race re-reads and re-applies it. */
-const REWRITE_TRIES = 3;
+import {
+  newSecret,
+  rewrite,
+  rotateSecret,
+  type SignedRecords,
+  sealedSecrets,
+  shownSecret,
+  withoutSecrets,
+} from "./signed-records.ts";
 
 export interface WebhookDeps {
   store: SubscriptionStore & SubscriptionHealthStore & DefinitionStore;
@@ -31,10 +32,14 @@ export interface WebhookDeps {
 }
 
 /** A subscription as lists and GET show it: never with its secrets (nor its write version). */
-export function webhookView(subscription: Subscription) {
-  const { secrets: _secrets, version: _version, ...view } = subscription;
-  return view;
-}
+export const webhookView = (subscription: Subscription) => withoutSecrets(subscription);
+
+/** How the shared rewrite and secret routes read and write subscriptions. */
+const subscriptions = (deps: WebhookDeps): SignedRecords<Subscription> => ({
+  label: (id) => `webhook "${id}"`,
+  mustExist: (appId, id) => mustExist(deps.store, appId, id),
+  replace: (appId, subscription) => deps.store.replaceSubscription(appId, subscription),
+});
 
 export async function createWebhook(deps: WebhookDeps, appId: string, input: unknown) {
   const body = parseInput(createWebhookBody, input);
@@ -42,7 +47,7 @@ export async function createWebhook(deps: WebhookDeps, appId: string, input: unk
   await checkEvents(deps.store, appId, body.events);
   const url = await deps.checkUrl(body.url);
   const now = deps.clock.now();
-  const secret = newSigningSecret();
+  const { secret, sealed } = await newSecret(deps.vault, deps.clock);
   const subscription: Subscription = {
     id: newId("subscription", now.getTime()),
     url,
@@ -54,9 +59,7 @@ export async function createWebhook(deps: WebhookDeps, appId: string, input: unk
     enabled: body.enabled ?? true,
     created_at: now.toISOString(),
     updated_at: now.toISOString(),
-    secrets: [
-      { sealed: await deps.vault.seal(secret), created_at: now.toISOString(), expires_at: null },
-    ],
+    secrets: [sealed],
   };
   await deps.store.createSubscription(appId, subscription);
   return { ...webhookView(subscription), secret };
@@ -85,7 +88,7 @@ export async function patchWebhook(deps: WebhookDeps, appId: string, id: string,
   const first = await mustExist(deps.store, appId, id);
   if (body.events) await checkEvents(deps.store, appId, body.events);
   const url = body.url === undefined ? undefined : await deps.checkUrl(body.url);
-  const updated = await rewrite(deps, appId, first, async (current) => ({
+  const updated = await rewrite(subscriptions(deps), appId, first, async (current) => ({
     ...current,
     ...(url !== undefined && { url }),
     ...(body.events !== undefined && { events: unique(body.events) }),
@@ -96,7 +99,7 @@ export async function patchWebhook(deps: WebhookDeps, appId: string, id: string,
     }),
     ...(filter !== undefined && { filter: filter as Subscription["filter"] }),
     ...(body.enabled !== undefined && { enabled: body.enabled }),
-    secrets: await Promise.all(current.secrets.map((secret) => sealedForm(deps.vault, secret))),
+    secrets: await sealedSecrets(deps.vault, current),
     updated_at: deps.clock.now().toISOString(),
   }));
   return webhookView(updated);
@@ -110,63 +113,12 @@ export async function deleteWebhook(deps: WebhookDeps, appId: string, id: string
   await deps.store.resume(appId, id);
 }
 
-export async function getWebhookSecret(deps: WebhookDeps, appId: string, id: string) {
-  const [newest] = (await mustExist(deps.store, appId, id)).secrets;
-  if (!newest) throw new Error(`subscription ${id} has no secret`);
-  try {
-    return { secret: await openSecret(deps.vault, newest) };
-  } catch (error) {
-    if (!(error instanceof UnreadableSecret)) throw error;
-    throw new Conflict(
-      `the secret of webhook "${id}" cannot be decrypted with this deployment's key: rotate it`,
-    );
-  }
-}
+export const getWebhookSecret = (deps: WebhookDeps, appId: string, id: string) =>
+  shownSecret(subscriptions(deps), deps.vault, appId, id);
 
 /** A new secret signs from now on; the previous one keeps signing for 24 h beside it. */
-export async function rotateWebhookSecret(deps: WebhookDeps, appId: string, id: string) {
-  const first = await mustExist(deps.store, appId, id);
-  const now = deps.clock.now();
-  const overlapEnds = new Date(now.getTime() + ROTATION_OVERLAP_MS).toISOString();
-  const secret = newSigningSecret();
-  const sealed = await deps.vault.seal(secret);
-  await rewrite(deps, appId, first, async (current) => {
-    // The newest live secret of what is stored now, so a rotation that won the race just
-    // before this one is the secret that keeps signing for the overlap.
-    const [previous] = liveSecrets(current, now);
-    const secrets: SigningSecret[] = [
-      { sealed, created_at: now.toISOString(), expires_at: null },
-      ...(previous
-        ? [{ ...(await sealedForm(deps.vault, previous)), expires_at: overlapEnds }]
-        : []),
-    ];
-    return { ...current, secrets, updated_at: now.toISOString() };
-  });
-  return { secret };
-}
-
-/**
- * Writes `change(current)` back unless another write landed since `current` was read; then
- * reads the subscription again and re-applies the change, so a lost race never undoes the
- * other write (a PATCH cannot bring back the secret a rotation just replaced). After
- * REWRITE_TRIES lost races in a row: 409, nothing of this change written.
- */
-async function rewrite(
-  deps: WebhookDeps,
-  appId: string,
-  first: Subscription,
-  change: (current: Subscription) => Promise<Subscription>,
-): Promise<Subscription> {
-  let current = first;
-  for (let tries = 1; ; tries++) {
-    const updated = await change(current);
-    if (await deps.store.replaceSubscription(appId, updated)) return updated;
-    if (tries === REWRITE_TRIES) {
-      throw new Conflict(`webhook "${first.id}" is being changed by another request: try again`);
-    }
-    current = await mustExist(deps.store, appId, first.id); // 404 when it was deleted
-  }
-}
+export const rotateWebhookSecret = (deps: WebhookDeps, appId: string, id: string) =>
+  rotateSecret(subscriptions(deps), deps, appId, id);
 
 async function mustExist(store: SubscriptionStore, appId: string, id: string) {
   const subscription = isId("subscription", id) ? await store.getSubscription(appId, id) : null;
