@@ -21,8 +21,8 @@ import { subtract, type Tally } from "./tally.ts";
 
 /**
  * Enough that the hottest shard's share is the hash's even spread and not the luck of a few
- * events: with 16 shards a shard's expected share is 1/16 and, over 400 events, the hottest of
- * them is within about a third of that.
+ * events: with 32 shards a shard's expected share is 1/32 and, over 400 events, the hottest of
+ * them is within about half of that.
  */
 const EVENTS = 400;
 /** At most 100, so one page of the DLQ shows them all. */

@@ -52,8 +52,9 @@ export type IndexName = (typeof TABLE.indexes)[number]["name"];
 
 /**
  * Partitions per app (and per app and target, and per app and status) of the delivery
- * indexes. Each takes 1/16 of the app's delivery entries, so at DynamoDB's 1,000 write units a
- * second per partition key an app can write 16,000 deliveries a second; a list reads 16
- * partitions.
+ * indexes. Each takes 1/32 of the app's delivery entries, so at DynamoDB's 1,000 write units a
+ * second per partition key an app can write 32,000 deliveries a second — an event that runs a
+ * workflow beside its subscription makes two — and a list queries 32 partitions at once.
+ * Entries written under fewer shards are still read: their shards are among these.
  */
-export const DELIVERY_SHARDS = 16;
+export const DELIVERY_SHARDS = 32;
