@@ -9,6 +9,7 @@ import type {
   DefinitionStore,
   DeliveryStore,
   SecretVault,
+  SubscriptionHealthStore,
   WebhookSender,
   WorkflowStore,
 } from "../ports.ts";
@@ -42,7 +43,7 @@ import {
 } from "./signed-records.ts";
 
 export interface WorkflowDeps {
-  store: WorkflowStore & DefinitionStore & DeliveryStore;
+  store: WorkflowStore & DefinitionStore & DeliveryStore & SubscriptionHealthStore;
   clock: Clock;
   /** Checks a URL against the deployment's policy and answers it normalized, or throws a 400. */
   checkUrl: (url: string) => Promise<string>;
@@ -98,8 +99,16 @@ export async function createWorkflow(deps: WorkflowDeps, appId: string, input: u
   return { ...workflowView(workflow), secret };
 }
 
+/**
+ * One workflow, with `paused_until` while its action's receiver is paused (SPEC §3): its runs'
+ * deliveries are held as a failing subscription's are.
+ */
 export async function getWorkflow(deps: WorkflowDeps, appId: string, id: string) {
-  return workflowView(await mustExist(deps.store, appId, id));
+  const [workflow, health] = await Promise.all([
+    mustExist(deps.store, appId, id),
+    isId("workflow", id) ? deps.store.getHealth(appId, id) : null,
+  ]);
+  return { ...workflowView(workflow), paused_until: health?.paused_until ?? null };
 }
 
 export async function listWorkflows(deps: WorkflowDeps, appId: string, page: PageRequest) {
@@ -134,6 +143,8 @@ export async function patchWorkflow(deps: WorkflowDeps, appId: string, id: strin
 
 export async function deleteWorkflow(deps: WorkflowDeps, appId: string, id: string) {
   if (!isId("workflow", id) || !(await deps.store.deleteWorkflow(appId, id))) throw notFound(id);
+  // Its health record has no one left to describe.
+  await deps.store.resume(appId, id);
 }
 
 export const getWorkflowSecret = (deps: WorkflowDeps, appId: string, id: string) =>

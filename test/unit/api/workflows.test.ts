@@ -82,8 +82,8 @@ describe("POST /api/v2/workflows", () => {
     const { body } = await create();
     const one = await call({ method: "GET", path: `/api/v2/workflows/${body.id}` });
     const list = await call({ method: "GET", path: "/api/v2/workflows" });
-    expect(one.body).toEqual({ ...body, secret: undefined });
-    expect(list.body.data).toEqual([one.body]);
+    expect(one.body).toEqual({ ...body, secret: undefined, paused_until: null });
+    expect(list.body.data).toEqual([{ ...body, secret: undefined }]);
     expect(JSON.stringify(list.body)).not.toContain("whsec_");
     expect(JSON.stringify(await pipeline.table.items("workflow"))).not.toContain("whsec_");
   });
@@ -204,7 +204,20 @@ describe("PATCH and DELETE /api/v2/workflows/{id}", () => {
     expect(response.status).toBe(400);
     expect(response.body.message).toContain(message);
     const stored = await call({ method: "GET", path: `/api/v2/workflows/${body.id}` });
-    expect(stored.body).toEqual({ ...body, secret: undefined });
+    expect(stored.body).toEqual({ ...body, secret: undefined, paused_until: null });
+  });
+
+  it("shows paused_until while its action's receiver is paused, and drops that record on delete", async () => {
+    const { body } = await create();
+    await store.recordFailure(appId, body.id);
+    await store.pause(appId, body.id, "2026-11-23T02:00:00.000Z");
+    const paused = await call({ method: "GET", path: `/api/v2/workflows/${body.id}` });
+    expect(paused.body.paused_until).toBe("2026-11-23T02:00:00.000Z");
+    await call({ method: "DELETE", path: `/api/v2/workflows/${body.id}` });
+    expect(await store.getHealth(appId, body.id)).toMatchObject({
+      paused_until: null,
+      failures: 0,
+    });
   });
 
   it("deletes with 204, then answers 404", async () => {
