@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { encodeTime, monotonicFactory } from "ulid";
+import { decodeTime, encodeTime, monotonicFactory } from "ulid";
 
 /** Resource id prefixes (SPEC §1). */
 export const ID_PREFIX = {
@@ -23,6 +23,11 @@ const nextUlid = monotonicFactory();
 /** A new time-sortable id: prefix, underscore, ULID. */
 export function newId(kind: IdKind, now = Date.now()): string {
   return `${ID_PREFIX[kind]}_${nextUlid(now)}`;
+}
+
+/** The time (epoch ms) an id was minted at: its ULID's, which a delivery's id shares with its event's. */
+export function timeOf(id: string): number {
+  return decodeTime(id.slice(id.indexOf("_") + 1, id.indexOf("_") + 27));
 }
 
 /** Whether `value` is a well-formed id of this kind (a malformed id is a 404, not a 400). */

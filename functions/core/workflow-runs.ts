@@ -1,5 +1,5 @@
 import { type EventPattern, matchesPattern } from "./event-pattern.ts";
-import { deliveryId, derivedId } from "./ids.ts";
+import { deliveryId, derivedId, timeOf } from "./ids.ts";
 import type { JsonObject, JsonValue } from "./json.ts";
 import { LIMITS } from "./limits.ts";
 import type { Delivery, DeliverySummary, RoutedEvent, Workflow } from "./model.ts";
@@ -34,11 +34,11 @@ export function templateContext(event: RoutedEvent, payload: JsonObject): Templa
 }
 
 /**
- * A run's id: derived from its delivery's, so whoever handles the delivery (the runner, the
- * deliverer, the dead-letter consumer) names the same run without reading anything.
+ * A run's id: derived from its delivery's id alone (and timed as its event), so a rerun of the
+ * event by the bus names the same run, and so does whoever handles the delivery.
  */
-export function runId(delivery: Pick<Delivery, "id" | "created_at">): string {
-  return derivedId("run", Date.parse(delivery.created_at), delivery.id);
+export function runId(delivery: Pick<Delivery, "id">): string {
+  return derivedId("run", timeOf(delivery.id), delivery.id);
 }
 
 /**
@@ -91,8 +91,11 @@ export function workflowDelivery(
 /** The request could not be rendered: the run's error, in words. */
 export class RenderError extends Error {}
 
-/** Characters no header value may hold: a payload must not be able to add a header. */
-const UNSENDABLE_IN_HEADER = /[\r\n\0]/;
+/**
+ * What an HTTP header value may hold (RFC 9110 field-value: tab, visible ASCII, obs-text), as
+ * Node's HTTP client enforces it: no line break, so a payload can never add a header.
+ */
+export const SENDABLE_IN_HEADER = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 /** The rendered body (JSON text; empty for GET and DELETE) and headers. */
 export function renderAction(workflow: Workflow, context: TemplateContext) {
@@ -106,8 +109,13 @@ export function renderAction(workflow: Workflow, context: TemplateContext) {
   for (const [name, template] of Object.entries(action.headers)) {
     const where = `action.headers.${name}`;
     const value = asHeaderValue(render(template, context, where));
-    if (UNSENDABLE_IN_HEADER.test(value)) {
-      throw new RenderError(`${where}: renders a line break or NUL, which no header may hold`);
+    if (!SENDABLE_IN_HEADER.test(value)) {
+      throw new RenderError(
+        `${where}: renders a character no HTTP header may hold (a line break, a control character or one beyond Latin-1)`,
+      );
+    }
+    if (Buffer.byteLength(value) > LIMITS.headerValueBytes) {
+      throw new RenderError(`${where}: renders more than ${LIMITS.headerValueBytes} bytes`);
     }
     headers[name] = value;
   }

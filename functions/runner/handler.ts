@@ -11,7 +11,9 @@ import { type Telemetry, telemetryFor } from "../telemetry.ts";
 /**
  * The workflow runner (SPEC §2.4): the consumer of the workflow rule's queue, which carries
  * app events only. Each event runs its workflows (see `runWorkflowsAll`); a failed event comes
- * back from the queue (`busQueueConsumer`). An app's workflows are read at most every 4 s.
+ * back from the queue (`busQueueConsumer`). An app's workflows are read at most every 4 s, none
+ * too: every app event reaches the runner, so an app without workflows would otherwise cost a
+ * read an event (a new workflow still applies within SPEC §2's 5 s).
  */
 export function createRunnerHandler(
   deps: RunnerDeps,
@@ -20,7 +22,8 @@ export function createRunnerHandler(
   const running: RunnerDeps = {
     ...deps,
     workflows:
-      deps.workflows ?? cachedAppLists((appId) => deps.store.allWorkflows(appId), deps.clock),
+      deps.workflows ??
+      cachedAppLists((appId) => deps.store.allWorkflows(appId), deps.clock, { keepEmpty: true }),
   };
   return busQueueConsumer(telemetry, (events) => runWorkflowsAll(running, events));
 }

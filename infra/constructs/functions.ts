@@ -86,7 +86,9 @@ export class Functions extends Construct {
       description:
         "Management API: event definitions, webhooks, workflows, deliveries, dead letters",
       environment,
-      timeout: Duration.seconds(10),
+      // A workflow's test run waits up to 10 s for its request (TEST_SEND_TIMEOUT_MS), on top of
+      // resolving its host and opening the secret: within API Gateway's 30 s.
+      timeout: Duration.seconds(20),
     });
     // Lists query the indexes; definition changes are announced on the bus; secrets are
     // sealed on create and rotate and opened to be shown.

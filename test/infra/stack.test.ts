@@ -325,7 +325,7 @@ describe("functions", () => {
     );
     expect(timeouts).toEqual({
       Trigger: 10,
-      Api: 10,
+      Api: 20,
       FanOut: 30,
       Runner: 30,
       Deliverer: queueSettings.delivererTimeoutSeconds,

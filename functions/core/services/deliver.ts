@@ -111,6 +111,12 @@ export async function deliver(
   const read = deps.deliveries ?? ((appId, id) => deps.store.getDelivery(appId, id));
   const delivery = await read(message.app_id, message.delivery_id);
   if (!delivery || hasEnded(delivery.status)) {
+    // The message that recorded a workflow's success comes back only when its turn failed
+    // after the record: perhaps before its report was published, so it publishes it again.
+    const carrier = message.slow_lane?.carrier ?? receipt.messageId;
+    if (delivery?.status === "succeeded" && delivery.owner_message_id === carrier) {
+      await reportCompletedRun(deps, delivery);
+    }
     return { kind: "skipped" }; // a duplicate message of a delivery that has ended
   }
   const { lane } = receipt;
@@ -173,7 +179,6 @@ export async function deliver(
   }
   const { attempt, slow } = await attemptOnce(deps, delivery, target);
   const succeeded = attempt.error === null;
-  if (succeeded) await reportCompletedRun(deps, delivery, attempt);
   const decision = succeeded ? null : decideAfterFailure(failures + 1, deps.retry, deps.random);
   const decidedAt = deps.clock.now();
   const nextAttemptAt =
@@ -191,6 +196,15 @@ export async function deliver(
   });
   // Not recorded: another copy recorded this attempt number first and carries on from there.
   if (!recorded) return { kind: "skipped" };
+  if (succeeded) {
+    await reportCompletedRun(deps, {
+      ...delivery,
+      status: "succeeded",
+      attempt_count: attempt.attempt,
+      last_attempt: attempt,
+      updated_at: attempt.at,
+    });
+  }
   const health = await countAttempt(deps, delivery, gate, succeeded);
   if (succeeded) return { kind: "succeeded", attempt, url: target.url, health, slow };
   if (nextAttemptAt) {
@@ -238,24 +252,13 @@ async function currentTarget(deps: DeliverDeps, delivery: Delivery): Promise<Cur
 }
 
 /**
- * Publishes `workflow.completed` for a workflow's delivery that just succeeded, before the
- * success is recorded: if the turn stops in between, the message comes back, the request is
- * sent again (at least once) and the same notice (its id derived from the delivery) is
- * published again, which the fan-out delivers once. A notice can never be lost after the run
- * shows COMPLETED.
+ * Publishes `workflow.completed` for a workflow's delivery that succeeded, once the success is
+ * recorded, so only the copy whose attempt counted reports it. If the turn stops before the
+ * report is out, its message comes back and reports again (see `deliver`), under the same id
+ * (derived from the delivery), which the fan-out delivers once.
  */
-async function reportCompletedRun(deps: DeliverDeps, delivery: Delivery, attempt: Attempt) {
-  const notice = workflowNotice(
-    {
-      ...delivery,
-      status: "succeeded",
-      attempt_count: attempt.attempt,
-      last_attempt: attempt,
-      updated_at: attempt.at,
-    },
-    deps.clock,
-    deps.environment,
-  );
+async function reportCompletedRun(deps: DeliverDeps, delivery: Delivery) {
+  const notice = workflowNotice(delivery, deps.clock, deps.environment);
   if (notice) await deps.bus.publish([notice]);
 }
 

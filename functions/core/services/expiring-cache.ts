@@ -65,19 +65,19 @@ function evict(entries: Map<string, { until: number }>, now: number) {
  * Reads an app's list of one kind of configuration (its subscriptions, its workflows) through
  * a per-container cache that keeps each list `ttlMs`: a burst of events reads the list once
  * instead of once per event (it is the app's configuration partition that every event would
- * read), and a change applies within SPEC §2's 5 s. An empty list is not kept, so an app's
- * first subscription or workflow sees the very next event.
+ * read), and a change applies within SPEC §2's 5 s. An empty list is not kept unless
+ * `keepEmpty`, so an app's first subscription sees the very next event.
  */
 export function cachedAppLists<T>(
   read: (appId: string) => Promise<T[]>,
   clock: Clock,
-  ttlMs = CONFIGURATION_CACHE_MS,
+  options: { ttlMs?: number; keepEmpty?: boolean } = {},
 ): (appId: string) => Promise<T[]> {
   const cache = expiringCache(
     (appId) => read(appId),
     clock,
-    ttlMs,
-    (list) => list.length > 0,
+    options.ttlMs ?? CONFIGURATION_CACHE_MS,
+    (list) => options.keepEmpty === true || list.length > 0,
   );
   return (appId) => cache.get(appId, "*");
 }

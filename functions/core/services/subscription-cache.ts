@@ -18,7 +18,7 @@ export function cachedSubscriptionLists(
   clock: Clock,
   ttlMs = SUBSCRIPTION_CACHE_MS,
 ): SubscriptionListLookup {
-  return cachedAppLists((appId) => store.allSubscriptions(appId), clock, ttlMs);
+  return cachedAppLists((appId) => store.allSubscriptions(appId), clock, { ttlMs });
 }
 
 /** Reads one subscription as it is now (or null when it is gone). */

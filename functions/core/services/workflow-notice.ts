@@ -1,6 +1,6 @@
 import { DEFAULT_ENVIRONMENT } from "../../config.ts";
 import type { Clock } from "../clock.ts";
-import { derivedId } from "../ids.ts";
+import { derivedId, timeOf } from "../ids.ts";
 import type { DeliverySummary, RoutedEvent } from "../model.ts";
 import { runError, runStatus } from "../workflow-runs.ts";
 import { platformEvent } from "./platform-notice.ts";
@@ -40,9 +40,11 @@ export function workflowNotice(
     clock,
     {
       linkedAccountId: delivery.linked_account_id,
+      // Timed as the event, so a rerun of the runner, which writes the delivery anew, names
+      // the same notice.
       eventId: derivedId(
         "event",
-        Date.parse(delivery.created_at),
+        timeOf(delivery.id),
         `${delivery.id}:${type}:${delivery.attempt_count}`,
       ),
     },

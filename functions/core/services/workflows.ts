@@ -29,6 +29,7 @@ import {
   renderAction,
   requestView,
   runView,
+  SENDABLE_IN_HEADER,
   templateContext,
   workflowRuns,
 } from "../workflow-runs.ts";
@@ -154,6 +155,12 @@ export const getWorkflowSecret = (deps: WorkflowDeps, appId: string, id: string)
 export const rotateWorkflowSecret = (deps: WorkflowDeps, appId: string, id: string) =>
   rotateSecret(workflows(deps), deps, appId, id);
 
+/**
+ * Runs a page holds at most: each carries its request body (up to 256 KiB), and a Lambda's
+ * answer must stay within 6 MB.
+ */
+const RUNS_PAGE_MAX = 20;
+
 /** `GET /api/v2/workflows/{id}/runs`: newest first, each with its rendered request. */
 export async function listWorkflowRuns(
   deps: WorkflowDeps,
@@ -162,7 +169,11 @@ export async function listWorkflowRuns(
   page: PageRequest,
 ) {
   await mustExist(deps.store, appId, id); // 404 for a missing or foreign workflow
-  const result = await deps.store.listDeliveriesWithBodies(appId, { workflow_id: id }, page);
+  const result = await deps.store.listDeliveriesWithBodies(
+    appId,
+    { workflow_id: id },
+    { ...page, limit: Math.min(page.limit, RUNS_PAGE_MAX) },
+  );
   return { data: result.data.map(runView), next_cursor: result.next_cursor };
 }
 
@@ -206,7 +217,10 @@ export async function testWorkflow(deps: WorkflowDeps, appId: string, id: string
   return { matched, request, attempt: await sendOnce(deps, workflow, event, rendered) };
 }
 
-/** One signed request of a test run, as an attempt (SPEC §2.5); a refused URL fails it. */
+/**
+ * One signed request of a test run, as an attempt (SPEC §2.5). A URL the deployment's policy
+ * refuses now is a 400 before anything is sent; a receiver that fails is a failed attempt.
+ */
 async function sendOnce(
   deps: WorkflowDeps,
   workflow: Workflow,
@@ -286,6 +300,11 @@ function checkedHeaders(given: Record<string, string>): Record<string, string> {
     if (Object.hasOwn(headers, lower)) throw new BadRequest(`${where}: given twice`);
     if (Buffer.byteLength(value) > LIMITS.headerValueBytes) {
       throw new BadRequest(`${where} must be at most ${LIMITS.headerValueBytes} bytes long`);
+    }
+    if (!SENDABLE_IN_HEADER.test(value)) {
+      throw new BadRequest(
+        `${where}: holds a character no HTTP header may hold (a line break, a control character or one beyond Latin-1)`,
+      );
     }
     checkTemplate(value, where);
     headers[lower] = value;

@@ -138,6 +138,19 @@ describe("POST /api/v2/workflows", () => {
     },
   );
 
+  it.each([
+    ["a line break", "a\r\nx-injected: 1"],
+    ["a control character", "a\u0007b"],
+    ["a character beyond Latin-1", "你好"],
+  ])("refuses a header value holding %s, storing nothing", async (_, value) => {
+    const response = await create(withAction({ headers: { "x-note": value } }));
+    expect(response.status).toBe(400);
+    expect(response.body.message).toContain(
+      "action.headers.x-note: holds a character no HTTP header may hold",
+    );
+    expect(await pipeline.table.items("workflow")).toEqual([]);
+  });
+
   it("refuses a body template nested deeper than 32 levels", async () => {
     const body = `{"name":"x","event":"contact_created","action":{"type":"http","url":"https://crm.example.com/","body":${deepObjects(5_000)}}}`;
     const response = await create(body);
@@ -349,6 +362,52 @@ describe("GET /api/v2/workflows/{id}/runs", () => {
       error: "action.body.name: payload.last_name is missing from the event",
       request: { body: null },
     });
+  });
+
+  it("ends a run ERRORED whose header renders what no header may hold, or more than 4 KiB", async () => {
+    const { body: created } = await create({
+      ...unscoped,
+      action: { ...workflow.action, headers: { "x-name": "{{payload.first_name}}" }, body: {} },
+    });
+    await trigger({ first_name: "你好" });
+    await trigger({ first_name: "x".repeat(4097) }, "evt_01JD0000000000000000000001");
+    await trigger({ first_name: "Ada" }, "evt_01JD0000000000000000000002");
+    const runs = await call({ method: "GET", path: `/api/v2/workflows/${created.id}/runs` });
+    expect(
+      runs.body.data.map((run: { status: string; error: string | null }) => [
+        run.status,
+        run.error,
+      ]),
+    ).toEqual([
+      ["RUNNING", null],
+      ["ERRORED", "action.headers.x-name: renders more than 4096 bytes"],
+      [
+        "ERRORED",
+        "action.headers.x-name: renders a character no HTTP header may hold (a line break, a control character or one beyond Latin-1)",
+      ],
+    ]);
+  });
+
+  it("pages runs 20 at most, whatever the limit: each carries its request body", async () => {
+    const { body: created } = await create(unscoped);
+    for (let n = 0; n < 21; n++) {
+      await trigger(
+        { first_name: "Ada", last_name: `${n}` },
+        `evt_01JD00000000000000000000${String(n).padStart(2, "0")}`,
+      );
+    }
+    const first = await call({
+      method: "GET",
+      path: `/api/v2/workflows/${created.id}/runs`,
+      query: { limit: "200" },
+    });
+    expect(first.body.data).toHaveLength(20);
+    const rest = await call({
+      method: "GET",
+      path: `/api/v2/workflows/${created.id}/runs`,
+      query: { limit: "200", cursor: first.body.next_cursor },
+    });
+    expect(rest.body.data).toHaveLength(1);
   });
 
   it("answers 404 for another app's workflow", async () => {

@@ -1,3 +1,4 @@
+import { PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import type { Context, SQSEvent } from "aws-lambda";
 import { Webhook } from "standardwebhooks";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -165,6 +166,19 @@ describe("a workflow's delivery", () => {
         },
       }),
     ]);
+  });
+
+  it("reports the run again, not the request, when its message comes back after the report failed", async () => {
+    const { delivery } = await runOf();
+    messaging.eventBridge.on(PutEventsCommand).rejectsOnce(new Error("bus down"));
+    const first = await deliverer()(sqsEvent(delivery), context);
+    expect(first.batchItemFailures).toEqual([{ itemIdentifier: "m-0" }]);
+    expect((await store.getDelivery(appId, delivery.id))?.status).toBe("succeeded");
+    await deliverer()(sqsEvent(delivery), context);
+    expect(receiver.requests).toHaveLength(1);
+    const reports = messaging.publishedEvents().filter((e) => e.type === "workflow.completed");
+    expect(reports).toHaveLength(2); // the failed put and the one after it: one id
+    expect(reports[0]?.event_id).toBe(reports[1]?.event_id);
   });
 
   it("reports a run whose last attempt failed as workflow.errored, beside delivery.dead_lettered", async () => {

@@ -15,16 +15,18 @@ let table: TestTable;
 let messaging: Messaging;
 let store: Store;
 let runner: ReturnType<typeof createRunnerHandler>;
+let clock: ReturnType<typeof fixedClock>;
 
 const pipeline = usePipeline();
 beforeEach(async () => {
   ({ table, messaging } = pipeline);
   store = await table.freshStore();
+  clock = fixedClock();
   runner = createRunnerHandler({
     store,
     queue: messaging.queue,
     bus: messaging.bus,
-    clock: fixedClock(),
+    clock,
     environment: "staging",
   });
 });
@@ -111,7 +113,7 @@ describe("the workflow runner", () => {
       method: "PUT",
       status: "pending",
       run: {
-        id: runId({ id: String(item?.id), created_at: "2026-11-23T01:28:00.000Z" }),
+        id: runId({ id: String(item?.id) }),
         workflow_name: "Create CRM contact",
         headers: { authorization: "Bearer acme", "x-zip": "560103" },
         error: null,
@@ -151,12 +153,12 @@ describe("the workflow runner", () => {
         payload: {
           workflow_id: created.id,
           workflow_name: "Create CRM contact",
-          run_id: runId({ id: String(item?.id), created_at: "2026-11-23T01:28:00.000Z" }),
+          run_id: runId({ id: String(item?.id) }),
           event_id: "evt_01JD0000000000000000000000",
           linked_account_id: "acme",
           status: "ERRORED",
           error: "action.body.last: payload.last_name is missing from the event",
-          instance_id: runId({ id: String(item?.id), created_at: "2026-11-23T01:28:00.000Z" }),
+          instance_id: runId({ id: String(item?.id) }),
           event: "Workflow Errored",
           environment: "staging",
         },
@@ -164,7 +166,7 @@ describe("the workflow runner", () => {
     ]);
   });
 
-  it("makes no second run when the bus hands it the same event again", async () => {
+  it("makes no second run when the bus hands it the same event again, minutes later", async () => {
     await workflow();
     await workflow({
       action: {
@@ -176,6 +178,7 @@ describe("the workflow runner", () => {
       },
     });
     await run(appEvent(APP));
+    clock.set("2026-11-23T01:31:00.000Z");
     await run(appEvent(APP));
     expect(await table.items("delivery")).toHaveLength(2);
     // The pending one is queued again (at least once); the errored one is not.
@@ -186,6 +189,38 @@ describe("the workflow runner", () => {
     const errored = messaging.publishedEvents().filter((e) => e.type === "workflow.errored");
     expect(errored).toHaveLength(2);
     expect(errored[0]?.event_id).toBe(errored[1]?.event_id);
+    const runIds = errored.map((e) => (e.payload as { run_id: string }).run_id);
+    expect(runIds[0]).toBe(runIds[1]);
+  });
+
+  it("reads an app's workflows at most once in 4 s, an empty list too", async () => {
+    let reads = 0;
+    const counted: Store = {
+      ...store,
+      allWorkflows: (appId) => {
+        reads++;
+        return store.allWorkflows(appId);
+      },
+    };
+    const cached = createRunnerHandler({
+      store: counted,
+      queue: messaging.queue,
+      bus: messaging.bus,
+      clock,
+      environment: "staging",
+    });
+    await cached(sqsRecords(busEnvelope(appEvent(APP))), context);
+    await cached(
+      sqsRecords(busEnvelope(appEvent(APP, { event_id: "evt_01JD0000000000000000000002" }))),
+      context,
+    );
+    expect(reads).toBe(1);
+    clock.set("2026-11-23T01:28:05.000Z");
+    await cached(
+      sqsRecords(busEnvelope(appEvent(APP, { event_id: "evt_01JD0000000000000000000003" }))),
+      context,
+    );
+    expect(reads).toBe(2);
   });
 
   it("runs nothing for a platform event, whatever its type", async () => {
