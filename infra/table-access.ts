@@ -7,8 +7,8 @@ export const TABLE_ACCESS = {
   // Keys and definitions are read; events and idempotency claims written, completed, undone.
   trigger: ["GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"],
   // Lists query the indexes and read the deliveries they show by key; a deleted
-  // subscription's health record goes with it.
-  api: ["BatchGetItem", "GetItem", "Query", "PutItem", "DeleteItem"],
+  // subscription's health record goes with it; a retry, redrive or purge updates deliveries.
+  api: ["BatchGetItem", "GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"],
   fanout: ["GetItem", "Query", "PutItem"],
   // As the fan-out: the app's workflows, a payload stored apart, its runs' deliveries.
   runner: ["GetItem", "Query", "PutItem"],

@@ -222,6 +222,7 @@ export async function startRuntime(
     checkUrl: (url) => checkWebhookUrl(url, config),
     vault,
     sender,
+    queue,
     userAgent: USER_AGENT,
     onNoticeError: onError,
   });

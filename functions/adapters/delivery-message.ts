@@ -1,4 +1,4 @@
-import { DELIVERY_STATUS_REASONS } from "../core/delivery-status.ts";
+import { DELIVERY_STATUS_REASONS, DELIVERY_STATUSES } from "../core/delivery-status.ts";
 import type { DeliveryMessage } from "../core/model.ts";
 
 /**
@@ -43,6 +43,23 @@ export function parseDeliveryMessage(body: string): DeliveryMessage {
       throw new Error("a delivery message with a malformed slow_lane ticket");
     }
     parsed.slow_lane = { carrier: ticket.carrier, from: ticket.from };
+  }
+  const retry = message.retry;
+  if (retry !== undefined) {
+    if (
+      typeof retry !== "object" ||
+      retry === null ||
+      typeof retry.carrier !== "string" ||
+      !DELIVERY_STATUSES.includes(retry.status) ||
+      !Number.isInteger(retry.attempt_count)
+    ) {
+      throw new Error("a delivery message with a malformed retry ticket");
+    }
+    parsed.retry = {
+      carrier: retry.carrier,
+      status: retry.status,
+      attempt_count: retry.attempt_count,
+    };
   }
   return parsed;
 }

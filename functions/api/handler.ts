@@ -1,5 +1,6 @@
 import middy from "@middy/core";
 import { lazyBusFor } from "../adapters/deployment/lazy-bus.ts";
+import { lazyQueueFor } from "../adapters/deployment/lazy-queue.ts";
 import { lazySenderFor } from "../adapters/deployment/lazy-sender.ts";
 import { storeFor } from "../adapters/deployment/store.ts";
 import { kmsVaultFor } from "../adapters/secrets/kms-vault.ts";
@@ -35,6 +36,8 @@ export const handler = createApiHandler(
       (await import("../adapters/url-guard.ts")).checkWebhookUrl(url, settings),
     vault: kmsVaultFor(settings),
     sender: lazySenderFor(settings),
+    // Loaded by the first retry, redrive or purge.
+    queue: lazyQueueFor(settings),
     userAgent: USER_AGENT,
     onNoticeError: (error) => telemetry.logger.warn("platform event not published", { error }),
   },

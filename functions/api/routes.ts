@@ -1,11 +1,12 @@
 import type { Store } from "../core/ports.ts";
 import type { DefinitionDeps } from "../core/services/definitions.ts";
+import type { RecoveryDeps } from "../core/services/recovery.ts";
 import type { WebhookDeps } from "../core/services/webhooks.ts";
 import type { WorkflowDeps } from "../core/services/workflows.ts";
 import { json, noContent } from "../http/api-types.ts";
 import type { Route, RouteRequest } from "../http/router.ts";
 
-export type ApiDeps = DefinitionDeps & WebhookDeps & WorkflowDeps & { store: Store };
+export type ApiDeps = DefinitionDeps & WebhookDeps & WorkflowDeps & RecoveryDeps & { store: Store };
 
 // Each group of routes loads its service (and the schemas it validates with) at the first
 // request it answers: a cold start pays only for the routes it serves.
@@ -13,6 +14,7 @@ const definitions = () => import("../core/services/definitions.ts");
 const webhooks = () => import("../core/services/webhooks.ts");
 const deliveries = () => import("../core/services/delivery-queries.ts");
 const workflows = () => import("../core/services/workflows.ts");
+const recovery = () => import("../core/services/recovery.ts");
 const inputs = async () => {
   const [{ parseInput }, { listQuery, rotateSecretBody }] = await Promise.all([
     import("../core/validation.ts"),
@@ -198,6 +200,27 @@ export const API_ROUTES: readonly Route<ApiDeps>[] = [
     path: "/api/v2/dlq",
     handle: async (deps, r) =>
       ok(await (await deliveries()).listDeadLetters(deps.store, r.appId, r.query)),
+  },
+  // Recovery (§2.5): send ended deliveries again, or take them out of the DLQ
+  {
+    method: "POST",
+    path: "/api/v2/deliveries/{id}/retry",
+    handle: async (deps, r) => {
+      const { parseInput, rotateSecretBody: noFields } = await inputs();
+      parseInput(noFields, r.body ?? {});
+      return ok(await (await recovery()).retryDelivery(deps, r.appId, param(r, "id")));
+    },
+  },
+  {
+    method: "POST",
+    path: "/api/v2/dlq/redrive",
+    handle: async (deps, r) =>
+      ok(await (await recovery()).redriveDeadLetters(deps, r.appId, r.body)),
+  },
+  {
+    method: "POST",
+    path: "/api/v2/dlq/purge",
+    handle: async (deps, r) => ok(await (await recovery()).purgeDeadLetters(deps, r.appId, r.body)),
   },
 ];
 

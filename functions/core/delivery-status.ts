@@ -22,7 +22,8 @@ export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
  * - `subscription_paused`: its subscription stayed paused (its receiver kept failing) longer
  *   than a delivery may be held;
  * - `workflow_disabled`, `workflow_deleted`: as for a subscription, for a workflow's delivery;
- * - `render_failed`: a workflow's template read a path the event lacks: nothing to send.
+ * - `render_failed`: a workflow's template read a path the event lacks: nothing to send;
+ * - `purged`: taken out of the dead-letter queue without being sent (`POST /api/v2/dlq/purge`).
  */
 export const DELIVERY_STATUS_REASONS = [
   "retries_exhausted",
@@ -33,6 +34,7 @@ export const DELIVERY_STATUS_REASONS = [
   "workflow_disabled",
   "workflow_deleted",
   "render_failed",
+  "purged",
 ] as const;
 export type DeliveryStatusReason = (typeof DELIVERY_STATUS_REASONS)[number];
 

@@ -210,6 +210,19 @@ export interface DeliveryMessage {
    * subscriptions' deliveries go (SPEC §3: one subscription's failures never slow another's).
    */
   slow_lane?: SlowLaneTicket;
+  /**
+   * Set on the message a retry or redrive queues (SPEC §2.5): it carries the delivery under its
+   * own token, and reopens the delivery itself if the call that sent it stopped before doing so.
+   */
+  retry?: RetryTicket;
+}
+
+/** Which ended delivery a retry's message reopens, and under which carrier token. */
+export interface RetryTicket {
+  carrier: string;
+  /** The status and attempt count the delivery had when the retry was asked for. */
+  status: DeliveryStatus;
+  attempt_count: number;
 }
 
 /**

@@ -121,6 +121,13 @@ export interface DeliveryFilter {
   event_id?: string | undefined;
 }
 
+/** Which dead letters a redrive or purge takes (SPEC §2.5): by target and creation time. */
+export interface DeadLetterSelection {
+  targetId?: string | undefined;
+  since?: Date | undefined;
+  until?: Date | undefined;
+}
+
 export interface AttemptUpdate {
   attempt: Attempt;
   status: DeliveryStatus;
@@ -159,6 +166,26 @@ export interface DeliveryStore {
   listAttempts(appId: string, id: string): Promise<Attempt[]>;
   /** Records an attempt; false when another deliverer recorded one first. */
   recordAttempt(appId: string, id: string, update: AttemptUpdate): Promise<boolean>;
+  /**
+   * Sends an ended delivery out again (a retry, a redrive): `pending`, with a fresh round of
+   * retries from its attempt count, owned by `carrier` (its retry message's token). False when
+   * it no longer has `from`'s status and attempt count (another call, or its message, did it).
+   */
+  reopenDelivery(
+    appId: string,
+    id: string,
+    from: { status: DeliveryStatus; attemptCount: number },
+    carrier: string,
+    at: string,
+  ): Promise<boolean>;
+  /** The oldest dead letters `selection` matches, at most `limit`; `more` when more may match. */
+  oldestDeadLetters(
+    appId: string,
+    selection: DeadLetterSelection,
+    limit: number,
+  ): Promise<{ deliveries: DeliverySummary[]; more: boolean }>;
+  /** A purge: a dead-lettered delivery becomes `discarded`; false when it is not dead-lettered. */
+  discardDeadLetter(appId: string, id: string, at: string): Promise<boolean>;
   /** Sets the status; `reason` says why it ended (SPEC §2.5), and is cleared when absent. */
   setDeliveryStatus(
     appId: string,

@@ -113,7 +113,44 @@ export const testWorkflowBody = z.strictObject({
   send: z.optional(z.boolean()),
 });
 
-/** `POST /api/v2/webhooks/{id}/rotate-secret` takes no field: `{}` or no body. */
+const instant = z.string().check(
+  z.refine((value) => !Number.isNaN(Date.parse(value)), {
+    message: "must be an ISO 8601 date and time",
+  }),
+);
+
+/**
+ * `POST /api/v2/dlq/redrive` and `/purge` (§2.5): `ids` (1–100), or a selection by target and
+ * time (`{}`: every dead letter).
+ */
+export const dlqActionBody = z
+  .strictObject({
+    ids: z.optional(z.array(text(1, 64)).check(z.minLength(1), z.maxLength(100))),
+    webhook_id: z.optional(text(1, 64)),
+    workflow_id: z.optional(text(1, 64)),
+    since: z.optional(instant),
+    until: z.optional(instant),
+  })
+  .check(
+    z.refine(
+      (body) =>
+        !body.ids ||
+        (body.webhook_id ?? body.workflow_id ?? body.since ?? body.until) === undefined,
+      { message: "takes ids or a selection (webhook_id, workflow_id, since, until), not both" },
+    ),
+    z.refine((body) => !(body.webhook_id && body.workflow_id), {
+      message: "takes webhook_id or workflow_id, not both: a delivery has one target",
+    }),
+    z.refine(
+      (body) => !body.since || !body.until || Date.parse(body.since) <= Date.parse(body.until),
+      { message: "since must not be after until" },
+    ),
+  );
+
+/**
+ * `POST /api/v2/webhooks/{id}/rotate-secret` and `POST /api/v2/deliveries/{id}/retry` take no
+ * field: `{}` or no body.
+ */
 export const rotateSecretBody = z.strictObject({});
 
 /** `?limit=&cursor=` of every list: default 50, larger values clamped to 200. */

@@ -95,6 +95,8 @@ export class Functions extends Construct {
     allowTable(this.api, TABLE_ACCESS.api, true);
     allowPutEvents(this.api);
     allow(this.api, ["kms:GenerateDataKey", "kms:Decrypt"], [secretsKey.keyArn]);
+    // A retry or redrive queues the delivery again.
+    allow(this.api, ["sqs:SendMessage"], [messaging.deliveryQueue.queueArn]);
 
     this.fanOut = new SwitchyardFunction(this, "FanOut", {
       name: "fanout",

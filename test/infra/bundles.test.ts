@@ -23,7 +23,7 @@ const SDK_CLIENTS = {
     atStart: ["client-dynamodb", "client-eventbridge"],
   },
   api: {
-    bundled: ["client-dynamodb", "client-eventbridge", "client-kms"],
+    bundled: ["client-dynamodb", "client-eventbridge", "client-kms", "client-sqs"],
     atStart: ["client-dynamodb"],
   },
   fanout: {

@@ -363,7 +363,7 @@ describe("least privilege", () => {
     ],
     Api: [
       ...table(
-        ["BatchGetItem", "DeleteItem", "GetItem", "PutItem", "Query"],
+        ["BatchGetItem", "DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem"],
         [
           "Table",
           "Table/index/Deliveries",
@@ -375,6 +375,7 @@ describe("least privilege", () => {
       "events:PutEvents EventBus",
       "kms:Decrypt SecretsKey",
       "kms:GenerateDataKey SecretsKey",
+      "sqs:SendMessage DeliveryQueue",
       ...xray,
     ],
     FanOut: [

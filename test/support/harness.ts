@@ -149,6 +149,7 @@ export function apiClient(
     vault,
     sender: testRunSender,
     userAgent: USER_AGENT,
+    queue: messaging.queue,
   });
   const trigger = createTriggerHandler({ store, bus: messaging.bus, clock });
   const invoke: Invoke = async (call) => {

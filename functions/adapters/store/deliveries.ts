@@ -3,6 +3,7 @@ import type { Attempt, Delivery } from "../../core/model.ts";
 import type { DeliveryStore } from "../../core/ports.ts";
 import type { DeliveryStatus } from "../../core/schemas.ts";
 import { batchGet } from "./batch-get.ts";
+import { oldestDeadLetters } from "./dead-letter-selection.ts";
 import { attemptsOf, deliveryOf } from "./delivery-items.ts";
 import { listDeliveries } from "./delivery-lists.ts";
 import { deliveryKey, LIST_PREFIX, shardPartition, statusPartition } from "./event-keys.ts";
@@ -198,6 +199,27 @@ export function deliveryStore(table: TableContext): DeliveryStore {
         );
       }
       return recorded;
+    },
+
+    oldestDeadLetters: (appId, selection, limit) =>
+      oldestDeadLetters(table, appId, selection, limit),
+
+    reopenDelivery(appId, id, from, carrier, at) {
+      return update(appId, id, "pending", at, {
+        set: ["round_started_at_attempt = :count", "owner_message_id = :carrier"],
+        remove: ["status_reason", "next_attempt_at"],
+        values: { ":from": from.status, ":count": from.attemptCount, ":carrier": carrier },
+        conditions: ["#status = :from", "attempt_count = :count"],
+      });
+    },
+
+    discardDeadLetter(appId, id, at) {
+      return update(appId, id, "discarded", at, {
+        set: ["status_reason = :reason"],
+        remove: ["next_attempt_at"],
+        values: { ":from": "dead_lettered", ":reason": "purged" },
+        conditions: ["#status = :from"],
+      });
     },
 
     async setDeliveryStatus(appId, id, status, at, reason) {

@@ -109,20 +109,20 @@ export async function deliver(
   receipt: Receipt,
 ): Promise<DeliverOutcome> {
   const read = deps.deliveries ?? ((appId, id) => deps.store.getDelivery(appId, id));
-  const delivery = await read(message.app_id, message.delivery_id);
+  const first = await read(message.app_id, message.delivery_id);
+  // A forwarded message carries the delivery under its ticket's token, a retry's message under
+  // its own, and either may take it over from the message before it.
+  const carrier = message.slow_lane?.carrier ?? message.retry?.carrier ?? receipt.messageId;
+  const delivery = first && message.retry ? await reopenedForRetry(deps, first, message) : first;
   if (!delivery || hasEnded(delivery.status)) {
     // The message that recorded a workflow's success comes back only when its turn failed
     // after the record: perhaps before its report was published, so it publishes it again.
-    const carrier = message.slow_lane?.carrier ?? receipt.messageId;
     if (delivery?.status === "succeeded" && delivery.owner_message_id === carrier) {
       await reportCompletedRun(deps, delivery);
     }
     return { kind: "skipped" }; // a duplicate message of a delivery that has ended
   }
   const { lane } = receipt;
-  // A forwarded message carries the delivery under its ticket's token, and may take it over
-  // from the message that forwarded it.
-  const carrier = message.slow_lane?.carrier ?? receipt.messageId;
   const owner = delivery.owner_message_id;
   if (owner && owner !== carrier && owner !== message.slow_lane?.from) {
     return { kind: "skipped" }; // another copy of the message carries this delivery and its backoff
@@ -225,6 +225,41 @@ export async function deliver(
     "retries_exhausted",
   );
   return { kind: "dead_lettered", reason: "retries_exhausted", attempt, health, slow };
+}
+
+/**
+ * The delivery a retry's message carries: reopened by this message when the call that sent it
+ * stopped before reopening it (it is still ended, with the status and attempt count the ticket
+ * names), as that call would have; otherwise as it is.
+ */
+async function reopenedForRetry(
+  deps: DeliverDeps,
+  delivery: Delivery,
+  message: DeliveryMessage,
+): Promise<Delivery | null> {
+  const ticket = message.retry;
+  if (
+    !ticket ||
+    !hasEnded(delivery.status) ||
+    delivery.status !== ticket.status ||
+    delivery.attempt_count !== ticket.attempt_count
+  ) {
+    return delivery;
+  }
+  const at = deps.clock.now().toISOString();
+  const from = { status: ticket.status, attemptCount: ticket.attempt_count };
+  if (!(await deps.store.reopenDelivery(delivery.app_id, delivery.id, from, ticket.carrier, at))) {
+    return deps.store.getDelivery(delivery.app_id, delivery.id); // the call reopened it first
+  }
+  return {
+    ...delivery,
+    status: "pending",
+    status_reason: null,
+    round_started_at_attempt: ticket.attempt_count,
+    owner_message_id: ticket.carrier,
+    next_attempt_at: null,
+    updated_at: at,
+  };
 }
 
 /** What a delivery goes to, as it is now: a webhook subscription or a workflow's action. */
@@ -351,7 +386,7 @@ function deadLetterMessage(
   reason: DeliveryStatusReason,
 ): Promise<void> {
   // The copy names the delivery; which lane carried it, and under which ticket, is over.
-  const { slow_lane: _ticket, ...named } = message;
+  const { slow_lane: _ticket, retry: _retry, ...named } = message;
   return deadLetter(deps, delivery, reason, (at) =>
     deps.queue.moveToDeadLetterQueue({ ...named, dead_letter: { reason, at } }),
   );

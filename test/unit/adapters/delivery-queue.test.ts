@@ -286,6 +286,17 @@ describe("parseDeliveryMessage", () => {
     expect(() => parseDeliveryMessage(forwarded({ from: "m-1", carrier: 7 }))).toThrow(/slow_lane/);
   });
 
+  it("accepts the ticket of a retry's message, and throws on a malformed one", () => {
+    const ticket = { carrier: "token-1", status: "dead_lettered", attempt_count: 4 };
+    const body = JSON.stringify({ ...message(1), retry: ticket });
+    expect(parseDeliveryMessage(body)).toEqual({ ...message(1), retry: ticket });
+    const retried = (retry: unknown) => JSON.stringify({ ...message(1), retry });
+    expect(() => parseDeliveryMessage(retried(null))).toThrow(/retry/);
+    expect(() => parseDeliveryMessage(retried({ ...ticket, carrier: 1 }))).toThrow(/retry/);
+    expect(() => parseDeliveryMessage(retried({ ...ticket, status: "gone" }))).toThrow(/retry/);
+    expect(() => parseDeliveryMessage(retried({ ...ticket, attempt_count: "4" }))).toThrow(/retry/);
+  });
+
   it("throws on a body that is not JSON", () => {
     expect(() => parseDeliveryMessage("not json")).toThrow();
   });
