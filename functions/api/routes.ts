@@ -15,6 +15,7 @@ const webhooks = () => import("../core/services/webhooks.ts");
 const deliveries = () => import("../core/services/delivery-queries.ts");
 const workflows = () => import("../core/services/workflows.ts");
 const recovery = () => import("../core/services/recovery.ts");
+const replays = () => import("../core/services/replay.ts");
 const inputs = async () => {
   const [{ parseInput }, { listQuery, rotateSecretBody }] = await Promise.all([
     import("../core/validation.ts"),
@@ -209,6 +210,15 @@ export const API_ROUTES: readonly Route<ApiDeps>[] = [
       const { parseInput, rotateSecretBody: noFields } = await inputs();
       parseInput(noFields, r.body ?? {});
       return ok(await (await recovery()).retryDelivery(deps, r.appId, param(r, "id")));
+    },
+  },
+  {
+    method: "POST",
+    path: "/api/v2/events/{event_id}/replay",
+    handle: async (deps, r) => {
+      const { parseInput, rotateSecretBody: noFields } = await inputs();
+      parseInput(noFields, r.body ?? {});
+      return ok(await (await replays()).replayEvent(deps, r.appId, param(r, "event_id")));
     },
   },
   {

@@ -130,6 +130,11 @@ export interface RoutedEvent {
   timestamp: string;
   /** Absent when the payload was too large for a bus entry: read it from the store. */
   payload?: JsonObject;
+  /**
+   * Which replay of the event this is (`POST /api/v2/events/{id}/replay`): 1, 2, …; absent for
+   * the event as triggered. Its deliveries' ids derive from it, so each replay makes new ones.
+   */
+  replay?: number;
 }
 
 export interface Attempt {

@@ -71,6 +71,8 @@ export interface EventStore {
   putEvent(event: StoredEvent): Promise<void>;
   getEvent(appId: string, eventId: string): Promise<StoredEvent | null>;
   deleteEvent(appId: string, eventId: string): Promise<void>;
+  /** Counts one more replay of a stored event and answers its number; null when it is gone. */
+  nextReplay(appId: string, eventId: string): Promise<number | null>;
 }
 
 export interface IdempotencyRecord {

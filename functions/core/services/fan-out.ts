@@ -40,7 +40,7 @@ export function fanOutAll(deps: FanOutDeps, events: RoutedEvent[]): Promise<FanO
   return queueRouted(deps, events, async (event, payload, now) =>
     (await lookup(event.app_id))
       .filter((subscription) => subscriptionReceives(subscription, event, payload))
-      .map((subscription) => webhookDelivery(subscription, event, payload, now)),
+      .map((subscription) => webhookDelivery(subscription, event, payload, now, event.replay)),
   );
 }
 

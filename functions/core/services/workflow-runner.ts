@@ -35,7 +35,7 @@ export function runWorkflowsAll(deps: RunnerDeps, events: RoutedEvent[]): Promis
     if (event.platform) return [];
     const runs = (await lookup(event.app_id))
       .filter((workflow) => workflowRuns(workflow, event, payload))
-      .map((workflow) => workflowDelivery(workflow, event, payload, now));
+      .map((workflow) => workflowDelivery(workflow, event, payload, now, event.replay));
     const notices = runs.flatMap((run) =>
       run.status === "pending" ? [] : (workflowNotice(run, deps.clock, deps.environment) ?? []),
     );
