@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { SQSEvent } from "aws-lambda";
 import { busFor } from "../functions/adapters/deployment/bus.ts";
@@ -34,6 +34,7 @@ import { startLocalBus } from "./event-bus.ts";
 import { startEventSource } from "./event-source.ts";
 import { crashingPublisher, failingFanOut } from "./faults.ts";
 import { ensureLocalApp, type LocalApp } from "./local-app.ts";
+import { RUNTIME_FILE } from "./runtime-file.ts";
 import { openLocalSecretVault } from "./secrets-key.ts";
 import type { LocalSettings } from "./settings.ts";
 
@@ -240,12 +241,16 @@ export async function startRuntime(
     }),
     onError,
   });
+  // Where this runtime serves, for the `switchyard` CLI and for tests (local/runtime-file.ts);
+  // it holds the app's key, so only its owner may read it.
+  const runtimeFile = join(settings.dataDir, RUNTIME_FILE);
   writeFileSync(
-    join(settings.dataDir, "runtime.json"),
+    runtimeFile,
     `${JSON.stringify(
       {
         pid: process.pid,
         api_url: api.url,
+        api_key: app.apiKey,
         dynamodb_endpoint: dynamo.endpoint,
         sqs_endpoint: sqs.endpoint,
         queues: Object.fromEntries([
@@ -262,7 +267,9 @@ export async function startRuntime(
       null,
       2,
     )}\n`,
+    { mode: 0o600 },
   );
+  chmodSync(runtimeFile, 0o600); // the mode above applies to a new file only
 
   return {
     apiUrl: api.url,

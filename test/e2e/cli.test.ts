@@ -1,0 +1,121 @@
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually, useLocalRuntimes } from "../support/local-runtime.ts";
+import { startReceiver, type TestReceiver } from "../support/receiver.ts";
+
+const BIN = fileURLToPath(new URL("../../bin/switchyard.mjs", import.meta.url));
+const { newDataDir, start } = useLocalRuntimes({
+  SWITCHYARD_RETRY_BASE_SECONDS: "0.2",
+  SWITCHYARD_DELIVERY_TIMEOUT_SECONDS: "1",
+});
+
+let receiver: TestReceiver;
+beforeAll(async () => {
+  receiver = await startReceiver();
+});
+afterAll(async () => {
+  await receiver?.close();
+});
+
+/** Runs the CLI as a user would (`npx switchyard …`), on a data dir; answers its exit and output. */
+function switchyard(dataDir: string, ...args: string[]) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { ...process.env, SWITCHYARD_DATA_DIR: dataDir, NO_COLOR: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe("the switchyard CLI against npm start", () => {
+  it("lists and shows a dead letter, redrives it until it succeeds, and fails in one line", async () => {
+    const dataDir = newDataDir();
+    const runtime = await start(dataDir);
+    await runtime.call("POST", "/api/v2/events", { name: "Contact Created", sample_payload: {} });
+    await runtime.call("POST", "/api/v2/webhooks", {
+      url: receiver.url,
+      events: ["contact_created"],
+    });
+    receiver.respond = { status: 500, body: "down" };
+
+    const triggered = await switchyard(
+      dataDir,
+      "trigger",
+      "contact_created",
+      "--linked-account",
+      "acme",
+      "--payload",
+      '{"first_name":"Ada"}',
+    );
+    expect(triggered.code, triggered.stderr).toBe(0);
+    expect(triggered.stdout).toMatch(/^evt_\w+ accepted/);
+
+    const listed = await eventually(
+      async () => {
+        const run = await switchyard(dataDir, "dlq", "list", "--json");
+        const page = JSON.parse(run.stdout) as { data: { id: string; attempt_count: number }[] };
+        return page.data.length === 1 ? page.data : undefined;
+      },
+      20_000,
+      "the dead letter",
+    );
+    const [dead] = listed;
+    expect(dead?.attempt_count).toBe(4);
+    const table = await switchyard(dataDir, "dlq", "list");
+    expect(table.stdout).toContain(dead?.id);
+    expect(table.stdout).toContain("dead_lettered (retries_exhausted)");
+    const shown = await switchyard(dataDir, "dlq", "show", String(dead?.id), "--json");
+    expect(JSON.parse(shown.stdout).attempts).toHaveLength(4);
+
+    receiver.respond = { status: 200, body: "ok" };
+    const redriven = await switchyard(dataDir, "dlq", "redrive", "--all", "--json");
+    expect(redriven.code, redriven.stderr).toBe(0);
+    expect(JSON.parse(redriven.stdout)).toEqual({ redriven: 1, skipped: [], remaining: false });
+    await eventually(
+      async () =>
+        (await runtime.call("GET", `/api/v2/deliveries/${dead?.id}`)).body.status === "succeeded",
+      10_000,
+      "the redriven delivery to succeed",
+    );
+    const [first, last] = [receiver.requests[0], receiver.requests.at(-1)];
+    expect(last?.headers["webhook-id"]).toBe(first?.headers["webhook-id"]);
+    expect(last?.headers["x-switchyard-attempt"]).toBe("5");
+
+    for (const [args, message] of [
+      [["dlq", "show", "msg_nope"], 'switchyard: delivery "msg_nope" not found (404 NOT_FOUND)'],
+      [
+        ["--key", "sk_bad", "dlq", "list"],
+        "switchyard: x-api-key is missing or unknown (401 UNAUTHORIZED)",
+      ],
+      [
+        ["trigger", "contact_created", "--linked-account", "acme", "--payload", "{bad"],
+        "switchyard: --payload is not JSON",
+      ],
+      [["dlq", "redrive"], "switchyard: give dead-letter ids, or --all"],
+    ] as const) {
+      const failed = await switchyard(dataDir, ...args);
+      expect(failed.code, args.join(" ")).toBe(1);
+      expect(failed.stderr.trim().split("\n")).toHaveLength(1);
+      expect(failed.stderr).toContain(message);
+    }
+  }, 60_000);
+
+  it("says in one line that no runtime is running on the data dir", async () => {
+    const dataDir = newDataDir();
+    const run = await switchyard(dataDir, "dlq", "list");
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim()).toBe(
+      `switchyard: Switchyard is not running on ${dataDir}: start it with npm start, or give --api <url> --key <key>`,
+    );
+  });
+});
