@@ -180,12 +180,16 @@ export interface DeliveryStore {
     carrier: string,
     at: string,
   ): Promise<boolean>;
-  /** The oldest dead letters `selection` matches, at most `limit`; `more` when more may match. */
+  /**
+   * The oldest dead letters `selection` matches after the delivery id `after`, at most `limit`;
+   * `next`, when more may match, is the id to continue after.
+   */
   oldestDeadLetters(
     appId: string,
     selection: DeadLetterSelection,
     limit: number,
-  ): Promise<{ deliveries: DeliverySummary[]; more: boolean }>;
+    after?: string,
+  ): Promise<{ deliveries: DeliverySummary[]; next: string | undefined }>;
   /** A purge: a dead-lettered delivery becomes `discarded`; false when it is not dead-lettered. */
   discardDeadLetter(appId: string, id: string, at: string): Promise<boolean>;
   /** Sets the status; `reason` says why it ended (SPEC §2.5), and is cleared when absent. */

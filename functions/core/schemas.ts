@@ -121,7 +121,7 @@ const instant = z.string().check(
 
 /**
  * `POST /api/v2/dlq/redrive` and `/purge` (§2.5): `ids` (1–100), or a selection by target and
- * time (`{}`: every dead letter).
+ * time (`{}`: every dead letter), continued with the `cursor` the previous call answered.
  */
 export const dlqActionBody = z
   .strictObject({
@@ -130,13 +130,18 @@ export const dlqActionBody = z
     workflow_id: z.optional(text(1, 64)),
     since: z.optional(instant),
     until: z.optional(instant),
+    cursor: z.optional(text(1, 2048)),
   })
   .check(
     z.refine(
       (body) =>
         !body.ids ||
-        (body.webhook_id ?? body.workflow_id ?? body.since ?? body.until) === undefined,
-      { message: "takes ids or a selection (webhook_id, workflow_id, since, until), not both" },
+        (body.webhook_id ?? body.workflow_id ?? body.since ?? body.until ?? body.cursor) ===
+          undefined,
+      {
+        message:
+          "takes ids or a selection (webhook_id, workflow_id, since, until, cursor), not both",
+      },
     ),
     z.refine((body) => !(body.webhook_id && body.workflow_id), {
       message: "takes webhook_id or workflow_id, not both: a delivery has one target",

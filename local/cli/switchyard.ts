@@ -157,19 +157,24 @@ for (const [name, verb, counted] of [
           ? undefined
           : new SingleBar({ format: `${name} {bar} {value} done` });
       bar?.start(0, 0);
+      let cursor: string | undefined;
       for (;;) {
-        const answer = (await callApi(target, "POST", path, { body: selection })) as Record<
-          string,
-          unknown
-        > & { remaining: boolean; skipped: string[] };
+        const answer = (await callApi(target, "POST", path, {
+          body: { ...selection, cursor },
+        })) as Record<string, unknown> & {
+          remaining: boolean;
+          skipped: string[];
+          next_cursor: string | null;
+        };
         totals[counted] = Number(totals[counted]) + Number(answer[counted]);
         totals.skipped.push(...answer.skipped);
         bar?.setTotal(Number(totals[counted]) + (answer.remaining ? 100 : 0));
         bar?.update(Number(totals[counted]));
-        if (!answer.remaining) break;
+        if (!answer.remaining || answer.next_cursor === null) break;
+        cursor = answer.next_cursor;
       }
       bar?.stop();
-      const answer = { ...totals, remaining: false };
+      const answer = { ...totals, remaining: false, next_cursor: null };
       print(answer, () => summary(answer, counted));
     });
 }

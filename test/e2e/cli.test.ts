@@ -80,7 +80,12 @@ describe("the switchyard CLI against npm start", () => {
     receiver.respond = { status: 200, body: "ok" };
     const redriven = await switchyard(dataDir, "dlq", "redrive", "--all", "--json");
     expect(redriven.code, redriven.stderr).toBe(0);
-    expect(JSON.parse(redriven.stdout)).toEqual({ redriven: 1, skipped: [], remaining: false });
+    expect(JSON.parse(redriven.stdout)).toEqual({
+      redriven: 1,
+      skipped: [],
+      remaining: false,
+      next_cursor: null,
+    });
     await eventually(
       async () =>
         (await runtime.call("GET", `/api/v2/deliveries/${dead?.id}`)).body.status === "succeeded",

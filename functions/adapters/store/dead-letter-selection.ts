@@ -12,18 +12,22 @@ const AFTER_ALL = "~";
 
 /**
  * The oldest dead-lettered deliveries of an app that `selection` matches, at most `limit`
- * (a redrive's or a purge's next batch, SPEC §2.5). Reads the status index's shards at once,
- * oldest first within the selection's window (delivery ids begin with their event's time), and
- * merges them as far as every shard is known to be complete; a target is matched on the items
- * read. One call reads a bounded amount: `more` says whether anything may still match beyond it.
+ * (a redrive's or a purge's next batch, SPEC §2.5), after the delivery id `after` when given.
+ * Reads the status index's shards at once, oldest first within the selection's window (delivery
+ * ids begin with their event's time), and merges them as far as every shard is known to be
+ * complete; a target is matched on the items read. One call reads a bounded amount: `next` is
+ * the last id it examined when more may match beyond it, to continue after — dead letters of
+ * other targets ahead of the selection's are passed over, not read again and again.
  */
 export async function oldestDeadLetters(
   table: TableContext,
   appId: string,
   selection: DeadLetterSelection,
   limit: number,
-): Promise<{ deliveries: DeliverySummary[]; more: boolean }> {
-  const low = `msg_${selection.since ? encodeTime(selection.since.getTime(), 10) : ""}`;
+  after?: string,
+): Promise<{ deliveries: DeliverySummary[]; next: string | undefined }> {
+  const from = `msg_${selection.since ? encodeTime(selection.since.getTime(), 10) : ""}`;
+  const low = after !== undefined && after > from ? after : from;
   // `until` is inclusive to the millisecond: every id of that millisecond sorts below "~".
   const high = `msg_${selection.until ? encodeTime(selection.until.getTime(), 10) : ""}${AFTER_ALL}`;
   const perShard = 2 * limit;
@@ -53,12 +57,16 @@ export async function oldestDeadLetters(
   }
   const ids = reads
     .flatMap((read) => read.ids)
-    .filter((id) => frontier === undefined || id <= frontier)
+    // BETWEEN includes its lower bound: the id the previous call ended on.
+    .filter((id) => id !== after && (frontier === undefined || id <= frontier))
     .sort();
   const { items } = await batchGet(table, ids.map(deliveryKey), SUMMARY_ATTRIBUTES);
   const byId = new Map(items.map((item) => [String(item.id), item]));
   const matching: DeliverySummary[] = [];
+  let examined = 0;
   for (const id of ids) {
+    if (matching.length === limit) break;
+    examined++;
     const item = byId.get(id);
     if (!item || item.app_id !== appId || !isLive(table, item)) continue;
     const { body: _, ...delivery } = deliveryOf(item);
@@ -66,8 +74,6 @@ export async function oldestDeadLetters(
     if (selection.targetId !== undefined && delivery.target.id !== selection.targetId) continue;
     matching.push(delivery);
   }
-  return {
-    deliveries: matching.slice(0, limit),
-    more: frontier !== undefined || matching.length > limit,
-  };
+  const more = frontier !== undefined || examined < ids.length;
+  return { deliveries: matching, next: more ? ids[examined - 1] : undefined };
 }

@@ -201,8 +201,8 @@ export function deliveryStore(table: TableContext): DeliveryStore {
       return recorded;
     },
 
-    oldestDeadLetters: (appId, selection, limit) =>
-      oldestDeadLetters(table, appId, selection, limit),
+    oldestDeadLetters: (appId, selection, limit, after) =>
+      oldestDeadLetters(table, appId, selection, limit, after),
 
     reopenDelivery(appId, id, from, carrier, at) {
       return update(appId, id, "pending", at, {

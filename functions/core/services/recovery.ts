@@ -3,7 +3,7 @@ import pLimit from "p-limit";
 import type { Clock } from "../clock.ts";
 import { hasEnded } from "../delivery-status.ts";
 import { deliveryView } from "../delivery-views.ts";
-import { Conflict, NotFound } from "../errors.ts";
+import { BadRequest, Conflict, NotFound } from "../errors.ts";
 import { isId } from "../ids.ts";
 import type { DeliveryMessage, DeliverySummary } from "../model.ts";
 import type { DeadLetterSelection, DeliveryQueue, DeliveryStore } from "../ports.ts";
@@ -50,14 +50,15 @@ export async function retryDelivery(deps: RecoveryDeps, appId: string, id: strin
 
 /**
  * `POST /api/v2/dlq/redrive`: the listed dead letters, or the oldest 100 a selection matches,
- * each sent again as a retry sends it. Answers how many, whether more remain, and the listed
- * ids that were not dead-lettered.
+ * each sent again as a retry sends it. Answers how many, whether more may remain (and the
+ * `next_cursor` to go on from: other dead letters ahead of the selection's are passed over),
+ * and the listed ids that were not dead-lettered.
  */
 export async function redriveDeadLetters(deps: RecoveryDeps, appId: string, input: unknown) {
-  const { taken, remaining, skipped } = await takeDeadLetters(deps, appId, input);
+  const { taken, skipped, ...continuation } = await takeDeadLetters(deps, appId, input);
   const sent = await sendAgain(deps, taken);
   const lost = taken.filter((_, index) => !sent[index]).map((delivery) => delivery.id);
-  return { redriven: taken.length - lost.length, remaining, skipped: [...skipped, ...lost] };
+  return { redriven: taken.length - lost.length, ...continuation, skipped: [...skipped, ...lost] };
 }
 
 /**
@@ -65,14 +66,14 @@ export async function redriveDeadLetters(deps: RecoveryDeps, appId: string, inpu
  * becomes `discarded` (reason `purged`), which a later retry may still send.
  */
 export async function purgeDeadLetters(deps: RecoveryDeps, appId: string, input: unknown) {
-  const { taken, remaining, skipped } = await takeDeadLetters(deps, appId, input);
+  const { taken, skipped, ...continuation } = await takeDeadLetters(deps, appId, input);
   const at = deps.clock.now().toISOString();
   const limit = pLimit(WRITES_IN_FLIGHT);
   const purged = await Promise.all(
     taken.map((delivery) => limit(() => deps.store.discardDeadLetter(appId, delivery.id, at))),
   );
   const lost = taken.filter((_, index) => !purged[index]).map((delivery) => delivery.id);
-  return { purged: taken.length - lost.length, remaining, skipped: [...skipped, ...lost] };
+  return { purged: taken.length - lost.length, ...continuation, skipped: [...skipped, ...lost] };
 }
 
 /** The dead letters a redrive or purge body names or selects. */
@@ -87,15 +88,51 @@ async function takeDeadLetters(deps: RecoveryDeps, appId: string, input: unknown
       (delivery): delivery is NonNullable<typeof delivery> => delivery?.status === "dead_lettered",
     );
     const skipped = ids.filter((id) => !taken.some((delivery) => delivery.id === id));
-    return { taken, remaining: false, skipped };
+    return { taken, remaining: false, next_cursor: null, skipped };
   }
   const selection: DeadLetterSelection = {
     targetId: body.webhook_id ?? body.workflow_id,
     since: body.since === undefined ? undefined : new Date(body.since),
     until: body.until === undefined ? undefined : new Date(body.until),
   };
-  const { deliveries, more } = await deps.store.oldestDeadLetters(appId, selection, DLQ_BATCH);
-  return { taken: deliveries, remaining: more, skipped: [] as string[] };
+  // The cursor is bound to the app and the selection, as a list's is.
+  const selectionKey = JSON.stringify([
+    appId,
+    selection.targetId ?? null,
+    body.since ?? null,
+    body.until ?? null,
+  ]);
+  const after = body.cursor === undefined ? undefined : decodeCursor(body.cursor, selectionKey);
+  const { deliveries, next } = await deps.store.oldestDeadLetters(
+    appId,
+    selection,
+    DLQ_BATCH,
+    after,
+  );
+  return {
+    taken: deliveries,
+    remaining: next !== undefined,
+    next_cursor: next === undefined ? null : encodeCursor(selectionKey, next),
+    skipped: [] as string[],
+  };
+}
+
+function encodeCursor(selectionKey: string, after: string): string {
+  return Buffer.from(JSON.stringify({ selection: selectionKey, after })).toString("base64url");
+}
+
+function decodeCursor(cursor: string, selectionKey: string): string {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+  } catch {
+    throw new BadRequest("cursor is not one this selection answered");
+  }
+  const { selection, after } = (value ?? {}) as { selection?: unknown; after?: unknown };
+  if (selection !== selectionKey || typeof after !== "string" || !isId("delivery", after)) {
+    throw new BadRequest("cursor is not one this selection answered");
+  }
+  return after;
 }
 
 /**

@@ -249,7 +249,7 @@ describe("POST /api/v2/dlq/redrive and /purge", () => {
       path: "/api/v2/dlq/redrive",
       body: { webhook_id: subscription.id },
     });
-    expect(answer.body).toEqual({ redriven: 3, remaining: false, skipped: [] });
+    expect(answer.body).toEqual({ redriven: 3, remaining: false, next_cursor: null, skipped: [] });
     expect(await dlqIds()).toEqual([theirs.id]);
     const oldestFirst = [mine[1], mine[2], mine[0]].map((delivery) => delivery?.id);
     expect(queued().map((message) => message.delivery_id)).toEqual(oldestFirst);
@@ -261,10 +261,53 @@ describe("POST /api/v2/dlq/redrive and /purge", () => {
     for (let n = 0; n < 130; n++) await ended();
     const first = await call({ method: "POST", path: "/api/v2/dlq/redrive", body: {} });
     expect(first.body).toMatchObject({ redriven: 100, remaining: true });
-    const second = await call({ method: "POST", path: "/api/v2/dlq/redrive", body: {} });
+    const second = await call({
+      method: "POST",
+      path: "/api/v2/dlq/redrive",
+      body: { cursor: first.body.next_cursor },
+    });
     expect(second.body).toMatchObject({ redriven: 30, remaining: false });
     expect(await dlqIds()).toEqual([]);
   }, 30_000);
+
+  it("passes over other targets' older dead letters a call at a time, and a cursor goes on past them", async () => {
+    const other = await subscribe("sub_01JD0000000000000000000002");
+    for (let n = 0; n < 100; n++) {
+      await ended(
+        {},
+        other.id,
+        new Date(Date.parse("2026-05-01T00:00:00Z") + n * 1000).toISOString(),
+      );
+    }
+    const mine = await ended({}, subscription.id, "2026-05-01T01:00:00.000Z");
+    // One at a time, two entries a shard: each call reads at most 64 entries.
+    let after: string | undefined;
+    let calls = 0;
+    let found: string[] = [];
+    do {
+      const { deliveries, next } = await store.oldestDeadLetters(
+        appId,
+        { targetId: subscription.id },
+        1,
+        after,
+      );
+      found = deliveries.map((delivery) => delivery.id);
+      after = next;
+      calls++;
+    } while (found.length === 0 && after !== undefined && calls < 20);
+    expect(found).toEqual([mine.id]);
+    expect(calls).toBeGreaterThan(1);
+  });
+
+  it("refuses a cursor of another selection", async () => {
+    const answer = await call({
+      method: "POST",
+      path: "/api/v2/dlq/redrive",
+      body: { webhook_id: subscription.id, cursor: "eyJ4IjoxfQ" },
+    });
+    expect(answer.status).toBe(400);
+    expect(answer.body.message).toBe("cursor is not one this selection answered");
+  });
 
   it("selects by creation time: since and until", async () => {
     const early = await ended({}, subscription.id, "2026-05-01T08:00:00.000Z");
@@ -291,6 +334,7 @@ describe("POST /api/v2/dlq/redrive and /purge", () => {
     expect(answer.body).toEqual({
       redriven: 1,
       remaining: false,
+      next_cursor: null,
       skipped: [pending.id, "msg_nope"],
     });
   });
@@ -302,7 +346,7 @@ describe("POST /api/v2/dlq/redrive and /purge", () => {
       path: "/api/v2/dlq/purge",
       body: { ids: [delivery.id] },
     });
-    expect(purged.body).toEqual({ purged: 1, remaining: false, skipped: [] });
+    expect(purged.body).toEqual({ purged: 1, remaining: false, next_cursor: null, skipped: [] });
     expect(await store.getDelivery(appId, delivery.id)).toMatchObject({
       status: "discarded",
       status_reason: "purged",
@@ -341,12 +385,13 @@ describe("POST /api/v2/dlq/redrive and /purge", () => {
     ).toEqual({
       redriven: 0,
       remaining: false,
+      next_cursor: null,
       skipped: [],
     });
     expect(
       (await otherCall({ method: "POST", path: "/api/v2/dlq/purge", body: { ids: [delivery.id] } }))
         .body,
-    ).toEqual({ purged: 0, remaining: false, skipped: [delivery.id] });
+    ).toEqual({ purged: 0, remaining: false, next_cursor: null, skipped: [delivery.id] });
     expect(await dlqIds()).toEqual([delivery.id]);
   });
 });
