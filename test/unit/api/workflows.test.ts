@@ -495,7 +495,8 @@ describe("POST /api/v2/workflows/{id}/test", () => {
     expect(await pipeline.table.items("delivery")).toEqual([]);
   });
 
-  it("sends the request once, signed with the workflow's secret, and answers the attempt", async () => {
+  /** A workflow whose action posts to this machine's receiver, as a local deployment allows. */
+  async function workflowToReceiver() {
     const local = apiClient(store, pipeline.messaging, clock, apiKey, {
       allowPrivateUrls: true,
       requireHttps: false,
@@ -505,6 +506,11 @@ describe("POST /api/v2/workflows/{id}/test", () => {
       path: "/api/v2/workflows",
       body: { ...unscoped, action: { ...workflow.action, url: receiver.url } },
     });
+    return { local, created };
+  }
+
+  it("sends the request once, signed with the workflow's secret, and answers the attempt", async () => {
+    const { local, created } = await workflowToReceiver();
     receiver.respond = { status: 202, body: "queued" };
     const now = new Date().toISOString(); // a receiver rejects a signature minutes old
     clock.set(now);
@@ -534,15 +540,7 @@ describe("POST /api/v2/workflows/{id}/test", () => {
   });
 
   it("refuses a private action URL where the deployment refuses them, when it is sent", async () => {
-    const local = apiClient(store, pipeline.messaging, clock, apiKey, {
-      allowPrivateUrls: true,
-      requireHttps: false,
-    });
-    const { body: created } = await local({
-      method: "POST",
-      path: "/api/v2/workflows",
-      body: { ...unscoped, action: { ...workflow.action, url: receiver.url } },
-    });
+    const { created } = await workflowToReceiver();
     receiver.requests.length = 0;
     const strict = apiClient(store, pipeline.messaging, clock, apiKey, {
       allowPrivateUrls: false,
