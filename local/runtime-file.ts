@@ -13,11 +13,20 @@ export interface RunningRuntime {
   pid: number;
   api: string;
   apiKey: string;
+  /** The DynamoDB emulator's loopback endpoint and the table in it. */
+  dynamodbEndpoint?: string | undefined;
+  tableName?: string | undefined;
 }
 
 /** The runtime serving `dataDir`, or undefined when none is (no file, or its process is gone). */
 export function readRunningRuntime(dataDir: string): RunningRuntime | undefined {
-  let written: { pid?: unknown; api_url?: unknown; api_key?: unknown };
+  let written: {
+    pid?: unknown;
+    api_url?: unknown;
+    api_key?: unknown;
+    dynamodb_endpoint?: unknown;
+    table_name?: unknown;
+  };
   try {
     written = JSON.parse(readFileSync(join(dataDir, RUNTIME_FILE), "utf8"));
   } catch {
@@ -32,5 +41,12 @@ export function readRunningRuntime(dataDir: string): RunningRuntime | undefined 
   } catch {
     return undefined;
   }
-  return { pid, api, apiKey };
+  const text = (value: unknown) => (typeof value === "string" ? value : undefined);
+  return {
+    pid,
+    api,
+    apiKey,
+    dynamodbEndpoint: text(written.dynamodb_endpoint),
+    tableName: text(written.table_name),
+  };
 }

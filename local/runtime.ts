@@ -252,6 +252,7 @@ export async function startRuntime(
         api_url: api.url,
         api_key: app.apiKey,
         dynamodb_endpoint: dynamo.endpoint,
+        table_name: config.tableName,
         sqs_endpoint: sqs.endpoint,
         queues: Object.fromEntries([
           ["delivery", queues.delivery.url],

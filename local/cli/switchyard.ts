@@ -10,6 +10,7 @@ import { SingleBar } from "cli-progress";
 import { Command, Option } from "commander";
 import pc from "picocolors";
 import { type ApiTarget, CliError, callApi, resolveTarget } from "./api-client.ts";
+import { createAppIn } from "./apps.ts";
 import {
   type DeliveryRow,
   deliveriesTable,
@@ -18,6 +19,7 @@ import {
   status,
   table,
 } from "./output.ts";
+import { tailDeliveries } from "./tail.ts";
 
 interface Globals {
   api?: string;
@@ -54,6 +56,29 @@ const query = (values: Record<string, string | undefined>) => {
   );
   return defined.length === 0 ? "" : `?${new URLSearchParams(defined).toString()}`;
 };
+
+program
+  .command("apps")
+  .description("apps and their API keys")
+  .command("create")
+  .description("a new app and its API key, shown this once")
+  .requiredOption("--name <name>", "the app's name")
+  .option("--stack <name>", "in a deployed stack's table (ordinary AWS credentials)")
+  .action(async (options, command: Command) => {
+    const { json } = command.optsWithGlobals<Globals>();
+    const created = await createAppIn({ name: options.name, stack: options.stack });
+    console.log(
+      json
+        ? JSON.stringify(created, null, 2)
+        : [
+            `app_id:  ${created.app_id}`,
+            `name:    ${created.name}`,
+            `api_key: ${created.api_key}`,
+            "",
+            "Keep the key now: it is stored hashed and cannot be shown again.",
+          ].join("\n"),
+    );
+  });
 
 const deliveries = program.command("deliveries").description("the delivery log");
 deliveries
@@ -95,6 +120,24 @@ deliveries
       `/api/v2/deliveries/${encodeURIComponent(id)}/retry`,
     )) as DeliveryRow;
     print(answer, () => `${answer.id} ${status(answer.status)}: it goes out again`);
+  });
+
+deliveries
+  .command("tail")
+  .description("follow new attempts live, one line each, until Ctrl-C")
+  .option("--interval <ms>", "how often to look", "1000")
+  .action(async (options, command: Command) => {
+    const { target, json } = contextOf(command);
+    const stop = new AbortController();
+    process.once("SIGINT", () => stop.abort());
+    process.once("SIGTERM", () => stop.abort());
+    if (!json) console.error(pc.dim(`following ${target.api} (Ctrl-C to stop)`));
+    await tailDeliveries(target, {
+      json,
+      intervalMs: Number(options.interval),
+      signal: stop.signal,
+      print: (line) => console.log(line),
+    });
   });
 
 const dlq = program.command("dlq").description("the dead-letter queue");

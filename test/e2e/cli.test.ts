@@ -115,6 +115,59 @@ describe("the switchyard CLI against npm start", () => {
     }
   }, 60_000);
 
+  it("tails new attempts, one line each, until Ctrl-C", async () => {
+    const dataDir = newDataDir();
+    const runtime = await start(dataDir);
+    await runtime.call("POST", "/api/v2/events", { name: "Contact Created", sample_payload: {} });
+    await runtime.call("POST", "/api/v2/webhooks", {
+      url: receiver.url,
+      events: ["contact_created"],
+    });
+    receiver.respond = { status: 200, body: "ok" };
+    const tail = spawn(process.execPath, [BIN, "deliveries", "tail", "--interval", "200"], {
+      env: { ...process.env, SWITCHYARD_DATA_DIR: dataDir, NO_COLOR: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    tail.stdout.on("data", (chunk) => {
+      stdout += chunk;
+    });
+    tail.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    const ended = new Promise<number | null>((resolve) => tail.on("close", resolve));
+    await eventually(async () => stderr.includes("following"), 10_000, "the tail to start");
+    await new Promise((resolve) => setTimeout(resolve, 500)); // its first look: what was there
+    const triggered = await runtime.call(
+      "POST",
+      "/api/v2/public/event/contact_created",
+      { payload: {} },
+      { linked_account_id: "acme" },
+    );
+    await eventually(async () => /attempt 1 HTTP 200 → succeeded/.test(stdout), 10_000, "a line");
+    expect(stdout).toContain("contact_created");
+    expect(stdout.split("\n").filter((l) => l.includes("succeeded"))).toHaveLength(1);
+    expect(triggered.status).toBe(200);
+    tail.kill("SIGINT");
+    expect(await ended).toBe(0);
+  }, 30_000);
+
+  it("creates an app in the running runtime, whose key works at once and sees only its own", async () => {
+    const dataDir = newDataDir();
+    const runtime = await start(dataDir);
+    await runtime.call("POST", "/api/v2/webhooks", { url: receiver.url, events: ["*"] });
+    const created = await switchyard(dataDir, "apps", "create", "--name", "Globex", "--json");
+    expect(created.code, created.stderr).toBe(0);
+    const app = JSON.parse(created.stdout) as { app_id: string; name: string; api_key: string };
+    expect(app).toMatchObject({ name: "Globex", app_id: expect.stringMatching(/^app_/) });
+    const theirs = await switchyard(dataDir, "--key", app.api_key, "webhooks", "list", "--json");
+    expect(theirs.code, theirs.stderr).toBe(0);
+    expect(JSON.parse(theirs.stdout).data).toEqual([]);
+    const ours = await switchyard(dataDir, "webhooks", "list", "--json");
+    expect(JSON.parse(ours.stdout).data).toHaveLength(1);
+  }, 30_000);
+
   it("says in one line that no runtime is running on the data dir", async () => {
     const dataDir = newDataDir();
     const run = await switchyard(dataDir, "dlq", "list");

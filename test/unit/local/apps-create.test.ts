@@ -1,60 +1,77 @@
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
+import { CloudFormationClient, DescribeStacksCommand } from "@aws-sdk/client-cloudformation";
+import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { API_KEY_PATTERN, hashApiKey } from "../../../functions/core/api-keys.ts";
-import type { Store } from "../../../functions/core/ports.ts";
+import { hashApiKey } from "../../../functions/core/api-keys.ts";
+import { createAppIn } from "../../../local/cli/apps.ts";
 import { startTestTable, type TestTable } from "../../support/dynamo.ts";
 
-const run = promisify(execFile);
 let table: TestTable;
-let store: Store;
+const cloudFormation = mockClient(CloudFormationClient);
+const client = new CloudFormationClient({
+  region: "us-east-1",
+  credentials: { accessKeyId: "test", secretAccessKey: "test" },
+});
+/** The shell of someone deploying: the table's endpoint stands in for DynamoDB's. */
+const env = () => ({
+  AWS_REGION: "us-east-1",
+  AWS_ACCESS_KEY_ID: "test",
+  AWS_SECRET_ACCESS_KEY: "test",
+  SWITCHYARD_DYNAMODB_ENDPOINT: table.endpoint,
+});
 
 beforeAll(async () => {
   table = await startTestTable();
-  store = await table.freshStore();
 });
-afterAll(async () => table?.close());
+afterAll(async () => {
+  cloudFormation.restore();
+  await table?.close();
+});
 
-/** Runs the operator command as `npm run apps:create` would, against the test table. */
-function appsCreate(...args: string[]) {
-  return run(
-    process.execPath,
-    ["node_modules/tsx/dist/cli.mjs", "local/cli/apps-create.ts", ...args],
-    {
-      env: {
-        ...process.env,
-        SWITCHYARD_DYNAMODB_ENDPOINT: table.endpoint,
-        SWITCHYARD_TABLE_NAME: table.tableName(),
-        AWS_REGION: "us-east-1",
-      },
-    },
-  );
-}
-
-describe("npm run apps:create", () => {
-  it("creates an app and prints its key once; only the key's hash is stored", async () => {
-    const { stdout } = await appsCreate("--name", "Acme", "--json");
-    const created = JSON.parse(stdout) as { app_id: string; name: string; api_key: string };
-    expect(created.app_id).toMatch(/^app_[0-9A-Z]{26}$/);
-    expect(created.api_key).toMatch(API_KEY_PATTERN);
+describe("switchyard apps create --stack", () => {
+  it("creates the app in the table the stack's outputs name, and answers its key once", async () => {
+    const store = await table.freshStore();
+    cloudFormation.reset();
+    cloudFormation.on(DescribeStacksCommand, { StackName: "Switchyard" }).resolves({
+      Stacks: [
+        {
+          StackName: "Switchyard",
+          CreationTime: new Date(),
+          StackStatus: "CREATE_COMPLETE",
+          Outputs: [
+            { OutputKey: "ApiUrl", OutputValue: "https://x.execute-api.us-east-1.amazonaws.com" },
+            { OutputKey: "TableName", OutputValue: table.tableName() },
+          ],
+        },
+      ],
+    });
+    const created = await createAppIn({ name: "Globex", stack: "Switchyard" }, env(), client);
+    expect(created).toMatchObject({ name: "Globex", api_key: expect.stringMatching(/^sk_/) });
     expect(await store.findAppByKeyHash(hashApiKey(created.api_key))).toMatchObject({
       id: created.app_id,
-      name: "Acme",
+      name: "Globex",
     });
-    const items = JSON.stringify(await table.items());
-    expect(items).not.toContain(created.api_key);
   });
 
-  it("prints a readable answer without --json", async () => {
-    const { stdout } = await appsCreate("--name", "Globex");
-    expect(stdout).toMatch(/^app_id: +app_/m);
-    expect(stdout).toMatch(/^api_key: sk_/m);
-  });
-
-  it("exits 2 with the usage when --name is missing", async () => {
-    await expect(appsCreate()).rejects.toMatchObject({
-      code: 2,
-      stderr: expect.stringContaining("--name is required"),
+  it("says in one line when the stack cannot be read, or is not Switchyard's", async () => {
+    cloudFormation.reset();
+    cloudFormation
+      .on(DescribeStacksCommand)
+      .rejectsOnce(new Error("Stack with id Nope does not exist"));
+    await expect(createAppIn({ name: "x", stack: "Nope" }, env(), client)).rejects.toThrow(
+      "cannot read the stack Nope: Stack with id Nope does not exist",
+    );
+    cloudFormation.on(DescribeStacksCommand).resolves({
+      Stacks: [
+        {
+          StackName: "Other",
+          CreationTime: new Date(),
+          StackStatus: "CREATE_COMPLETE",
+          Outputs: [],
+        },
+      ],
     });
+    await expect(createAppIn({ name: "x", stack: "Other" }, env(), client)).rejects.toThrow(
+      "the stack Other has no TableName output",
+    );
   });
 });
