@@ -18,23 +18,31 @@ afterAll(async () => {
   await receiver?.close();
 });
 
-/** Runs the CLI as a user would (`npx switchyard …`), on a data dir; answers its exit and output. */
-function switchyard(dataDir: string, ...args: string[]) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, SWITCHYARD_DATA_DIR: dataDir, NO_COLOR: "1" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
+/**
+ * Starts the CLI as a user would (`npx switchyard …`), on a data dir: the process, what it has
+ * printed so far, and its exit code once it ends.
+ */
+function spawnCli(dataDir: string, ...args: string[]) {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { ...process.env, SWITCHYARD_DATA_DIR: dataDir, NO_COLOR: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
   });
+  const output = { stdout: "", stderr: "" };
+  child.stdout.on("data", (chunk) => {
+    output.stdout += chunk;
+  });
+  child.stderr.on("data", (chunk) => {
+    output.stderr += chunk;
+  });
+  const exit = new Promise<number | null>((resolve) => child.on("close", resolve));
+  return { child, output, exit };
+}
+
+/** Runs the CLI to its end; answers its exit code and output. */
+async function switchyard(dataDir: string, ...args: string[]) {
+  const { output, exit } = spawnCli(dataDir, ...args);
+  const code = await exit;
+  return { code, ...output };
 }
 
 describe("the switchyard CLI against npm start", () => {
@@ -124,20 +132,8 @@ describe("the switchyard CLI against npm start", () => {
       events: ["contact_created"],
     });
     receiver.respond = { status: 200, body: "ok" };
-    const tail = spawn(process.execPath, [BIN, "deliveries", "tail", "--interval", "200"], {
-      env: { ...process.env, SWITCHYARD_DATA_DIR: dataDir, NO_COLOR: "1" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    tail.stdout.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    tail.stderr.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    const ended = new Promise<number | null>((resolve) => tail.on("close", resolve));
-    await eventually(async () => stderr.includes("following"), 10_000, "the tail to start");
+    const tail = spawnCli(dataDir, "deliveries", "tail", "--interval", "200");
+    await eventually(async () => tail.output.stderr.includes("following"), 10_000, "the tail");
     await new Promise((resolve) => setTimeout(resolve, 500)); // its first look: what was there
     const triggered = await runtime.call(
       "POST",
@@ -145,12 +141,21 @@ describe("the switchyard CLI against npm start", () => {
       { payload: {} },
       { linked_account_id: "acme" },
     );
-    await eventually(async () => /attempt 1 HTTP 200 → succeeded/.test(stdout), 10_000, "a line");
-    expect(stdout).toContain("contact_created");
-    expect(stdout.split("\n").filter((l) => l.includes("succeeded"))).toHaveLength(1);
+    const printed = () => tail.output.stdout;
+    await eventually(
+      async () => /attempt 1 HTTP 200 → succeeded/.test(printed()),
+      10_000,
+      "a line",
+    );
+    expect(printed()).toContain("contact_created");
+    expect(
+      printed()
+        .split("\n")
+        .filter((l) => l.includes("succeeded")),
+    ).toHaveLength(1);
     expect(triggered.status).toBe(200);
-    tail.kill("SIGINT");
-    expect(await ended).toBe(0);
+    tail.child.kill("SIGINT");
+    expect(await tail.exit).toBe(0);
   }, 30_000);
 
   it("creates an app in the running runtime, whose key works at once and sees only its own", async () => {

@@ -5,6 +5,7 @@ import type {
   EventDefinition,
   RoutedEvent,
   Subscription,
+  Workflow,
 } from "../../functions/core/model.ts";
 
 /** A routed app event as the trigger puts it on the bus. */
@@ -64,6 +65,37 @@ export function testSubscription(overrides: Partial<Subscription> = {}): Subscri
     linked_account_ids: null,
     filter: null,
     enabled: true,
+    created_at: "2026-11-23T01:00:00.000Z",
+    updated_at: "2026-11-23T01:00:00.000Z",
+    secrets: [{ secret: TEST_SECRET, created_at: "2026-11-23T01:00:00.000Z", expires_at: null }],
+    ...overrides,
+  };
+}
+
+/**
+ * A workflow on `contact_created` that posts a contact to crm.example.com, enabled, unscoped,
+ * unfiltered; `action` fields are merged into its action.
+ */
+export function testWorkflow(
+  overrides: Partial<Workflow> = {},
+  action: Partial<Workflow["action"]> = {},
+): Workflow {
+  return {
+    id: "wf_01JD0000000000000000000001",
+    name: "Create CRM contact",
+    description: null,
+    event: "contact_created",
+    enabled: true,
+    linked_account_ids: null,
+    filter: null,
+    action: {
+      type: "http",
+      url: "https://crm.example.com/contacts",
+      method: "POST",
+      headers: { authorization: "Bearer {{linked_account_id}}" },
+      body: { name: "{{payload.first_name}}", zip: "{{payload.address.pincode}}" },
+      ...action,
+    },
     created_at: "2026-11-23T01:00:00.000Z",
     updated_at: "2026-11-23T01:00:00.000Z",
     secrets: [{ secret: TEST_SECRET, created_at: "2026-11-23T01:00:00.000Z", expires_at: null }],

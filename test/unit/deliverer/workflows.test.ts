@@ -7,7 +7,7 @@ import type { Delivery, Workflow } from "../../../functions/core/model.ts";
 import type { Store } from "../../../functions/core/ports.ts";
 import { runId, workflowDelivery } from "../../../functions/core/workflow-runs.ts";
 import { createDelivererHandler } from "../../../functions/deliverer/handler.ts";
-import { appEvent, TEST_SECRET } from "../../support/events.ts";
+import { appEvent, TEST_SECRET, testWorkflow } from "../../support/events.ts";
 import {
   fixedClock,
   type Messaging,
@@ -66,27 +66,15 @@ function deliverer() {
 
 async function runOf(overrides: Partial<Workflow> = {}, action: Partial<Workflow["action"]> = {}) {
   const now = clock.now().toISOString();
-  const workflow: Workflow = {
-    id: "wf_01JD0000000000000000000001",
-    name: "Create CRM contact",
-    description: null,
-    event: "contact_created",
-    enabled: true,
-    linked_account_ids: null,
-    filter: null,
-    action: {
-      type: "http",
-      url: receiver.url,
-      method: "PUT",
-      headers: { authorization: "Bearer {{linked_account_id}}" },
-      body: { name: "{{payload.first_name}}", zip: "{{payload.address.pincode}}" },
-      ...action,
+  const workflow = testWorkflow(
+    {
+      created_at: now,
+      updated_at: now,
+      secrets: [{ secret: TEST_SECRET, created_at: now, expires_at: null }],
+      ...overrides,
     },
-    created_at: now,
-    updated_at: now,
-    secrets: [{ secret: TEST_SECRET, created_at: now, expires_at: null }],
-    ...overrides,
-  };
+    { url: receiver.url, method: "PUT", ...action },
+  );
   await store.createWorkflow(appId, workflow);
   const event = appEvent(appId);
   const delivery = workflowDelivery(workflow, event, event.payload ?? {}, clock.now());

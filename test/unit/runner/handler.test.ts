@@ -6,7 +6,7 @@ import type { Store } from "../../../functions/core/ports.ts";
 import { runId } from "../../../functions/core/workflow-runs.ts";
 import { createRunnerHandler } from "../../../functions/runner/handler.ts";
 import type { TestTable } from "../../support/dynamo.ts";
-import { appEvent, busEnvelope, sqsRecords, TEST_SECRET } from "../../support/events.ts";
+import { appEvent, busEnvelope, sqsRecords, testWorkflow } from "../../support/events.ts";
 import { fixedClock, type Messaging, usePipeline } from "../../support/harness.ts";
 
 const APP = "app_01JD0000000000000000000000";
@@ -33,26 +33,8 @@ beforeEach(async () => {
 
 let workflowCount = 0;
 async function workflow(overrides: Partial<Workflow> = {}): Promise<Workflow> {
-  const created: Workflow = {
-    id: `wf_01JD00000000000000000000${String(++workflowCount).padStart(2, "0")}`,
-    name: "Create CRM contact",
-    description: null,
-    event: "contact_created",
-    enabled: true,
-    linked_account_ids: null,
-    filter: null,
-    action: {
-      type: "http",
-      url: "https://crm.example.com/contacts",
-      method: "POST",
-      headers: { authorization: "Bearer {{linked_account_id}}" },
-      body: { name: "{{payload.first_name}}", zip: "{{payload.address.pincode}}" },
-    },
-    created_at: "2026-11-23T01:00:00.000Z",
-    updated_at: "2026-11-23T01:00:00.000Z",
-    secrets: [{ secret: TEST_SECRET, created_at: "2026-11-23T01:00:00.000Z", expires_at: null }],
-    ...overrides,
-  };
+  const id = `wf_01JD00000000000000000000${String(++workflowCount).padStart(2, "0")}`;
+  const created = testWorkflow({ id, ...overrides });
   await store.createWorkflow(APP, created);
   return created;
 }
