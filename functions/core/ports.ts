@@ -73,6 +73,22 @@ export interface EventStore {
   deleteEvent(appId: string, eventId: string): Promise<void>;
   /** Counts one more replay of a stored event and answers its number; null when it is gone. */
   nextReplay(appId: string, eventId: string): Promise<number | null>;
+  /**
+   * Up to about `limit` of the app's events of a window, oldest first, after the event `after`
+   * when given; `next` is where to continue when more may follow (a call may answer fewer).
+   */
+  oldestEvents(
+    appId: string,
+    window: TimeWindow,
+    limit: number,
+    after?: string,
+  ): Promise<{ events: StoredEvent[]; next: string | undefined }>;
+}
+
+/** A span of creation times, both ends inclusive; open where a bound is absent. */
+export interface TimeWindow {
+  since?: Date | undefined;
+  until?: Date | undefined;
 }
 
 export interface IdempotencyRecord {
@@ -124,10 +140,8 @@ export interface DeliveryFilter {
 }
 
 /** Which dead letters a redrive or purge takes (SPEC §2.5): by target and creation time. */
-export interface DeadLetterSelection {
+export interface DeadLetterSelection extends TimeWindow {
   targetId?: string | undefined;
-  since?: Date | undefined;
-  until?: Date | undefined;
 }
 
 export interface AttemptUpdate {

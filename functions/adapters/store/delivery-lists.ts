@@ -1,4 +1,4 @@
-import { BadRequest } from "../../core/errors.ts";
+import { decodeCursor, encodeCursor } from "../../core/cursor.ts";
 import { isId } from "../../core/ids.ts";
 import type { Delivery, DeliverySummary, Page, PageRequest } from "../../core/model.ts";
 import type { DeliveryFilter } from "../../core/ports.ts";
@@ -6,12 +6,12 @@ import { batchGet } from "./batch-get.ts";
 import { deliveryOf, SUMMARY_ATTRIBUTES } from "./delivery-items.ts";
 import {
   deliveryKey,
-  eventPartition,
+  eventDeliveriesPartition,
   INDEXED_STATUSES,
   LIST_PREFIX,
   listPartitions,
 } from "./event-keys.ts";
-import { mergeNewestFirst, type ShardedSource } from "./sharded-query.ts";
+import { ABOVE_ALL, mergeShards, type ShardedSource } from "./sharded-query.ts";
 import { isLive, type TableContext } from "./table-context.ts";
 
 /** Items read by key per round while a filter leaves a page short. */
@@ -54,12 +54,27 @@ export async function listDeliveries(
     filter.workflow_id ?? null,
     filter.event_id ?? null,
   ]);
-  const before = page.cursor === undefined ? undefined : decodeCursor(page.cursor, listKey);
+  // Opaque, and bound to the app and the list it came from: another's is a 400.
+  const before =
+    page.cursor === undefined
+      ? undefined
+      : decodeCursor(
+          page.cursor,
+          listKey,
+          (id) => isId("delivery", id),
+          "cursor is not one this list returned",
+        );
   // At least four per partition: a partition that had more always moves the list on, and a
   // read of keys-only entries costs the same half unit up to 4 KB, so fewer would only make
   // pages end short (a busy shard's read stops the merge) for no saving.
   const perPartition = Math.max(4, Math.ceil((3 * page.limit) / source.partitions.length) + 1);
-  const { entries, more } = await mergeNewestFirst(table, source, before, perPartition);
+  const { entries, more } = await mergeShards(
+    table,
+    source,
+    { low: "msg_", high: before ?? `msg_${ABOVE_ALL}`, skip: before },
+    "newest",
+    perPartition,
+  );
 
   const data: DeliverySummary[] = [];
   let examined = 0;
@@ -107,7 +122,7 @@ function sourceFor(appId: string, filter: DeliveryFilter): ShardedSource {
   if (filter.event_id) {
     return {
       partitionAttribute: "PK",
-      partitions: [eventPartition(filter.event_id)],
+      partitions: [eventDeliveriesPartition(filter.event_id)],
       sortAttribute: "SK",
       sortValue: (id) => `DLV#${id}`,
       idOf: (item) => (item.kind === "delivery" ? String(item.id) : undefined),
@@ -165,23 +180,4 @@ function matches(item: Record<string, unknown>, filter: DeliveryFilter): boolean
     return false;
   }
   return true;
-}
-
-/** Opaque, and bound to the app and the list it came from: another's is a 400. */
-function encodeCursor(listKey: string, before: string): string {
-  return Buffer.from(JSON.stringify({ list: listKey, before })).toString("base64url");
-}
-
-function decodeCursor(cursor: string, listKey: string): string {
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-  } catch {
-    throw new BadRequest("cursor is not one this list returned");
-  }
-  const { list, before } = (value ?? {}) as { list?: unknown; before?: unknown };
-  if (list !== listKey || typeof before !== "string" || !isId("delivery", before)) {
-    throw new BadRequest("cursor is not one this list returned");
-  }
-  return before;
 }

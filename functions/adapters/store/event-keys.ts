@@ -1,10 +1,22 @@
 import type { DeliveryStatus } from "../../core/schemas.ts";
-import { DELIVERY_SHARDS } from "./table-definition.ts";
+import { SHARDS } from "./table-definition.ts";
 
-/** The partition of one event: the event and its deliveries. */
-export const eventPartition = (eventId: string) => `EVT#${eventId}`;
+/** The partition of one event's deliveries. */
+export const eventDeliveriesPartition = (eventId: string) => `EVT#${eventId}`;
 
-export const EVENT_SORT_KEY = "EVT";
+const EVENT_LOG_PREFIX = (appId: string) => `EVENTS#${appId}`;
+
+/**
+ * An event's key: in its app's event log, on one of `SHARDS` partitions chosen by a hash of
+ * its id, so the log takes an app's events at 32 times one partition's write rate and is read
+ * in time order by merging its shards (event ids are ULIDs).
+ */
+export function eventKey(appId: string, eventId: string) {
+  return { PK: shardPartition(EVENT_LOG_PREFIX(appId), eventId), SK: eventId };
+}
+
+/** Every shard's partition of an app's event log. */
+export const eventLogPartitions = (appId: string) => listPartitions(EVENT_LOG_PREFIX(appId));
 
 /** A delivery id starts with its event's ULID (`msg_<event ULID><suffix>`). */
 function eventIdOf(deliveryId: string): string {
@@ -13,20 +25,21 @@ function eventIdOf(deliveryId: string): string {
 
 /** A delivery's key: in its event's partition. */
 export function deliveryKey(deliveryId: string) {
-  return { PK: eventPartition(eventIdOf(deliveryId)), SK: `DLV#${deliveryId}` };
+  return { PK: eventDeliveriesPartition(eventIdOf(deliveryId)), SK: `DLV#${deliveryId}` };
 }
 
 /**
- * The shard of a delivery's index entries: FNV-1a of its id. Every character counts, since
- * one subscription's deliveries share their id's last characters and one event's its first.
+ * The shard of a delivery's index entries, or of an event in the log: FNV-1a of its id. Every
+ * character counts, since one subscription's deliveries share their id's last characters and
+ * one event's its first, and ids of one millisecond share all but their random part.
  */
-export function shardOf(deliveryId: string): number {
+export function shardOf(id: string): number {
   let hash = 0x811c9dc5;
-  for (let index = 0; index < deliveryId.length; index++) {
-    hash ^= deliveryId.charCodeAt(index);
+  for (let index = 0; index < id.length; index++) {
+    hash ^= id.charCodeAt(index);
     hash = Math.imul(hash, 0x01000193);
   }
-  return (hash >>> 0) % DELIVERY_SHARDS;
+  return (hash >>> 0) % SHARDS;
 }
 
 /** What the partitions of each sharded list start with: bound to the app. */
@@ -38,12 +51,12 @@ export const LIST_PREFIX = {
 
 /** Every shard's partition of one list. */
 export function listPartitions(prefix: string): string[] {
-  return Array.from({ length: DELIVERY_SHARDS }, (_, shard) => `${prefix}#${shard}`);
+  return Array.from({ length: SHARDS }, (_, shard) => `${prefix}#${shard}`);
 }
 
-/** The shard's partition of a list that a delivery's entry goes to. */
-export function shardPartition(prefix: string, deliveryId: string): string {
-  return `${prefix}#${shardOf(deliveryId)}`;
+/** The shard's partition of a list that an entry goes to. */
+export function shardPartition(prefix: string, id: string): string {
+  return `${prefix}#${shardOf(id)}`;
 }
 
 /**

@@ -1,23 +1,27 @@
 import { DeleteCommand, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import type { EventStore, StoredEvent } from "../../core/ports.ts";
-import { EVENT_SORT_KEY, eventPartition } from "./event-keys.ts";
+import type { EventStore } from "../../core/ports.ts";
+import { eventKey } from "./event-keys.ts";
+import { eventOf, oldestEvents } from "./event-log.ts";
 import {
   expiresAt,
   isConditionFailure,
   isLive,
   putIf,
   type TableContext,
-  withoutKeys,
 } from "./table-context.ts";
 
-/** An event is the first item of its own partition, which its deliveries share. */
+/** Events are the app's event log (`eventKey`), read by id or in time order. */
 export function eventStore(table: TableContext): EventStore {
-  const key = (eventId: string) => ({ PK: eventPartition(eventId), SK: EVENT_SORT_KEY });
   return {
     async putEvent(event) {
       await putIf(
         table,
-        { ...key(event.event_id), kind: "event", ...event, expires_at: expiresAt(table) },
+        {
+          ...eventKey(event.app_id, event.event_id),
+          kind: "event",
+          ...event,
+          expires_at: expiresAt(table),
+        },
         "attribute_not_exists(PK)",
       );
     },
@@ -25,19 +29,22 @@ export function eventStore(table: TableContext): EventStore {
       // Read right after the trigger wrote it (the fan-out, a retry deciding whether an event
       // exists): an eventually consistent read could miss it.
       const { Item } = await table.doc.send(
-        new GetCommand({ TableName: table.tableName, Key: key(eventId), ConsistentRead: true }),
+        new GetCommand({
+          TableName: table.tableName,
+          Key: eventKey(appId, eventId),
+          ConsistentRead: true,
+        }),
       );
       if (!Item || Item.app_id !== appId || !isLive(table, Item)) return null;
-      // Its replay count is the store's bookkeeping, not the event's.
-      const { replays: _, ...event } = withoutKeys<StoredEvent & { replays?: number }>(Item);
-      return event;
+      return eventOf(Item);
     },
+    oldestEvents: (appId, window, limit, after) => oldestEvents(table, appId, window, limit, after),
     async nextReplay(appId, eventId) {
       try {
         const { Attributes } = await table.doc.send(
           new UpdateCommand({
             TableName: table.tableName,
-            Key: key(eventId),
+            Key: eventKey(appId, eventId),
             UpdateExpression: "ADD replays :one",
             ConditionExpression: "app_id = :app",
             ExpressionAttributeValues: { ":one": 1, ":app": appId },
@@ -54,7 +61,7 @@ export function eventStore(table: TableContext): EventStore {
       await table.doc.send(
         new DeleteCommand({
           TableName: table.tableName,
-          Key: key(eventId),
+          Key: eventKey(appId, eventId),
           ConditionExpression: "attribute_not_exists(PK) OR app_id = :app",
           ExpressionAttributeValues: { ":app": appId },
         }),

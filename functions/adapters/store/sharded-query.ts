@@ -1,17 +1,27 @@
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import type { TableContext } from "./table-context.ts";
 
-/** Partitions whose items sort by delivery id, read together as one list. */
+/** Partitions whose items sort by a time-ordered id, read together as one list. */
 export interface ShardedSource {
   /** The index read; the table itself when absent. */
   index?: string;
   partitionAttribute: string;
   partitions: string[];
   sortAttribute: string;
-  /** How a delivery id is written in the sort key. */
-  sortValue(deliveryId: string): string;
-  /** The delivery id of an item read, or undefined for an item of another kind. */
+  /** How an id is written in the sort key. */
+  sortValue(id: string): string;
+  /** The id of an item read, or undefined for an item of another kind. */
   idOf(item: Record<string, unknown>): string | undefined;
+}
+
+/**
+ * The ids to read, both ends inclusive, and the one to pass over: the entry a previous read
+ * ended on, which a continuation's bound repeats.
+ */
+export interface IdRange {
+  low: string;
+  high: string;
+  skip?: string;
 }
 
 export interface MergedEntry {
@@ -20,36 +30,43 @@ export interface MergedEntry {
   item: Record<string, unknown>;
 }
 
+/** Above every ULID character: a high bound that takes in every id it is appended to. */
+export const ABOVE_ALL = "~";
+
 /**
- * Reads up to `perPartition` entries older than `before` from every partition at once and
- * merges them newest first. Only the part known to be complete is answered: a partition that
- * had more to give stops the merge at its last entry read, since its older entries are unread
- * while other partitions' entries older than that could follow. `more` says whether any
- * partition had more; the next read continues before the last entry answered.
+ * Reads up to `perPartition` entries of `range` from every partition at once and merges them,
+ * newest or oldest first. Only the part known to be complete is answered: a partition that had
+ * more to give stops the merge at its last entry read, since its further entries are unread
+ * while other partitions' entries beyond that could come before them. `more` says whether any
+ * partition had more; the next read continues from the last entry answered.
  */
-export async function mergeNewestFirst(
+export async function mergeShards(
   table: TableContext,
   source: ShardedSource,
-  before: string | undefined,
+  range: IdRange,
+  order: "newest" | "oldest",
   perPartition: number,
 ): Promise<{ entries: MergedEntry[]; more: boolean }> {
+  const oldestFirst = order === "oldest";
   const reads = await Promise.all(
     source.partitions.map((partition) =>
-      readPartition(table, source, partition, before, perPartition),
+      readPartition(table, source, partition, range, oldestFirst, perPartition),
     ),
   );
+  // Whether `a` comes before `b` in the list's order.
+  const before = (a: string, b: string) => (oldestFirst ? a < b : a > b);
   let frontier: string | undefined;
   const entries: MergedEntry[] = [];
   for (const read of reads) {
     entries.push(...read.entries);
     const last = read.lastId;
-    if (read.more && last !== undefined && (frontier === undefined || last > frontier)) {
+    if (read.more && last !== undefined && (frontier === undefined || before(last, frontier))) {
       frontier = last;
     }
   }
   const complete = entries
-    .filter((entry) => frontier === undefined || entry.id >= frontier)
-    .sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+    .filter((entry) => frontier === undefined || !before(frontier, entry.id))
+    .sort((a, b) => (before(a.id, b.id) ? -1 : before(b.id, a.id) ? 1 : 0));
   return { entries: complete, more: frontier !== undefined };
 }
 
@@ -57,25 +74,22 @@ async function readPartition(
   table: TableContext,
   source: ShardedSource,
   partition: string,
-  before: string | undefined,
+  range: IdRange,
+  oldestFirst: boolean,
   limit: number,
 ) {
-  const low = source.sortValue("msg_");
   const answer = await table.doc.send(
     new QueryCommand({
       TableName: table.tableName,
       IndexName: source.index,
-      KeyConditionExpression:
-        before === undefined
-          ? "#pk = :pk AND begins_with(#sk, :low)"
-          : "#pk = :pk AND #sk BETWEEN :low AND :high",
+      KeyConditionExpression: "#pk = :pk AND #sk BETWEEN :low AND :high",
       ExpressionAttributeNames: { "#pk": source.partitionAttribute, "#sk": source.sortAttribute },
       ExpressionAttributeValues: {
         ":pk": partition,
-        ":low": low,
-        ...(before === undefined ? {} : { ":high": source.sortValue(before) }),
+        ":low": source.sortValue(range.low),
+        ":high": source.sortValue(range.high),
       },
-      ScanIndexForward: false,
+      ScanIndexForward: oldestFirst,
       Limit: limit,
     }),
   );
@@ -84,8 +98,7 @@ async function readPartition(
   const entries: MergedEntry[] = [];
   for (const [index, item] of items.entries()) {
     const id = ids[index];
-    // BETWEEN includes its upper bound: the entry the previous page ended on.
-    if (id !== undefined && id !== before) entries.push({ id, item });
+    if (id !== undefined && id !== range.skip) entries.push({ id, item });
   }
   const lastId = ids.findLast((id) => id !== undefined);
   return { entries, lastId, more: answer.LastEvaluatedKey !== undefined };

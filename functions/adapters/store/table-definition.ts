@@ -15,15 +15,16 @@
  * | workflow | `APP#<app>` | `WF#<id>` | |
  * | subscription's health (only after failures or a slow answer) | `HEALTH#<app>#<subscription>` | `HEALTH` | |
  * | idempotency key | `IDEM#<app>#<key>` | `IDEM` | |
- * | event | `EVT#<event>` | `EVT` | |
+ * | event (the app's event log) | `EVENTS#<app>#<shard>` | `<event id>` | |
  * | delivery (its request body and its first four attempts) | `EVT#<event>` | `DLV#<id>` | Deliveries `<app>#<shard>` / id; DeliveriesByTarget `<app>#<target>#<shard>` / id; while failed, dead-lettered or discarded, DeliveriesByStatus `<app>#<status>#<shard>` / id |
  * | a delivery's fifth and later attempts | `EVT#<event>` | `DLV#<id>#ATT#<n>` | |
  *
- * The delivery lists' indexes are write-sharded: an entry goes to one of `DELIVERY_SHARDS`
- * partitions chosen by a hash of the delivery id, and a list reads every shard and merges them
- * newest first (delivery ids are ULID-based, so id order is creation order). Their projection
- * is keys only, and the app-wide and per-target keys never change: recording an attempt
- * rewrites the delivery item and no index entry; a list reads the items it shows by key.
+ * The event log and the delivery lists' indexes are write-sharded: an item or entry goes to one
+ * of `SHARDS` partitions chosen by a hash of its id, and a list reads every shard and merges
+ * them in time order (event and delivery ids are ULID-based, so id order is creation order).
+ * The indexes project keys only, and the app-wide and per-target keys never change: recording
+ * an attempt rewrites the delivery item and no index entry; a list reads the items it shows by
+ * key. The event log needs no index: its items are the log.
  */
 export const TABLE = {
   partitionKey: "PK",
@@ -51,10 +52,11 @@ export const TABLE = {
 export type IndexName = (typeof TABLE.indexes)[number]["name"];
 
 /**
- * Partitions per app (and per app and target, and per app and status) of the delivery
- * indexes. Each takes 1/32 of the app's delivery entries, so at DynamoDB's 1,000 write units a
- * second per partition key an app can write 32,000 deliveries a second — an event that runs a
- * workflow beside its subscription makes two — and a list queries 32 partitions at once.
- * Entries written under fewer shards are still read: their shards are among these.
+ * Partitions per app of the event log, and per app (and per app and target, and per app and
+ * status) of the delivery indexes. Each takes 1/32 of the app's events or delivery entries, so
+ * at DynamoDB's 1,000 write units a second per partition key an app can write 32,000 events
+ * and 32,000 deliveries a second — an event that runs a workflow beside its subscription makes
+ * two — and a list queries 32 partitions at once. Entries written under fewer shards are still
+ * read: their shards are among these.
  */
-export const DELIVERY_SHARDS = 32;
+export const SHARDS = 32;

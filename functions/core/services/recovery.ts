@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
 import pLimit from "p-limit";
 import type { Clock } from "../clock.ts";
+import { decodeCursor, encodeCursor } from "../cursor.ts";
 import { hasEnded } from "../delivery-status.ts";
 import { deliveryView } from "../delivery-views.ts";
-import { BadRequest, Conflict, NotFound } from "../errors.ts";
+import { Conflict, NotFound } from "../errors.ts";
 import { isId } from "../ids.ts";
 import type { DeliveryMessage, DeliverySummary } from "../model.ts";
 import type { DeadLetterSelection, DeliveryQueue, DeliveryStore } from "../ports.ts";
@@ -102,7 +103,15 @@ async function takeDeadLetters(deps: RecoveryDeps, appId: string, input: unknown
     body.since ?? null,
     body.until ?? null,
   ]);
-  const after = body.cursor === undefined ? undefined : decodeCursor(body.cursor, selectionKey);
+  const after =
+    body.cursor === undefined
+      ? undefined
+      : decodeCursor(
+          body.cursor,
+          selectionKey,
+          (id) => isId("delivery", id),
+          "cursor is not one this selection answered",
+        );
   const { deliveries, next } = await deps.store.oldestDeadLetters(
     appId,
     selection,
@@ -115,24 +124,6 @@ async function takeDeadLetters(deps: RecoveryDeps, appId: string, input: unknown
     next_cursor: next === undefined ? null : encodeCursor(selectionKey, next),
     skipped: [] as string[],
   };
-}
-
-function encodeCursor(selectionKey: string, after: string): string {
-  return Buffer.from(JSON.stringify({ selection: selectionKey, after })).toString("base64url");
-}
-
-function decodeCursor(cursor: string, selectionKey: string): string {
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-  } catch {
-    throw new BadRequest("cursor is not one this selection answered");
-  }
-  const { selection, after } = (value ?? {}) as { selection?: unknown; after?: unknown };
-  if (selection !== selectionKey || typeof after !== "string" || !isId("delivery", after)) {
-    throw new BadRequest("cursor is not one this selection answered");
-  }
-  return after;
 }
 
 /**

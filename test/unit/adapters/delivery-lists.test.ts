@@ -1,7 +1,7 @@
 import { DeleteCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deliveryKey, shardOf } from "../../../functions/adapters/store/event-keys.ts";
-import { DELIVERY_SHARDS } from "../../../functions/adapters/store/table-definition.ts";
+import { SHARDS } from "../../../functions/adapters/store/table-definition.ts";
 import { type DeliveryTarget, newId } from "../../../functions/core/ids.ts";
 import type { Delivery } from "../../../functions/core/model.ts";
 import type { Store } from "../../../functions/core/ports.ts";
@@ -65,9 +65,9 @@ function countReads() {
 
 describe("sharded delivery lists", () => {
   it("spreads one subscription's deliveries evenly over every shard", () => {
-    const counts = new Array<number>(DELIVERY_SHARDS).fill(0);
+    const counts = new Array<number>(SHARDS).fill(0);
     const average = 200;
-    for (let n = 0; n < average * DELIVERY_SHARDS; n++) {
+    for (let n = 0; n < average * SHARDS; n++) {
       const shard = shardOf(delivery().id);
       counts[shard] = (counts[shard] ?? 0) + 1;
     }
@@ -82,7 +82,7 @@ describe("sharded delivery lists", () => {
     // At least 90, and on until every shard holds some: ids are random, so 90 alone may
     // leave a shard empty.
     const shards = new Set<number>();
-    while (created.length < 90 || shards.size < DELIVERY_SHARDS) {
+    while (created.length < 90 || shards.size < SHARDS) {
       const d = delivery();
       await store.createDelivery(d);
       created.push(d.id);
@@ -132,7 +132,7 @@ describe("sharded delivery lists", () => {
     expect(page.next_cursor).not.toBeNull();
     // Three pages' worth of entries across the shards (at least four a shard), and only the
     // items among them: never the 200.
-    expect(counter.read.entries).toBeLessThanOrEqual(DELIVERY_SHARDS * 4);
+    expect(counter.read.entries).toBeLessThanOrEqual(SHARDS * 4);
     expect(counter.read.items).toBeLessThanOrEqual(counter.read.entries);
   });
 
