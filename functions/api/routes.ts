@@ -223,6 +223,12 @@ export const API_ROUTES: readonly Route<ApiDeps>[] = [
   },
   {
     method: "POST",
+    path: "/api/v2/webhooks/{id}/replay",
+    handle: async (deps, r) =>
+      ok(await (await replays()).replayToWebhook(deps, r.appId, param(r, "id"), r.body)),
+  },
+  {
+    method: "POST",
     path: "/api/v2/dlq/redrive",
     handle: async (deps, r) =>
       ok(await (await recovery()).redriveDeadLetters(deps, r.appId, r.body)),

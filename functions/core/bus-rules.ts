@@ -36,7 +36,7 @@ export interface BusRule {
   id: string;
   description: string;
   /** An EventBridge event pattern over the whole envelope. */
-  pattern: { source: string[] };
+  pattern: { source: string[]; detail?: Record<string, unknown> };
   /** The function that consumes the rule's queue. */
   consumer: keyof typeof BUS_CONSUMERS;
   queue: BusTargetQueue;
@@ -44,7 +44,8 @@ export interface BusRule {
 
 /**
  * App events and platform events both reach the fan-out, which finds the subscriptions; app
- * events alone reach the workflow runner, so no workflow's outcome can run another.
+ * events alone reach the workflow runner, so no workflow's outcome can run another, and not
+ * those replayed to one subscription.
  */
 export const BUS_RULES: readonly BusRule[] = [
   {
@@ -61,7 +62,7 @@ export const BUS_RULES: readonly BusRule[] = [
   {
     id: "Workflows",
     description: "App events to the workflow runner's queue",
-    pattern: { source: [EVENT_SOURCE.app] },
+    pattern: { source: [EVENT_SOURCE.app], detail: { replay_to: [{ exists: false }] } },
     consumer: "runner",
     queue: {
       visibilityTimeoutSeconds: 6 * BUS_CONSUMERS.runner.timeoutSeconds,

@@ -135,6 +135,11 @@ export interface RoutedEvent {
    * the event as triggered. Its deliveries' ids derive from it, so each replay makes new ones.
    */
   replay?: number;
+  /**
+   * The one subscription a replay goes to (`POST /api/v2/webhooks/{id}/replay`); absent when
+   * the event goes to whatever matches it. No workflow runs for such a replay.
+   */
+  replay_to?: string;
 }
 
 export interface Attempt {

@@ -153,6 +153,22 @@ export const dlqActionBody = z
   );
 
 /**
+ * `POST /api/v2/webhooks/{id}/replay` (§2.5): the window of events to send again, `until`
+ * open when absent, continued with the `cursor` the previous call answered.
+ */
+export const webhookReplayBody = z
+  .strictObject({
+    since: instant,
+    until: z.optional(instant),
+    cursor: z.optional(text(1, 2048)),
+  })
+  .check(
+    z.refine((body) => !body.until || Date.parse(body.since) <= Date.parse(body.until), {
+      message: "since must not be after until",
+    }),
+  );
+
+/**
  * `POST /api/v2/webhooks/{id}/rotate-secret` and `POST /api/v2/deliveries/{id}/retry` take no
  * field: `{}` or no body.
  */

@@ -6,11 +6,11 @@
  * and exit code 1.
  */
 import { readFileSync } from "node:fs";
-import { SingleBar } from "cli-progress";
 import { Command, Option } from "commander";
 import pc from "picocolors";
 import { type ApiTarget, CliError, callApi, resolveTarget } from "./api-client.ts";
 import { createAppIn } from "./apps.ts";
+import { everyBatch } from "./batches.ts";
 import {
   type DeliveryRow,
   deliveriesTable,
@@ -194,30 +194,14 @@ for (const [name, verb, counted] of [
         print(answer, () => summary(answer, counted));
         return;
       }
-      const totals = { [counted]: 0, skipped: [] as string[] };
-      const bar =
-        json || !process.stderr.isTTY
-          ? undefined
-          : new SingleBar({ format: `${name} {bar} {value} done` });
-      bar?.start(0, 0);
-      let cursor: string | undefined;
-      for (;;) {
-        const answer = (await callApi(target, "POST", path, {
-          body: { ...selection, cursor },
-        })) as Record<string, unknown> & {
-          remaining: boolean;
-          skipped: string[];
-          next_cursor: string | null;
-        };
-        totals[counted] = Number(totals[counted]) + Number(answer[counted]);
-        totals.skipped.push(...answer.skipped);
-        bar?.setTotal(Number(totals[counted]) + (answer.remaining ? 100 : 0));
-        bar?.update(Number(totals[counted]));
-        if (!answer.remaining || answer.next_cursor === null) break;
-        cursor = answer.next_cursor;
-      }
-      bar?.stop();
-      const answer = { ...totals, remaining: false, next_cursor: null };
+      const { total, skipped } = await everyBatch(target, {
+        path,
+        body: selection,
+        counted,
+        label: name,
+        json,
+      });
+      const answer = { [counted]: total, skipped, remaining: false, next_cursor: null };
       print(answer, () => summary(answer, counted));
     });
 }
@@ -253,9 +237,8 @@ events
     print(answer, () => `${eventId}: replay ${answer.replay} is on its way`);
   });
 
-program
-  .command("webhooks")
-  .description("webhook subscriptions")
+const webhooks = program.command("webhooks").description("webhook subscriptions");
+webhooks
   .command("list")
   .description("the app's subscriptions")
   .action(async (_options, command: Command) => {
@@ -272,6 +255,25 @@ program
         page.data.map((w) => [w.id, w.url, w.events.join(", "), w.enabled ? "yes" : pc.red("no")]),
       ),
     );
+  });
+webhooks
+  .command("replay <id>")
+  .description(
+    "send a subscription the stored events of a window that it matches now, oldest first (new deliveries)",
+  )
+  .requiredOption("--since <time>", "events triggered at or after (ISO 8601)")
+  .option("--until <time>", "events triggered at or before (ISO 8601; default: now)")
+  .action(async (id: string, options, command: Command) => {
+    const { target, json, print } = contextOf(command);
+    const { total } = await everyBatch(target, {
+      path: `/api/v2/webhooks/${encodeURIComponent(id)}/replay`,
+      body: { since: options.since, until: options.until },
+      counted: "replayed",
+      label: "replay",
+      json,
+    });
+    const answer = { replayed: total, next_cursor: null };
+    print(answer, () => `replayed: ${total} events to ${id}`);
   });
 
 program

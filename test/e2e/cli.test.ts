@@ -123,6 +123,76 @@ describe("the switchyard CLI against npm start", () => {
     }
   }, 60_000);
 
+  it("replays to a subscription the events it missed while disabled, and runs no workflow again", async () => {
+    const dataDir = newDataDir();
+    const runtime = await start(dataDir);
+    await runtime.call("POST", "/api/v2/events", { name: "Contact Created", sample_payload: {} });
+    const webhook = await runtime.call("POST", "/api/v2/webhooks", {
+      url: receiver.url,
+      events: ["contact_created"],
+      enabled: false,
+    });
+    await runtime.call("POST", "/api/v2/workflows", {
+      name: "CRM",
+      event: "contact_created",
+      action: { type: "http", url: receiver.url.replace("/hooks", "/crm") },
+    });
+    receiver.respond = { status: 200, body: "ok" };
+    const since = new Date().toISOString();
+    const eventIds: string[] = [];
+    for (const name of ["Ada", "Grace", "Edsger"]) {
+      const answer = await runtime.call(
+        "POST",
+        "/api/v2/public/event/contact_created",
+        { payload: { first_name: name } },
+        { linked_account_id: "acme" },
+      );
+      eventIds.push(answer.body.event_id);
+    }
+    const crm = () => receiver.requests.filter((request) => request.path === "/crm");
+    await eventually(async () => crm().length === 3 || undefined, 10_000, "the workflow runs");
+    const hooks = () => receiver.requests.filter((request) => request.path === "/hooks");
+    const before = hooks().length;
+
+    const refused = await switchyard(
+      dataDir,
+      "webhooks",
+      "replay",
+      webhook.body.id,
+      "--since",
+      since,
+    );
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("is disabled: enable it, then replay to it (409 CONFLICT)");
+    await runtime.call("PATCH", `/api/v2/webhooks/${webhook.body.id}`, { enabled: true });
+    const replayed = await switchyard(
+      dataDir,
+      "webhooks",
+      "replay",
+      webhook.body.id,
+      "--since",
+      since,
+      "--json",
+    );
+
+    expect(replayed.code, replayed.stderr).toBe(0);
+    expect(JSON.parse(replayed.stdout)).toEqual({ replayed: 3, next_cursor: null });
+    const received = await eventually(
+      async () => (hooks().length - before === 3 ? hooks().slice(before) : undefined),
+      10_000,
+      "the replayed events",
+    );
+    const bodies = received.map(
+      (request) => JSON.parse(request.body) as { event_id: string; data: unknown },
+    );
+    expect(bodies.map((body) => body.event_id).sort()).toEqual([...eventIds].sort());
+    expect(bodies.map((body) => body.data)).toContainEqual({ first_name: "Grace" });
+    // The workflow saw each event once, when it was triggered: a replay to one subscription
+    // is that subscription's alone.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(crm()).toHaveLength(3);
+  }, 60_000);
+
   it("tails new attempts, one line each, until Ctrl-C", async () => {
     const dataDir = newDataDir();
     const runtime = await start(dataDir);

@@ -1,13 +1,30 @@
+import pLimit from "p-limit";
 import type { Clock } from "../clock.ts";
-import { NotFound } from "../errors.ts";
+import { decodeCursor, encodeCursor } from "../cursor.ts";
+import { Conflict, NotFound } from "../errors.ts";
 import { isId } from "../ids.ts";
-import type { EventPublisher, EventStore } from "../ports.ts";
+import type { RoutedEvent } from "../model.ts";
+import type { EventPublisher, EventStore, StoredEvent, SubscriptionStore } from "../ports.ts";
+import { subscriptionReceives } from "../routing.ts";
+import { webhookReplayBody } from "../schemas.ts";
+import { parseInput } from "../validation.ts";
 
 export interface ReplayDeps {
-  store: EventStore;
+  store: EventStore & SubscriptionStore;
   bus: EventPublisher;
   clock: Clock;
 }
+
+/** Events one replay to a subscription sends at most (SPEC §2.5). */
+export const REPLAY_BATCH = 100;
+/**
+ * Reads of the event log one replay to a subscription makes, at most, each of about 100
+ * events: a subscription that matches few of an app's events still gets an answer well within
+ * API Gateway's 30 s, and a cursor to go on with.
+ */
+export const REPLAY_READS = 10;
+/** Replay numbers one call takes at once. */
+const WRITES_IN_FLIGHT = 16;
 
 /**
  * `POST /api/v2/events/{event_id}/replay` (SPEC §2.5): the stored event goes on the bus again,
@@ -17,8 +34,85 @@ export interface ReplayDeps {
  */
 export async function replayEvent(deps: ReplayDeps, appId: string, eventId: string) {
   const event = isId("event", eventId) ? await deps.store.getEvent(appId, eventId) : null;
-  const replay = event && (await deps.store.nextReplay(appId, eventId));
-  if (!event || !replay) throw new NotFound(`event "${eventId}" not found`);
-  await deps.bus.publish([{ ...event, replay }]);
-  return { event_id: eventId, replay };
+  const [replayed] = event ? await numbered(deps, appId, [event]) : [];
+  if (!replayed?.replay) throw new NotFound(`event "${eventId}" not found`);
+  await deps.bus.publish([replayed]);
+  return { event_id: eventId, replay: replayed.replay };
+}
+
+/**
+ * `POST /api/v2/webhooks/{id}/replay` (SPEC §2.5): the app's stored events of a window that the
+ * subscription receives now (its event types, linked accounts and filter), oldest first, at
+ * most 100 a call, each replayed to it alone — numbered as an event replay is, so each makes a
+ * new delivery, and marked `replay_to` so the fan-out routes it to this subscription only and
+ * no workflow runs for it. A disabled subscription receives nothing, so replaying to it is a
+ * 409 rather than an answer of none. A call that fails part-way may have replayed some of its
+ * events: calling it again replays them again.
+ */
+export async function replayToWebhook(
+  deps: ReplayDeps,
+  appId: string,
+  webhookId: string,
+  input: unknown,
+) {
+  const body = parseInput(webhookReplayBody, input ?? {});
+  const subscription = isId("subscription", webhookId)
+    ? await deps.store.getSubscription(appId, webhookId)
+    : null;
+  if (!subscription) throw new NotFound(`webhook "${webhookId}" not found`);
+  if (!subscription.enabled) {
+    throw new Conflict(`webhook "${webhookId}" is disabled: enable it, then replay to it`);
+  }
+  const window = {
+    since: new Date(body.since),
+    until: body.until === undefined ? undefined : new Date(body.until),
+  };
+  // The cursor is bound to the app, the subscription and the window.
+  const scope = JSON.stringify([appId, webhookId, body.since, body.until ?? null]);
+  let after =
+    body.cursor === undefined
+      ? undefined
+      : decodeCursor(
+          body.cursor,
+          scope,
+          (id) => isId("event", id),
+          "cursor is not one this replay answered",
+        );
+  const chosen: StoredEvent[] = [];
+  let more = true;
+  for (let reads = 0; more && chosen.length < REPLAY_BATCH && reads < REPLAY_READS; reads++) {
+    const page = await deps.store.oldestEvents(appId, window, REPLAY_BATCH, after);
+    let stoppedEarly = false;
+    for (const event of page.events) {
+      if (chosen.length === REPLAY_BATCH) {
+        stoppedEarly = true;
+        break;
+      }
+      after = event.event_id;
+      if (subscriptionReceives(subscription, event, event.payload)) chosen.push(event);
+    }
+    if (!stoppedEarly) after = page.next ?? after;
+    more = stoppedEarly || page.next !== undefined;
+  }
+  const replays = (await numbered(deps, appId, chosen))
+    .filter((event) => event.replay !== undefined)
+    .map((event) => ({ ...event, replay_to: webhookId }));
+  await deps.bus.publish(replays);
+  return {
+    replayed: replays.length,
+    next_cursor: more && after !== undefined ? encodeCursor(scope, after) : null,
+  };
+}
+
+/** The events, each with the number of this replay of it; without one when it is gone. */
+function numbered(deps: ReplayDeps, appId: string, events: StoredEvent[]): Promise<RoutedEvent[]> {
+  const limit = pLimit(WRITES_IN_FLIGHT);
+  return Promise.all(
+    events.map((event) =>
+      limit(async () => {
+        const replay = await deps.store.nextReplay(appId, event.event_id);
+        return replay === null ? event : { ...event, replay };
+      }),
+    ),
+  );
 }

@@ -1,5 +1,7 @@
 import type { Context } from "aws-lambda";
 import { beforeEach, describe, expect, it } from "vitest";
+import { BUS_RULES } from "../../../functions/core/bus-rules.ts";
+import { matchesPattern, parseEventPattern } from "../../../functions/core/event-pattern.ts";
 import { deliveryId } from "../../../functions/core/ids.ts";
 import type { RoutedEvent } from "../../../functions/core/model.ts";
 import type { Store } from "../../../functions/core/ports.ts";
@@ -126,3 +128,192 @@ describe("POST /api/v2/events/{event_id}/replay", () => {
     expect(answer.status).toBe(400);
   });
 });
+
+describe("POST /api/v2/webhooks/{id}/replay", () => {
+  const webhook = async (body: Record<string, unknown> = {}) =>
+    (
+      await call({
+        method: "POST",
+        path: "/api/v2/webhooks",
+        body: { url: "https://example.com/hooks", events: ["contact_created"], ...body },
+      })
+    ).body.id as string;
+
+  async function triggerAt(iso: string, account = "acme"): Promise<string> {
+    clock.set(iso);
+    const answer = await call({
+      method: "POST",
+      path: "/api/v2/public/event/contact_created",
+      body: { payload: { first_name: "Ada" } },
+      headers: { linked_account_id: account },
+    });
+    expect(answer.status).toBe(200);
+    return answer.body.event_id;
+  }
+
+  const replayTo = (id: string, body: Record<string, unknown>) =>
+    call({ method: "POST", path: `/api/v2/webhooks/${id}/replay`, body });
+
+  const replaysSince = (count: number) => appEvents().slice(count);
+
+  it("sends the window's events it matches now, oldest first, each as a new delivery to it alone", async () => {
+    const before = await triggerAt("2026-11-23T08:59:59.999Z");
+    const first = await triggerAt("2026-11-23T09:00:00.000Z");
+    await triggerAt("2026-11-23T09:10:00.000Z", "globex"); // another linked account
+    const second = await triggerAt("2026-11-23T09:20:00.000Z");
+    const last = await triggerAt("2026-11-23T10:00:00.000Z");
+    await triggerAt("2026-11-23T10:00:00.001Z"); // after the window
+    // Created after the events (it missed them all); another subscription matches them too.
+    const id = await webhook({ linked_account_ids: ["acme"] });
+    await webhook(); // a bystander
+    const published = appEvents().length;
+
+    const answer = await replayTo(id, {
+      since: "2026-11-23T09:00:00.000Z",
+      until: "2026-11-23T10:00:00.000Z",
+    });
+
+    expect(answer.status).toBe(200);
+    expect(answer.body).toEqual({ replayed: 3, next_cursor: null });
+    const replays = replaysSince(published);
+    expect(replays.map((event) => [event.event_id, event.replay, event.replay_to])).toEqual([
+      [first, 1, id],
+      [second, 1, id],
+      [last, 1, id],
+    ]);
+    expect(replays.map((event) => event.event_id)).not.toContain(before);
+    // The fan-out sends each to this subscription only (none to the bystander), with new ids.
+    const ids = await routeToWebhooks(replays);
+    const target = { type: "webhook" as const, id };
+    expect(ids).toEqual([first, second, last].map((event) => deliveryId(event, target, 1)).sort());
+  });
+
+  it("pages 100 events a call, oldest first, with a cursor bound to the subscription and the window", async () => {
+    const id = await webhook();
+    const since = "2026-11-23T09:00:00.000Z";
+    clock.set(since);
+    const triggeredIds: string[] = [];
+    for (let batch = 0; batch < 2; batch++) {
+      const answer = await call({
+        method: "POST",
+        path: "/api/v2/public/events/batch",
+        body: {
+          events: Array.from({ length: 80 }, () => ({
+            event: "contact_created",
+            linked_account_id: "acme",
+            payload: {},
+          })),
+        },
+      });
+      expect(answer.status).toBe(200);
+      triggeredIds.push(...answer.body.data.map((result: { event_id: string }) => result.event_id));
+    }
+    const published = appEvents().length;
+
+    const first = await replayTo(id, { since });
+    expect(first.body.replayed).toBe(100);
+    expect(first.body.next_cursor).toEqual(expect.any(String));
+    // Another window, or another subscription, cannot take this cursor.
+    const other = await webhook();
+    for (const [target, body] of [
+      [id, { since: "2026-11-23T09:00:00.001Z", cursor: first.body.next_cursor }],
+      [other, { since, cursor: first.body.next_cursor }],
+      [id, { since, cursor: "not-a-cursor" }],
+    ] as const) {
+      expect((await replayTo(target, body)).status).toBe(400);
+    }
+    const second = await replayTo(id, { since, cursor: first.body.next_cursor });
+    expect(second.body).toEqual({ replayed: 60, next_cursor: null });
+    expect(replaysSince(published).map((event) => event.event_id)).toEqual(
+      [...triggeredIds].sort(),
+    );
+  });
+
+  it("goes on past events it does not match, a bounded number of reads a call", async () => {
+    const id = await webhook({ linked_account_ids: ["acme"] });
+    const since = "2026-11-23T09:00:00.000Z";
+    clock.set(since);
+    for (let batch = 0; batch < 12; batch++) {
+      await call({
+        method: "POST",
+        path: "/api/v2/public/events/batch",
+        body: {
+          events: Array.from({ length: 100 }, () => ({
+            event: "contact_created",
+            linked_account_id: "globex",
+            payload: {},
+          })),
+        },
+      });
+    }
+    const wanted = await triggerAt("2026-11-23T09:30:00.000Z");
+
+    const first = await replayTo(id, { since });
+    expect(first.body.replayed).toBe(0);
+    expect(first.body.next_cursor).toEqual(expect.any(String));
+    const second = await replayTo(id, { since, cursor: first.body.next_cursor });
+    expect(second.body).toEqual({ replayed: 1, next_cursor: null });
+    expect(appEvents().at(-1)).toMatchObject({ event_id: wanted, replay_to: id });
+  });
+
+  it("reaches a subscription enabled a moment ago, which the fan-out's cache still holds disabled", async () => {
+    const eventId = await triggerAt("2026-11-23T09:00:00.000Z");
+    const id = await webhook({ enabled: false });
+    const fanOut = createFanOutHandler({ store, queue: pipeline.messaging.queue, clock });
+    await fanOut(sqsRecords(busEnvelope(appEvents()[0] as RoutedEvent)), context);
+    expect(await pipeline.table.items("delivery")).toHaveLength(0);
+    await call({ method: "PATCH", path: `/api/v2/webhooks/${id}`, body: { enabled: true } });
+
+    await replayTo(id, { since: "2026-11-23T09:00:00.000Z" });
+    await fanOut(sqsRecords(busEnvelope(appEvents().at(-1) as RoutedEvent)), context);
+
+    const items = await pipeline.table.items("delivery");
+    expect(items.map((item) => item.id)).toEqual([deliveryId(eventId, { type: "webhook", id }, 1)]);
+  });
+
+  it("refuses a disabled, unknown or another app's subscription, and a bad body, replaying nothing", async () => {
+    await triggerAt("2026-11-23T09:00:00.000Z");
+    const id = await webhook();
+    const disabled = await webhook({ enabled: false });
+    const other = await freshApp(pipeline, clock);
+    const since = "2026-11-23T00:00:00.000Z";
+    const published = appEvents().length;
+    const cases = [
+      [call, disabled, { since }, 409],
+      [call, "sub_01JD0000000000000000000000", { since }, 404],
+      [call, "nope", { since }, 404],
+      [other.call, id, { since }, 404],
+      [call, id, {}, 400],
+      [call, id, { since: "yesterday" }, 400],
+      [call, id, { since, until: "2026-11-22T00:00:00.000Z" }, 400],
+      [call, id, { since, limit: 5 }, 400],
+    ] as const;
+    for (const [invoke, target, body, status] of cases) {
+      const answer = await invoke({
+        method: "POST",
+        path: `/api/v2/webhooks/${target}/replay`,
+        body,
+      });
+      expect([target, body, answer.status]).toEqual([target, body, status]);
+    }
+    expect(appEvents()).toHaveLength(published);
+  });
+
+  it("runs no workflow: the runner's bus rule leaves out events replayed to one subscription", () => {
+    const rule = BUS_RULES.find((candidate) => candidate.consumer === "runner");
+    const pattern = parseEventPattern(rule?.pattern, "rule");
+    const envelope = (detail: Record<string, unknown>) => ({ source: "switchyard.app", detail });
+    expect(matchesPattern(pattern, envelope({ event_id: "evt_1" }))).toBe(true);
+    expect(matchesPattern(pattern, envelope({ event_id: "evt_1", replay: 1 }))).toBe(true);
+    expect(matchesPattern(pattern, envelope({ event_id: "evt_1", replay_to: "sub_1" }))).toBe(
+      false,
+    );
+  });
+});
+
+/** Routes what the bus took as the webhook fan-out would: the deliveries' ids. */
+async function routeToWebhooks(events: RoutedEvent[]) {
+  const fanOut = createFanOutHandler({ store, queue: pipeline.messaging.queue, clock });
+  await fanOut(sqsRecords(...events.map((event) => busEnvelope(event))), context);
+  return (await pipeline.table.items("delivery")).map((item) => String(item.id)).sort();
+}
