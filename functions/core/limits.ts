@@ -8,7 +8,7 @@ export const LIMITS = {
   linkedAccountsPerWebhook: 100,
   listDefault: 50,
   listMax: 200,
-  /** A workflow action's headers (SPEC §2): how many, and each value's length. */
-  headersPerAction: 20,
+  /** A workflow action's or a subscription's own headers (SPEC §2, §3.1): how many, and each value's length. */
+  headersPerRequest: 20,
   headerValueBytes: 4096,
 } as const;

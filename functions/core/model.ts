@@ -52,6 +52,11 @@ export interface Subscription {
   linked_account_ids: string[] | null;
   filter: JsonObject | null;
   enabled: boolean;
+  /**
+   * Static headers sent with every delivery (SPEC §3.1), lower-case names, none of Switchyard's
+   * own. Absent on subscriptions saved before there were any: none.
+   */
+  headers?: Record<string, string>;
   created_at: string;
   updated_at: string;
   /** Newest first. */

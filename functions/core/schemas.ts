@@ -42,7 +42,14 @@ const linkedAccountIds = z
   .array(linkedAccountId)
   .check(z.minLength(1), z.maxLength(LIMITS.linkedAccountsPerWebhook));
 
-/** `POST /api/v2/webhooks` (§2.3). */
+// Names and values are checked by the service, whose messages name the header.
+const headers = z.record(z.string(), z.string()).check(
+  z.refine((value) => Object.keys(value).length <= LIMITS.headersPerRequest, {
+    message: `must hold at most ${LIMITS.headersPerRequest} headers`,
+  }),
+);
+
+/** `POST /api/v2/webhooks` (§2.3, §3.1). */
 export const createWebhookBody = z.strictObject({
   url,
   events,
@@ -51,6 +58,7 @@ export const createWebhookBody = z.strictObject({
   linked_account_ids: z.optional(linkedAccountIds),
   filter: z.optional(jsonObject),
   enabled: z.optional(z.boolean()),
+  headers: z.optional(headers),
 });
 
 /** `PATCH /api/v2/webhooks/{id}`: every field but the secret; `null` clears an optional one. */
@@ -62,14 +70,9 @@ export const patchWebhookBody = z.strictObject({
   linked_account_ids: z.optional(z.nullable(linkedAccountIds)),
   filter: z.optional(z.nullable(jsonObject)),
   enabled: z.optional(z.boolean()),
+  headers: z.optional(z.nullable(headers)),
 });
 
-// Names and values are checked by the service, whose messages name the header.
-const headers = z.record(z.string(), z.string()).check(
-  z.refine((value) => Object.keys(value).length <= LIMITS.headersPerAction, {
-    message: `must hold at most ${LIMITS.headersPerAction} headers`,
-  }),
-);
 /** Any JSON value (a body template); its depth and placeholders are checked by the service. */
 const jsonValue = z.custom<JsonValue>((value) => value !== undefined, { message: "is required" });
 

@@ -60,11 +60,14 @@ export interface AttemptHeaders {
   eventType: string;
   attempt: number;
   userAgent: string;
-  /** A workflow's own headers: none is one of Switchyard's (checked when saved). */
+  /**
+   * A workflow's rendered headers or a subscription's static ones: none is one of Switchyard's
+   * (checked when saved), and Switchyard's are set after them, so none could override one.
+   */
   own?: Record<string, string> | undefined;
 }
 
-/** Every header of one attempt (SPEC §3): Switchyard's set after the workflow's own. */
+/** Every header of one attempt (SPEC §3): Switchyard's set after the target's own. */
 export function attemptHeaders(request: AttemptHeaders): Record<string, string> {
   const timestamp = Math.floor(request.at.getTime() / 1000);
   return {

@@ -3,6 +3,7 @@ import { deliveryId, derivedId, timeOf } from "./ids.ts";
 import type { JsonObject, JsonValue } from "./json.ts";
 import { LIMITS } from "./limits.ts";
 import type { Delivery, DeliverySummary, RoutedEvent, Workflow } from "./model.ts";
+import { SENDABLE_IN_HEADER } from "./outbound-headers.ts";
 import { renderTemplate, type TemplateContext, TemplateError } from "./templates.ts";
 
 /**
@@ -90,12 +91,6 @@ export function workflowDelivery(
 
 /** The request could not be rendered: the run's error, in words. */
 export class RenderError extends Error {}
-
-/**
- * What an HTTP header value may hold (RFC 9110 field-value: tab, visible ASCII, obs-text), as
- * Node's HTTP client enforces it: no line break, so a payload can never add a header.
- */
-export const SENDABLE_IN_HEADER = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 /** The rendered body (JSON text; empty for GET and DELETE) and headers. */
 export function renderAction(workflow: Workflow, context: TemplateContext) {

@@ -267,6 +267,8 @@ interface CurrentTarget {
   url: string;
   enabled: boolean;
   secrets: SigningSecret[];
+  /** A subscription's static headers (a workflow's rendered ones are in its run). */
+  headers?: Record<string, string> | undefined;
 }
 
 /**
@@ -317,7 +319,7 @@ async function attemptOnce(
     eventType: delivery.event_type,
     attempt: number,
     userAgent: deps.userAgent,
-    own: delivery.run?.headers,
+    own: delivery.run?.headers ?? target.headers,
   });
   const request = { url: target.url, method: delivery.method, headers, body: delivery.body };
   const { result, slow } = await sendWatchingForSlow(deps, delivery, request);

@@ -3,6 +3,7 @@ import { BadRequest, NotFound } from "../errors.ts";
 import { parseEventPattern } from "../event-pattern.ts";
 import { isId, newId } from "../ids.ts";
 import type { PageRequest, Subscription } from "../model.ts";
+import { checkedHeaders } from "../outbound-headers.ts";
 import { ALL_EVENTS, isPlatformEventType } from "../platform-events.ts";
 import type {
   DefinitionStore,
@@ -31,8 +32,14 @@ export interface WebhookDeps {
   vault: SecretVault;
 }
 
-/** A subscription as lists and GET show it: never with its secrets (nor its write version). */
-export const webhookView = (subscription: Subscription) => withoutSecrets(subscription);
+/**
+ * A subscription as lists and GET show it: never with its secrets (nor its write version);
+ * `headers` always (empty on one saved before there were any).
+ */
+export const webhookView = (subscription: Subscription) => ({
+  ...withoutSecrets(subscription),
+  headers: subscription.headers ?? {},
+});
 
 /** How the shared rewrite and secret routes read and write subscriptions. */
 const subscriptions = (deps: WebhookDeps): SignedRecords<Subscription> => ({
@@ -57,6 +64,7 @@ export async function createWebhook(deps: WebhookDeps, appId: string, input: unk
     linked_account_ids: body.linked_account_ids ? unique(body.linked_account_ids) : null,
     filter: filter as Subscription["filter"],
     enabled: body.enabled ?? true,
+    headers: checkedHeaders(body.headers ?? {}, "headers"),
     created_at: now.toISOString(),
     updated_at: now.toISOString(),
     secrets: [sealed],
@@ -88,6 +96,8 @@ export async function patchWebhook(deps: WebhookDeps, appId: string, id: string,
   const first = await mustExist(deps.store, appId, id);
   if (body.events) await checkEvents(deps.store, appId, body.events);
   const url = body.url === undefined ? undefined : await deps.checkUrl(body.url);
+  const headers =
+    body.headers === undefined ? undefined : checkedHeaders(body.headers ?? {}, "headers");
   const updated = await rewrite(subscriptions(deps), appId, first, async (current) => ({
     ...current,
     ...(url !== undefined && { url }),
@@ -99,6 +109,7 @@ export async function patchWebhook(deps: WebhookDeps, appId: string, id: string,
     }),
     ...(filter !== undefined && { filter: filter as Subscription["filter"] }),
     ...(body.enabled !== undefined && { enabled: body.enabled }),
+    ...(headers !== undefined && { headers }),
     secrets: await sealedSecrets(deps.vault, current),
     updated_at: deps.clock.now().toISOString(),
   }));

@@ -5,6 +5,7 @@ import { deliveryId, isId, newId } from "../ids.ts";
 import { type JsonValue, nestsDeeperThan } from "../json.ts";
 import { LIMITS } from "../limits.ts";
 import type { Attempt, HttpAction, PageRequest, RoutedEvent, Workflow } from "../model.ts";
+import { checkedHeaders } from "../outbound-headers.ts";
 import type {
   DefinitionStore,
   DeliveryStore,
@@ -29,7 +30,6 @@ import {
   renderAction,
   requestView,
   runView,
-  SENDABLE_IN_HEADER,
   templateContext,
   workflowRuns,
 } from "../workflow-runs.ts";
@@ -57,12 +57,6 @@ export interface WorkflowDeps {
 
 /** A test run's linked account unless it names one (SPEC §2.4). */
 const TEST_ACCOUNT = "test";
-
-/** Headers Switchyard sets itself on every request it signs (SPEC §2.4, §3). */
-const RESERVED_HEADER = /^(content-type|user-agent|webhook-.*|x-switchyard-.*)$/;
-
-/** An HTTP header name: an RFC 9110 token. */
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/;
 
 /** What an action sends when it names no body: the event's payload as it came. */
 const PAYLOAD_BODY = "{{payload}}";
@@ -281,35 +275,9 @@ async function checkedAction(
     throw new BadRequest(`action.body nests deeper than ${LIMITS.payloadDepth} levels`);
   }
   checkTemplate(body, "action.body");
-  const headers = checkedHeaders(action.headers ?? {});
+  const headers = checkedHeaders(action.headers ?? {}, "action.headers", checkTemplate);
   if (action.url === undefined) throw new BadRequest("action.url is required");
   return { type: "http", url: await deps.checkUrl(action.url), method, headers, body };
-}
-
-function checkedHeaders(given: Record<string, string>): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(given)) {
-    const lower = name.toLowerCase();
-    const where = `action.headers.${name}`;
-    if (!HEADER_NAME.test(name)) throw new BadRequest(`${where}: not an HTTP header name`);
-    if (RESERVED_HEADER.test(lower)) {
-      throw new BadRequest(
-        `${where}: Switchyard sets this header itself (content-type, user-agent, webhook-* and x-switchyard-* are reserved)`,
-      );
-    }
-    if (Object.hasOwn(headers, lower)) throw new BadRequest(`${where}: given twice`);
-    if (Buffer.byteLength(value) > LIMITS.headerValueBytes) {
-      throw new BadRequest(`${where} must be at most ${LIMITS.headerValueBytes} bytes long`);
-    }
-    if (!SENDABLE_IN_HEADER.test(value)) {
-      throw new BadRequest(
-        `${where}: holds a character no HTTP header may hold (a line break, a control character or one beyond Latin-1)`,
-      );
-    }
-    checkTemplate(value, where);
-    headers[lower] = value;
-  }
-  return headers;
 }
 
 async function mustExist(store: WorkflowStore, appId: string, id: string) {

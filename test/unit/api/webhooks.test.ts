@@ -428,3 +428,81 @@ describe("GET /api/v2/webhooks/{id}/deliveries", () => {
     expect(missing.status).toBe(404);
   });
 });
+
+describe("custom headers (SPEC §3.1)", () => {
+  it("keeps them with lower-case names, shows them, replaces them by PATCH and clears them with null", async () => {
+    const { body } = await create({
+      ...subscription,
+      headers: { "X-Tenant": "acme", Authorization: "Bearer t0k3n" },
+    });
+    expect(body.headers).toEqual({ "x-tenant": "acme", authorization: "Bearer t0k3n" });
+    const shown = await call({ method: "GET", path: `/api/v2/webhooks/${body.id}` });
+    expect(shown.body.headers).toEqual(body.headers);
+
+    const replaced = await call({
+      method: "PATCH",
+      path: `/api/v2/webhooks/${body.id}`,
+      body: { headers: { "x-route": "eu" } },
+    });
+    expect(replaced.body.headers).toEqual({ "x-route": "eu" });
+    const untouched = await call({
+      method: "PATCH",
+      path: `/api/v2/webhooks/${body.id}`,
+      body: { name: "renamed" },
+    });
+    expect(untouched.body.headers).toEqual({ "x-route": "eu" });
+    const cleared = await call({
+      method: "PATCH",
+      path: `/api/v2/webhooks/${body.id}`,
+      body: { headers: null },
+    });
+    expect(cleared.body.headers).toEqual({});
+    expect((await create()).body.headers).toEqual({});
+  });
+
+  it("refuses Switchyard's own headers and bad ones with a 400 naming the header, storing nothing", async () => {
+    const cases: [Record<string, string>, string][] = [
+      [
+        { "Webhook-Signature": "v1,forged" },
+        "headers.Webhook-Signature: Switchyard sets this header itself",
+      ],
+      [
+        { "x-switchyard-attempt": "9" },
+        "headers.x-switchyard-attempt: Switchyard sets this header itself",
+      ],
+      [
+        { "Content-Type": "text/plain" },
+        "headers.Content-Type: Switchyard sets this header itself",
+      ],
+      [{ "user-agent": "me" }, "headers.user-agent: Switchyard sets this header itself"],
+      [{ "bad name": "x" }, "headers.bad name: not an HTTP header name"],
+      [
+        { "x-a": "one\r\nx-injected: two" },
+        "headers.x-a: holds a character no HTTP header may hold",
+      ],
+      [{ "x-a": "x".repeat(4097) }, "headers.x-a must be at most 4096 bytes long"],
+      [{ "x-a": "1", "X-A": "2" }, "headers.X-A: given twice"],
+      [
+        Object.fromEntries(Array.from({ length: 21 }, (_, n) => [`x-h${n}`, "v"])),
+        "headers must hold at most 20 headers",
+      ],
+    ];
+    const existing = await create();
+    for (const [headers, message] of cases) {
+      const created = await create({ ...subscription, headers });
+      expect([created.status, created.body.message]).toEqual([
+        400,
+        expect.stringContaining(message),
+      ]);
+      const patched = await call({
+        method: "PATCH",
+        path: `/api/v2/webhooks/${existing.body.id}`,
+        body: { headers },
+      });
+      expect(patched.status).toBe(400);
+    }
+    const list = await call({ method: "GET", path: "/api/v2/webhooks" });
+    expect(list.body.data).toHaveLength(1);
+    expect(list.body.data[0].headers).toEqual({});
+  });
+});

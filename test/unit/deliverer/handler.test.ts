@@ -253,6 +253,27 @@ describe("a receiver that answers 2xx", () => {
     });
   });
 
+  it("sends the subscription's own headers as it holds them now, beside Switchyard's", async () => {
+    const delivery = await pendingDelivery({ headers: { "x-tenant": "acme" } });
+    // Changed after the delivery was made: the attempt sends what the subscription holds now.
+    const current = await store.getSubscription(appId, delivery.target.id);
+    await store.replaceSubscription(appId, {
+      ...(current as Subscription),
+      headers: { "x-tenant": "globex", authorization: "Bearer t0k3n" },
+    });
+
+    await deliverer()(sqsEvent(delivery), context);
+
+    const headers = receiver.requests[0]?.headers as Record<string, string>;
+    expect(headers).toMatchObject({
+      "x-tenant": "globex",
+      authorization: "Bearer t0k3n",
+      "webhook-id": delivery.id,
+      "content-type": "application/json",
+    });
+    expect(new Webhook(SECRET).verify(receiver.requests[0]?.body ?? "", headers)).toBeTruthy();
+  });
+
   it("signs with both secrets during a rotation, so the old secret still verifies", async () => {
     const delivery = await pendingDelivery({
       secrets: [
