@@ -37,7 +37,8 @@ export interface DefinitionStore {
 }
 
 export interface SubscriptionStore {
-  getSubscription(appId: string, id: string): Promise<Subscription | null>;
+  /** `consistent` reads a write made a moment ago for sure (at twice the read cost). */
+  getSubscription(appId: string, id: string, consistent?: boolean): Promise<Subscription | null>;
   listSubscriptions(appId: string, page: PageRequest): Promise<Page<Subscription>>;
   /** Every subscription of the app, for routing. */
   allSubscriptions(appId: string): Promise<Subscription[]>;

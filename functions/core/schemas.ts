@@ -116,10 +116,20 @@ export const testWorkflowBody = z.strictObject({
   send: z.optional(z.boolean()),
 });
 
+/** The latest time a ULID can hold (the year 10889). */
+const LAST_ULID_TIME = 2 ** 48 - 1;
+
+/** A date and time ids can be compared with: from 1970 to the last a ULID can hold. */
 const instant = z.string().check(
   z.refine((value) => !Number.isNaN(Date.parse(value)), {
     message: "must be an ISO 8601 date and time",
   }),
+  z.refine(
+    (value) =>
+      Number.isNaN(Date.parse(value)) ||
+      (Date.parse(value) >= 0 && Date.parse(value) <= LAST_ULID_TIME),
+    { message: "must be between 1970 and the year 10889" },
+  ),
 );
 
 /**

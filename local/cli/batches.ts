@@ -1,19 +1,22 @@
 import { SingleBar } from "cli-progress";
-import { type ApiTarget, callApi } from "./api-client.ts";
+import { type ApiTarget, CliError, callApi } from "./api-client.ts";
 
 /** What a call that works through a batch answers: its count, and where to go on from. */
 type BatchAnswer = Record<string, unknown> & { next_cursor: string | null; skipped?: string[] };
 
 /**
  * Calls a route that takes a batch a call (a DLQ redrive or purge, a replay to a subscription)
- * until its `next_cursor` is null, adding up what each call `counted`, with a progress bar on
- * an interactive terminal unless `--json` was asked for.
+ * until its `next_cursor` is null, from `cursor` when given, adding up what each call
+ * `counted`, with a progress bar on an interactive terminal unless `--json` was asked for. A
+ * call that fails after others went through says how to go on from there (`--cursor`), so
+ * running the command again does not send the done batches twice.
  */
 export async function everyBatch(
   target: ApiTarget,
   options: {
     path: string;
     body: Record<string, unknown>;
+    cursor?: string | undefined;
     counted: string;
     label: string;
     json: boolean;
@@ -27,11 +30,15 @@ export async function everyBatch(
   bar?.start(0, 0);
   let total = 0;
   const skipped: string[] = [];
-  let cursor: string | undefined;
+  let cursor = options.cursor;
   try {
     for (;;) {
       const answer = (await callApi(target, "POST", path, {
         body: { ...body, cursor },
+      }).catch((error: unknown) => {
+        if (cursor === undefined) throw error;
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new CliError(`${reason}; ${total} ${counted} so far: go on with --cursor ${cursor}`);
       })) as BatchAnswer;
       total += Number(answer[counted]);
       skipped.push(...(answer.skipped ?? []));

@@ -170,6 +170,7 @@ for (const [name, verb, counted] of [
     .option("--workflow <id>", "only this workflow's")
     .option("--since <time>", "created at or after (ISO 8601)")
     .option("--until <time>", "created at or before (ISO 8601)")
+    .option("--cursor <cursor>", "with --all: go on from where a stopped run said")
     .action(async (ids: string[], options, command: Command) => {
       const { target, json, print } = contextOf(command);
       const selection = {
@@ -197,6 +198,7 @@ for (const [name, verb, counted] of [
       const { total, skipped } = await everyBatch(target, {
         path,
         body: selection,
+        cursor: options.cursor,
         counted,
         label: name,
         json,
@@ -263,11 +265,13 @@ webhooks
   )
   .requiredOption("--since <time>", "events triggered at or after (ISO 8601)")
   .option("--until <time>", "events triggered at or before (ISO 8601; default: now)")
+  .option("--cursor <cursor>", "go on from where a stopped run said")
   .action(async (id: string, options, command: Command) => {
     const { target, json, print } = contextOf(command);
     const { total } = await everyBatch(target, {
       path: `/api/v2/webhooks/${encodeURIComponent(id)}/replay`,
       body: { since: options.since, until: options.until },
+      cursor: options.cursor,
       counted: "replayed",
       label: "replay",
       json,

@@ -274,6 +274,16 @@ describe("bus", () => {
     }
   });
 
+  it("leaves replays to one subscription out of the workflow runner's rule", () => {
+    template.hasResourceProperties("AWS::Events::Rule", {
+      EventPattern: {
+        source: ["switchyard.app"],
+        detail: { replay_to: [{ exists: false }] },
+      },
+      Targets: [Match.objectLike({ Arn: arnOf("WorkflowsQueue") })],
+    });
+  });
+
   it("targets no function directly: EventBridge would invoke it asynchronously and drop what fails", () => {
     const targets = resourcesOf(template, "AWS::Events::Rule").flatMap(
       ([, rule]) => rule.Properties.Targets as { Arn: unknown }[],

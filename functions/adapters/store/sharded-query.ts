@@ -47,6 +47,8 @@ export async function mergeShards(
   order: "newest" | "oldest",
   perPartition: number,
 ): Promise<{ entries: MergedEntry[]; more: boolean }> {
+  // A continuation past the range's end (a cursor beyond `until`) has nothing left to read.
+  if (range.low > range.high) return { entries: [], more: false };
   const oldestFirst = order === "oldest";
   const reads = await Promise.all(
     source.partitions.map((partition) =>

@@ -46,7 +46,8 @@ export function versionedRecords<T extends { id: string; version?: number }>(
       );
     },
 
-    get: (appId: string, id: string) => getRecord<T>(table, appId, `${prefix}${id}`),
+    get: (appId: string, id: string, consistent = false) =>
+      getRecord<T>(table, appId, `${prefix}${id}`, consistent),
 
     list: (appId: string, page: PageRequest): Promise<Page<T>> =>
       queryPage<T>(

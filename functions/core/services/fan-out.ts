@@ -37,13 +37,14 @@ export type FanOutOutcome = { queued: number } | { error: unknown };
 /**
  * Routes a batch of events, each to every subscription that receives it (`queueRouted`), or to
  * the one it is replayed to when that one receives it. A replay's subscription is read from
- * the store, not the cache: it may have been created or enabled a moment ago, just for this.
+ * the store, consistently, not from the cache: it may have been created or enabled a moment
+ * ago, just for this.
  */
 export function fanOutAll(deps: FanOutDeps, events: RoutedEvent[]): Promise<FanOutOutcome[]> {
   const lookup = deps.subscriptions ?? ((app) => deps.store.allSubscriptions(app));
   const candidates = async (event: RoutedEvent) => {
     if (event.replay_to === undefined) return lookup(event.app_id);
-    const subscription = await deps.store.getSubscription(event.app_id, event.replay_to);
+    const subscription = await deps.store.getSubscription(event.app_id, event.replay_to, true);
     return subscription ? [subscription] : [];
   };
   return queueRouted(deps, events, async (event, payload, now) =>

@@ -57,27 +57,26 @@ export async function replayToWebhook(
 ) {
   const body = parseInput(webhookReplayBody, input ?? {});
   const subscription = isId("subscription", webhookId)
-    ? await deps.store.getSubscription(appId, webhookId)
+    ? await deps.store.getSubscription(appId, webhookId, true)
     : null;
   if (!subscription) throw new NotFound(`webhook "${webhookId}" not found`);
   if (!subscription.enabled) {
     throw new Conflict(`webhook "${webhookId}" is disabled: enable it, then replay to it`);
   }
-  const window = {
-    since: new Date(body.since),
-    until: body.until === undefined ? undefined : new Date(body.until),
-  };
-  // The cursor is bound to the app, the subscription and the window.
+  // The cursor is bound to the app, the subscription and the window as asked, and carries the
+  // window's end: without `until`, the time of the first call, so events triggered while a
+  // client pages (delivered live anyway) are not replayed too, and the paging ends.
   const scope = JSON.stringify([appId, webhookId, body.since, body.until ?? null]);
-  let after =
+  const resumed =
     body.cursor === undefined
       ? undefined
-      : decodeCursor(
-          body.cursor,
-          scope,
-          (id) => isId("event", id),
-          "cursor is not one this replay answered",
+      : positionOf(
+          decodeCursor(body.cursor, scope, (p) => positionOf(p) !== undefined, BAD_CURSOR),
         );
+  const until =
+    resumed?.until ?? (body.until === undefined ? deps.clock.now() : new Date(body.until));
+  const window = { since: new Date(body.since), until };
+  let after = resumed?.after;
   const chosen: StoredEvent[] = [];
   let more = true;
   for (let reads = 0; more && chosen.length < REPLAY_BATCH && reads < REPLAY_READS; reads++) {
@@ -100,8 +99,18 @@ export async function replayToWebhook(
   await deps.bus.publish(replays);
   return {
     replayed: replays.length,
-    next_cursor: more && after !== undefined ? encodeCursor(scope, after) : null,
+    next_cursor:
+      more && after !== undefined ? encodeCursor(scope, `${after}@${until.getTime()}`) : null,
   };
+}
+
+const BAD_CURSOR = "cursor is not one this replay answered";
+
+/** A replay cursor's position: the last event looked at, and the window's end (epoch ms). */
+function positionOf(position: string): { after: string; until: Date } | undefined {
+  const [after = "", until = "", ...rest] = position.split("@");
+  if (rest.length > 0 || !isId("event", after) || !/^\d{1,15}$/.test(until)) return undefined;
+  return { after, until: new Date(Number(until)) };
 }
 
 /** The events, each with the number of this replay of it; without one when it is gone. */

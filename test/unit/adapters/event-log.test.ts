@@ -60,8 +60,9 @@ describe("DynamoDB store: the event log", () => {
     for (const e of [...events].reverse()) await store.putEvent(e);
     await store.putEvent(event(OTHER, from + 500));
 
+    // 300 random ids leave a shard empty about once in 500 runs; fewer than 28 of 32, never.
     const partitions = new Set(events.map((e) => eventKey(APP, e.event_id).PK));
-    expect(partitions.size).toBe(SHARDS);
+    expect(partitions.size).toBeGreaterThanOrEqual(SHARDS - 4);
     const { read, calls } = await readAll(store, {}, 100);
     expect(read).toEqual(events.map((e) => e.event_id));
     expect(calls).toBeGreaterThanOrEqual(3);
@@ -84,15 +85,17 @@ describe("DynamoDB store: the event log", () => {
   it("passes over expired events and still goes on past them", async () => {
     let now = later();
     const store = await table.freshStore({ now: () => now, retentionDays: 1 });
-    const old = event(APP, now);
-    await store.putEvent(old);
-    now = later() + 86_400_000; // two days on: past its one day of retention
+    const old = [event(APP, now), event(APP, now + 1), event(APP, now + 2)];
+    for (const e of old) await store.putEvent(e);
+    now = later() + 86_400_000; // two days on: past their one day of retention
     const fresh = event(APP, now);
     await store.putEvent(fresh);
 
-    const { read } = await readAll(store, {}, 100);
+    // A call at a time: three of them find only expired events, and still go on.
+    const { read, calls } = await readAll(store, {}, 1);
     expect(read).toEqual([fresh.event_id]);
-    expect(await store.getEvent(APP, old.event_id)).toBeNull();
+    expect(calls).toBeGreaterThanOrEqual(4);
+    expect(await store.getEvent(APP, old[0]?.event_id ?? "")).toBeNull();
   });
 
   it("finds an event only under its own app", async () => {

@@ -1,8 +1,9 @@
 import type { Context } from "aws-lambda";
 import { beforeEach, describe, expect, it } from "vitest";
 import { BUS_RULES } from "../../../functions/core/bus-rules.ts";
+import { encodeCursor } from "../../../functions/core/cursor.ts";
 import { matchesPattern, parseEventPattern } from "../../../functions/core/event-pattern.ts";
-import { deliveryId } from "../../../functions/core/ids.ts";
+import { deliveryId, newId } from "../../../functions/core/ids.ts";
 import type { RoutedEvent } from "../../../functions/core/model.ts";
 import type { Store } from "../../../functions/core/ports.ts";
 import { createFanOutHandler } from "../../../functions/fanout/handler.ts";
@@ -130,6 +131,15 @@ describe("POST /api/v2/events/{event_id}/replay", () => {
 });
 
 describe("POST /api/v2/webhooks/{id}/replay", () => {
+  // Event ids are monotonic within a process: each test's clock starts a day after the last's,
+  // so the ids it mints carry the times it sets.
+  let day = 0;
+  beforeEach(() => {
+    day++;
+  });
+  const at = (time: string) =>
+    new Date(Date.parse(`2026-11-23T${time}Z`) + day * 86_400_000).toISOString();
+
   const webhook = async (body: Record<string, unknown> = {}) =>
     (
       await call({
@@ -157,20 +167,20 @@ describe("POST /api/v2/webhooks/{id}/replay", () => {
   const replaysSince = (count: number) => appEvents().slice(count);
 
   it("sends the window's events it matches now, oldest first, each as a new delivery to it alone", async () => {
-    const before = await triggerAt("2026-11-23T08:59:59.999Z");
-    const first = await triggerAt("2026-11-23T09:00:00.000Z");
-    await triggerAt("2026-11-23T09:10:00.000Z", "globex"); // another linked account
-    const second = await triggerAt("2026-11-23T09:20:00.000Z");
-    const last = await triggerAt("2026-11-23T10:00:00.000Z");
-    await triggerAt("2026-11-23T10:00:00.001Z"); // after the window
+    const before = await triggerAt(at("08:59:59.999"));
+    const first = await triggerAt(at("09:00:00.000"));
+    await triggerAt(at("09:10:00.000"), "globex"); // another linked account
+    const second = await triggerAt(at("09:20:00.000"));
+    const last = await triggerAt(at("10:00:00.000"));
+    await triggerAt(at("10:00:00.001")); // after the window
     // Created after the events (it missed them all); another subscription matches them too.
     const id = await webhook({ linked_account_ids: ["acme"] });
     await webhook(); // a bystander
     const published = appEvents().length;
 
     const answer = await replayTo(id, {
-      since: "2026-11-23T09:00:00.000Z",
-      until: "2026-11-23T10:00:00.000Z",
+      since: at("09:00:00.000"),
+      until: at("10:00:00.000"),
     });
 
     expect(answer.status).toBe(200);
@@ -190,7 +200,7 @@ describe("POST /api/v2/webhooks/{id}/replay", () => {
 
   it("pages 100 events a call, oldest first, with a cursor bound to the subscription and the window", async () => {
     const id = await webhook();
-    const since = "2026-11-23T09:00:00.000Z";
+    const since = at("09:00:00.000");
     clock.set(since);
     const triggeredIds: string[] = [];
     for (let batch = 0; batch < 2; batch++) {
@@ -216,7 +226,7 @@ describe("POST /api/v2/webhooks/{id}/replay", () => {
     // Another window, or another subscription, cannot take this cursor.
     const other = await webhook();
     for (const [target, body] of [
-      [id, { since: "2026-11-23T09:00:00.001Z", cursor: first.body.next_cursor }],
+      [id, { since: at("09:00:00.001"), cursor: first.body.next_cursor }],
       [other, { since, cursor: first.body.next_cursor }],
       [id, { since, cursor: "not-a-cursor" }],
     ] as const) {
@@ -229,9 +239,56 @@ describe("POST /api/v2/webhooks/{id}/replay", () => {
     );
   });
 
+  it("ends an open window at the first call: events triggered while a client pages are not replayed", async () => {
+    const id = await webhook();
+    const since = at("09:00:00.000");
+    clock.set(since);
+    const batch = await call({
+      method: "POST",
+      path: "/api/v2/public/events/batch",
+      body: {
+        events: Array.from({ length: 100 }, () => ({
+          event: "contact_created",
+          linked_account_id: "acme",
+          payload: {},
+        })),
+      },
+    });
+    expect(batch.status).toBe(200);
+    await triggerAt(at("09:00:00.500"));
+    clock.set(at("09:00:01.000"));
+    const first = await replayTo(id, { since });
+    expect(first.body.replayed).toBe(100);
+    const later = await triggerAt(at("09:00:02.000"));
+    const published = appEvents().length;
+
+    const second = await replayTo(id, { since, cursor: first.body.next_cursor });
+
+    expect(second.body).toEqual({ replayed: 1, next_cursor: null });
+    expect(replaysSince(published).map((event) => event.event_id)).not.toContain(later);
+  });
+
+  it("answers a cursor beyond the window with nothing left, and a time no id can hold with a 400", async () => {
+    const id = await webhook();
+    await triggerAt(at("09:00:00.000"));
+    const since = at("08:00:00.000");
+    const until = at("10:00:00.000");
+    const scope = JSON.stringify([appId, id, since, until]);
+    const beyond = `${newId("event", Date.parse(at("23:59:59.999")) + 1)}@${Date.parse(until)}`;
+    const answer = await replayTo(id, { since, until, cursor: encodeCursor(scope, beyond) });
+    expect([answer.status, answer.body]).toEqual([200, { replayed: 0, next_cursor: null }]);
+    for (const time of ["1969-12-31T23:59:59.999Z", "+275760-09-13T00:00:00.000Z"]) {
+      const refused = await replayTo(id, { since: time });
+      expect([refused.status, refused.body.message]).toEqual([
+        400,
+        "since must be between 1970 and the year 10889",
+      ]);
+    }
+  });
+
   it("goes on past events it does not match, a bounded number of reads a call", async () => {
     const id = await webhook({ linked_account_ids: ["acme"] });
-    const since = "2026-11-23T09:00:00.000Z";
+    const since = at("09:00:00.000");
     clock.set(since);
     for (let batch = 0; batch < 12; batch++) {
       await call({
@@ -246,7 +303,7 @@ describe("POST /api/v2/webhooks/{id}/replay", () => {
         },
       });
     }
-    const wanted = await triggerAt("2026-11-23T09:30:00.000Z");
+    const wanted = await triggerAt(at("09:30:00.000"));
 
     const first = await replayTo(id, { since });
     expect(first.body.replayed).toBe(0);
@@ -257,14 +314,14 @@ describe("POST /api/v2/webhooks/{id}/replay", () => {
   });
 
   it("reaches a subscription enabled a moment ago, which the fan-out's cache still holds disabled", async () => {
-    const eventId = await triggerAt("2026-11-23T09:00:00.000Z");
+    const eventId = await triggerAt(at("09:00:00.000"));
     const id = await webhook({ enabled: false });
     const fanOut = createFanOutHandler({ store, queue: pipeline.messaging.queue, clock });
     await fanOut(sqsRecords(busEnvelope(appEvents()[0] as RoutedEvent)), context);
     expect(await pipeline.table.items("delivery")).toHaveLength(0);
     await call({ method: "PATCH", path: `/api/v2/webhooks/${id}`, body: { enabled: true } });
 
-    await replayTo(id, { since: "2026-11-23T09:00:00.000Z" });
+    await replayTo(id, { since: at("09:00:00.000") });
     await fanOut(sqsRecords(busEnvelope(appEvents().at(-1) as RoutedEvent)), context);
 
     const items = await pipeline.table.items("delivery");
@@ -272,11 +329,11 @@ describe("POST /api/v2/webhooks/{id}/replay", () => {
   });
 
   it("refuses a disabled, unknown or another app's subscription, and a bad body, replaying nothing", async () => {
-    await triggerAt("2026-11-23T09:00:00.000Z");
+    await triggerAt(at("09:00:00.000"));
     const id = await webhook();
     const disabled = await webhook({ enabled: false });
     const other = await freshApp(pipeline, clock);
-    const since = "2026-11-23T00:00:00.000Z";
+    const since = at("00:00:00.000");
     const published = appEvents().length;
     const cases = [
       [call, disabled, { since }, 409],
