@@ -88,11 +88,17 @@ export function createHttpSender(options: {
 
   function send(req: OutboundRequest): Promise<SendResult> {
     const started = performance.now();
-    const result = (statusCode: number | null, responseBody: string, error: string | null) => ({
+    const result = (
+      statusCode: number | null,
+      responseBody: string,
+      error: string | null,
+      retryAfter?: string,
+    ): SendResult => ({
       statusCode,
       durationMs: Math.round(performance.now() - started),
       responseBody,
       error,
+      ...(retryAfter !== undefined && { retryAfter }),
     });
 
     let url: URL;
@@ -112,6 +118,7 @@ export function createHttpSender(options: {
 
     return new Promise<SendResult>((settle) => {
       let statusCode: number | null = null;
+      let retryAfter: string | undefined;
       let done = false;
       let request: http.ClientRequest | undefined;
       const chunks: Buffer[] = [];
@@ -134,7 +141,7 @@ export function createHttpSender(options: {
         done = true;
         clearTimeout(connectTimer);
         clearTimeout(timer);
-        settle(result(statusCode, body(), error));
+        settle(result(statusCode, body(), error, retryAfter));
       };
 
       const isHttps = url.protocol === "https:";
@@ -175,6 +182,7 @@ export function createHttpSender(options: {
       });
       request.on("response", (response) => {
         statusCode = response.statusCode ?? null;
+        retryAfter = response.headers["retry-after"];
         const statusError = describeStatus(response.statusCode ?? 0, response.headers.location);
         response.on("data", (chunk: Buffer) => {
           chunks.push(chunk);

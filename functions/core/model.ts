@@ -154,6 +154,11 @@ export interface Attempt {
   duration_ms: number;
   response_body: string | null;
   error: string | null;
+  /**
+   * Seconds a 429 or 503 answer asked to wait with `Retry-After` (SPEC §3.1), at most 12 h;
+   * present only on such an attempt. The next attempt waited at least this long.
+   */
+  retry_after?: number;
 }
 
 export interface Delivery {

@@ -335,6 +335,8 @@ export interface SendResult {
   /** The first 1 KiB of the response body, decoded as UTF-8. */
   responseBody: string;
   error: string | null;
+  /** The answer's `Retry-After` header, as given. */
+  retryAfter?: string | undefined;
 }
 
 export interface WebhookSender {

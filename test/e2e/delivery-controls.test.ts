@@ -60,4 +60,31 @@ describe("delivery controls on npm start (SPEC §3.1)", () => {
     expect(request?.headers["webhook-signature"]).toMatch(/^v1,/);
     expect(receiver.requests).toHaveLength(1);
   }, 30_000);
+
+  it("waits at least as long as a 429's Retry-After before the next attempt, and records it", async () => {
+    const runtime = await runtimeWithPing();
+    const created = await runtime.call("POST", "/api/v2/webhooks", {
+      url: receiver.url,
+      events: ["ping"],
+    });
+    receiver.respond = { status: 429, body: "slow down", headers: { "retry-after": "3" } };
+    receiver.beforeAnswer = async () => {
+      receiver.respond = { status: 200, body: "ok" }; // only the first answer is a 429
+    };
+
+    await trigger(runtime, 1);
+
+    const requests = await eventually(
+      async () => (receiver.requests.length >= 2 ? receiver.requests : undefined),
+      15_000,
+      "the second attempt",
+    );
+    receiver.beforeAnswer = undefined;
+    const [first, second] = requests;
+    // Without it, a 0.2 s retry base would have tried again within a second.
+    expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(3_000);
+    const list = await runtime.call("GET", `/api/v2/deliveries?webhook_id=${created.body.id}`);
+    const detail = await runtime.call("GET", `/api/v2/deliveries/${list.body.data[0].id}`);
+    expect(detail.body.attempts[0]).toMatchObject({ status_code: 429, retry_after: 3 });
+  }, 30_000);
 });

@@ -14,7 +14,7 @@ export interface TestReceiver {
   url: string;
   requests: ReceivedRequest[];
   /** What the next requests are answered with; `hang` never answers. */
-  respond: { status: number; body?: string } | "hang";
+  respond: { status: number; body?: string; headers?: Record<string, string> } | "hang";
   /** Runs while a request waits for its answer: to make something happen mid-delivery. */
   beforeAnswer?: (() => Promise<unknown>) | undefined;
   close(): Promise<void>;
@@ -43,7 +43,7 @@ export async function startReceiver(): Promise<TestReceiver> {
       const answer = receiver.respond;
       if (answer === "hang") return;
       void (receiver.beforeAnswer?.() ?? Promise.resolve()).finally(() => {
-        response.writeHead(answer.status, { "content-type": "text/plain" });
+        response.writeHead(answer.status, { "content-type": "text/plain", ...answer.headers });
         response.end(answer.body ?? "");
       });
     });

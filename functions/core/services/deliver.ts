@@ -12,6 +12,7 @@ import type {
   WebhookSender,
   WorkflowStore,
 } from "../ports.ts";
+import { retryAfterSeconds } from "../retry-after.ts";
 import { decideAfterFailure, hideSecondsUntil, type RetryPolicy } from "../retry-policy.ts";
 import { signingSecrets } from "../secrets.ts";
 import { attemptHeaders } from "../sign.ts";
@@ -181,10 +182,11 @@ export async function deliver(
   const succeeded = attempt.error === null;
   const decision = succeeded ? null : decideAfterFailure(failures + 1, deps.retry, deps.random);
   const decidedAt = deps.clock.now();
+  // A receiver's Retry-After stretches the backoff, never shortens it (SPEC §3.1).
+  const waitSeconds =
+    decision?.action === "retry" ? Math.max(decision.delaySeconds, attempt.retry_after ?? 0) : 0;
   const nextAttemptAt =
-    decision?.action === "retry"
-      ? new Date(decidedAt.getTime() + decision.delaySeconds * 1000)
-      : null;
+    decision?.action === "retry" ? new Date(decidedAt.getTime() + waitSeconds * 1000) : null;
   const recorded = await deps.store.recordAttempt(delivery.app_id, delivery.id, {
     attempt,
     status: succeeded ? "succeeded" : "failed",
@@ -323,13 +325,15 @@ async function attemptOnce(
   });
   const request = { url: target.url, method: delivery.method, headers, body: delivery.body };
   const { result, slow } = await sendWatchingForSlow(deps, delivery, request);
-  const attempt = {
+  const retryAfter = retryAfterSeconds(result.statusCode, result.retryAfter, deps.clock.now());
+  const attempt: Attempt = {
     attempt: number,
     at: at.toISOString(),
     status_code: result.statusCode,
     duration_ms: Math.round(result.durationMs),
     response_body: result.responseBody,
     error: result.error,
+    ...(retryAfter !== undefined && { retry_after: retryAfter }),
   };
   return { attempt, slow };
 }

@@ -417,6 +417,49 @@ describe("a failing receiver", () => {
     expect(detail.body.request_body).toBe(delivery.body);
   });
 
+  it("waits at least as long as a 429 or 503 asks with Retry-After, and records the ask", async () => {
+    const delivery = await pendingDelivery();
+    const handler = deliverer();
+    const answers = [
+      { status: 429, headers: { "retry-after": "600" } }, // longer than the 30 s backoff
+      { status: 503, headers: { "retry-after": "5" } }, // shorter than the 120 s one: ignored
+      { status: 500, headers: { "retry-after": "900" } }, // not a 429 or 503: ignored
+    ];
+    for (const answer of answers) {
+      receiver.respond = answer;
+      await whenDue(delivery);
+      await handler(sqsEvent(delivery), context);
+    }
+    expect(hides()).toEqual([600, 120, 480]);
+    const attempts = await store.listAttempts(appId, delivery.id);
+    expect(attempts.map((a) => [a.status_code, a.retry_after])).toEqual([
+      [429, 600],
+      [503, 5],
+      [500, undefined],
+    ]);
+    const call = apiClient(store, messaging, clock, apiKey);
+    const detail = await call({ method: "GET", path: `/api/v2/deliveries/${delivery.id}` });
+    expect(detail.body.attempts[0]).toMatchObject({ status_code: 429, retry_after: 600 });
+  });
+
+  it("waits until an HTTP date a 503 names, at most 12 hours", async () => {
+    const delivery = await pendingDelivery();
+    const inAnHour = new Date(clock.now().getTime() + 3_600_000).toUTCString();
+    receiver.respond = { status: 503, headers: { "retry-after": inAnHour } };
+    await deliverer()(sqsEvent(delivery), context);
+    receiver.respond = { status: 429, headers: { "retry-after": "999999" } };
+    await whenDue(delivery);
+    await deliverer()(sqsEvent(delivery), context);
+
+    const attempts = await store.listAttempts(appId, delivery.id);
+    expect(attempts.map((a) => a.retry_after)).toEqual([3600, 12 * 3600]);
+    // 12 h is more than SQS hides a message in one go: it comes back early and waits again.
+    expect((await stored(delivery))?.next_attempt_at).toBe(
+      new Date(clock.now().getTime() + 12 * 3600 * 1000).toISOString(),
+    );
+    expect(hides().at(-1)).toBe(MAX_HIDE_SECONDS);
+  });
+
   it("records a timeout as a failed attempt with no status code", async () => {
     receiver.respond = "hang";
     const delivery = await pendingDelivery();
