@@ -3,6 +3,12 @@ import type { RetryPolicy } from "./core/retry-policy.ts";
 /** SPEC §2.5: per-event items are kept 30 days unless a deployment says otherwise. */
 export const DEFAULT_RETENTION_DAYS = 30;
 
+/**
+ * SPEC §3.1: a subscription failing without a success for this long is disabled at its next
+ * dead letter, unless a deployment says otherwise (0: never).
+ */
+export const DEFAULT_DISABLE_AFTER_HOURS = 120;
+
 /** The deployment's name in workflow platform events (Cobalt's `environment`) unless set. */
 export const DEFAULT_ENVIRONMENT = "production";
 
@@ -30,6 +36,8 @@ export interface Config {
   retry: RetryPolicy;
   /** Days events, deliveries and their attempts are kept (SPEC §2.5, retention). */
   retentionDays: number;
+  /** Hours of failing without a success that disable a subscription at its next dead letter; 0 never. */
+  disableAfterHours: number;
   deliveryTimeoutMs: number;
   allowPrivateUrls: boolean;
   requireHttps: boolean;
@@ -52,6 +60,7 @@ export interface DeploymentEnvironment {
   maxRetries: number;
   retryBaseSeconds: number;
   retentionDays: number;
+  disableAfterHours: number;
   deliveryTimeoutSeconds: number;
   allowPrivateUrls: boolean;
   requireHttps: boolean;
@@ -70,6 +79,7 @@ export function environmentFor(settings: DeploymentEnvironment): Record<string, 
     SWITCHYARD_MAX_RETRIES: String(settings.maxRetries),
     SWITCHYARD_RETRY_BASE_SECONDS: String(settings.retryBaseSeconds),
     SWITCHYARD_RETENTION_DAYS: String(settings.retentionDays),
+    SWITCHYARD_DISABLE_AFTER_HOURS: String(settings.disableAfterHours),
     SWITCHYARD_DELIVERY_TIMEOUT_SECONDS: String(settings.deliveryTimeoutSeconds),
     SWITCHYARD_ALLOW_PRIVATE_URLS: String(settings.allowPrivateUrls),
     SWITCHYARD_REQUIRE_HTTPS: String(settings.requireHttps),
@@ -92,6 +102,14 @@ export function loadConfig(env: Env = process.env): Config {
     },
     // A fraction of a day is allowed, so a trial run can watch items expire.
     retentionDays: number(env, "SWITCHYARD_RETENTION_DAYS", DEFAULT_RETENTION_DAYS, 0.0001, 3650),
+    // Fractions too, so a trial run can watch a subscription be disabled.
+    disableAfterHours: number(
+      env,
+      "SWITCHYARD_DISABLE_AFTER_HOURS",
+      DEFAULT_DISABLE_AFTER_HOURS,
+      0,
+      24 * 365,
+    ),
     deliveryTimeoutMs: number(env, "SWITCHYARD_DELIVERY_TIMEOUT_SECONDS", 10, 0.1, 900) * 1000,
     allowPrivateUrls: flag(env, "SWITCHYARD_ALLOW_PRIVATE_URLS", false),
     requireHttps: flag(env, "SWITCHYARD_REQUIRE_HTTPS", true),

@@ -1,5 +1,5 @@
 import type { Node } from "constructs";
-import { DEFAULT_RETENTION_DAYS } from "../functions/config.ts";
+import { DEFAULT_DISABLE_AFTER_HOURS, DEFAULT_RETENTION_DAYS } from "../functions/config.ts";
 import {
   DEFAULT_CONCURRENCY,
   DEFAULT_DELIVERY_SETTINGS,
@@ -11,6 +11,8 @@ export interface StackSettings {
   retryBaseSeconds: number;
   /** Days events, deliveries and attempts are kept before DynamoDB's TTL removes them. */
   retentionDays: number;
+  /** Hours of failing without a success that disable a subscription at its next dead letter; 0 never. */
+  disableAfterHours: number;
   deliveryTimeoutSeconds: number;
   allowPrivateUrls: boolean;
   requireHttps: boolean;
@@ -41,6 +43,7 @@ export const DEFAULT_STACK_SETTINGS: StackSettings = {
   retries: DEFAULT_DELIVERY_SETTINGS.maxRetries,
   retryBaseSeconds: DEFAULT_DELIVERY_SETTINGS.retryBaseSeconds,
   retentionDays: DEFAULT_RETENTION_DAYS,
+  disableAfterHours: DEFAULT_DISABLE_AFTER_HOURS,
   deliveryTimeoutSeconds: DEFAULT_DELIVERY_SETTINGS.deliveryTimeoutSeconds,
   allowPrivateUrls: false,
   requireHttps: true,
@@ -59,6 +62,7 @@ const BOUNDS: Bounds = {
   retries: [0, 20],
   retryBaseSeconds: [1, 3600],
   retentionDays: [1, 3650],
+  disableAfterHours: [0, 24 * 365],
   deliveryTimeoutSeconds: [1, 300],
   allowPrivateUrls: "boolean",
   requireHttps: "boolean",

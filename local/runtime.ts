@@ -168,6 +168,7 @@ export async function startRuntime(
     environment: config.environment,
     vault,
     retry: config.retry,
+    disableAfterHours: config.disableAfterHours,
     probeLeaseMs: probeLeaseMs(config.deliveryTimeoutMs),
     slowAfterMs: slowAfterMs(config.deliveryTimeoutMs),
     userAgent: USER_AGENT,

@@ -18,6 +18,8 @@ export const METRICS = {
   /** A turn that sent nothing but forwarded its delivery to the slow lane. */
   deliveryDiverted: "DeliveryDiverted",
   subscriptionPaused: "SubscriptionPaused",
+  /** Switchyard disabled a subscription: its receiver answered 410, or failed for too long. */
+  subscriptionDisabled: "SubscriptionDisabled",
   /** A request still unanswered after a second marked its subscription slow. */
   subscriptionSlow: "SubscriptionSlow",
   attemptDuration: "AttemptDuration",

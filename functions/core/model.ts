@@ -43,6 +43,9 @@ export type SigningSecret = { created_at: string; expires_at: string | null } & 
   | { secret: string }
 );
 
+/** Why Switchyard disabled a subscription (SPEC §3.1, §4 `webhook.disabled`). */
+export type DisabledReason = "gone" | "failing";
+
 export interface Subscription {
   id: string;
   url: string;
@@ -57,6 +60,15 @@ export interface Subscription {
    * own. Absent on subscriptions saved before there were any: none.
    */
   headers?: Record<string, string>;
+  /**
+   * Why Switchyard disabled it (SPEC §3.1): `gone` (a 410 answer) or `failing` (failing since
+   * `failing_since` for too long). Absent while enabled, or when a user disabled it.
+   */
+  disabled_reason?: DisabledReason | null;
+  /** With `disabled_reason: failing`: when its failures in a row began. */
+  failing_since?: string | null;
+  /** The delivery whose attempt disabled it: that one's turn tells subscribers. Never shown. */
+  disabled_by?: string | null;
   created_at: string;
   updated_at: string;
   /** Newest first. */
@@ -110,6 +122,8 @@ export interface Workflow {
 export interface SubscriptionHealth {
   /** Failed attempts in a row; a success sets it back to 0. */
   failures: number;
+  /** When the failures in a row began (SPEC §3.1: long enough, and it is disabled). */
+  failing_since: string | null;
   /** While set and in the future, deliveries are held without a request. */
   paused_until: string | null;
   /** How many pauses in a row: each probe that fails doubles the next pause. */

@@ -235,8 +235,11 @@ export interface DeliveryStore {
 export interface SubscriptionHealthStore {
   /** The record, or `HEALTHY` when there is none. */
   getHealth(appId: string, subscriptionId: string): Promise<SubscriptionHealth>;
-  /** Counts one more failed attempt in a row; answers the record after it. */
-  recordFailure(appId: string, subscriptionId: string): Promise<SubscriptionHealth>;
+  /**
+   * Counts one more failed attempt in a row, and the streak's start (`now`) at the first;
+   * answers the record after it.
+   */
+  recordFailure(appId: string, subscriptionId: string, now: string): Promise<SubscriptionHealth>;
   /** Pauses until `until` unless it is paused already (then false: another deliverer did). */
   pause(appId: string, subscriptionId: string, until: string): Promise<boolean>;
   /**
@@ -256,6 +259,7 @@ export interface SubscriptionHealthStore {
     subscriptionId: string,
     leaseUntil: string,
     until: string,
+    now: string,
   ): Promise<void>;
   /**
    * Marks the subscription slow until `until`, unless a mark that is still live (after `now`)

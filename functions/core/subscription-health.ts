@@ -8,6 +8,7 @@ import { longestRetrySchedule, type RetryPolicy } from "./retry-policy.ts";
  */
 export const HEALTHY: SubscriptionHealth = {
   failures: 0,
+  failing_since: null,
   paused_until: null,
   pauses: 0,
   probe_until: null,

@@ -125,6 +125,7 @@ export const handler = createDelivererHandler({
   environment: settings.environment,
   vault: kmsVaultFor(settings),
   retry: settings.retry,
+  disableAfterHours: settings.disableAfterHours,
   probeLeaseMs: probeLeaseMs(settings.deliveryTimeoutMs),
   slowAfterMs: slowAfterMs(settings.deliveryTimeoutMs),
   userAgent: USER_AGENT,

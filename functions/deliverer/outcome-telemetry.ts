@@ -44,6 +44,15 @@ export function reportOutcome(
       });
       return;
     case "dead_lettered":
+      if (outcome.disabled) {
+        count(telemetry, "SubscriptionDisabled");
+        logger.warn(
+          outcome.disabled.reason === "gone"
+            ? "subscription disabled: its receiver answered 410 Gone"
+            : "subscription disabled: its receiver has failed for too long",
+          { ...ids, subscription_id: outcome.disabled.subscription_id },
+        );
+      }
       count(telemetry, "DeliveryDeadLettered");
       logger.info("delivery dead-lettered", {
         ...ids,

@@ -52,6 +52,7 @@ export class Functions extends Construct {
       maxRetries: settings.retries,
       retryBaseSeconds: settings.retryBaseSeconds,
       retentionDays: settings.retentionDays,
+      disableAfterHours: settings.disableAfterHours,
       deliveryTimeoutSeconds: settings.deliveryTimeoutSeconds,
       allowPrivateUrls: settings.allowPrivateUrls,
       requireHttps: settings.requireHttps,

@@ -87,4 +87,44 @@ describe("delivery controls on npm start (SPEC §3.1)", () => {
     const detail = await runtime.call("GET", `/api/v2/deliveries/${list.body.data[0].id}`);
     expect(detail.body.attempts[0]).toMatchObject({ status_code: 429, retry_after: 3 });
   }, 30_000);
+
+  it("disables a subscription whose receiver answers 410, and webhook.disabled reaches its subscriber", async () => {
+    const runtime = await runtimeWithPing();
+    const gone = await startReceiver();
+    try {
+      gone.respond = { status: 410, body: "gone" };
+      const doomed = await runtime.call("POST", "/api/v2/webhooks", {
+        url: gone.url,
+        events: ["ping"],
+      });
+      await runtime.call("POST", "/api/v2/webhooks", {
+        url: receiver.url,
+        events: ["webhook.disabled"],
+      });
+
+      await trigger(runtime, 1);
+
+      const [notice] = await eventually(
+        async () => (receiver.requests.length > 0 ? receiver.requests : undefined),
+        15_000,
+        "webhook.disabled",
+      );
+      expect(JSON.parse(notice?.body ?? "{}")).toMatchObject({
+        type: "webhook.disabled",
+        data: { id: doomed.body.id, enabled: false, disabled_reason: "gone" },
+      });
+      expect(gone.requests).toHaveLength(1);
+      const shown = await runtime.call("GET", `/api/v2/webhooks/${doomed.body.id}`);
+      expect(shown.body).toMatchObject({ enabled: false, disabled_reason: "gone" });
+      const dlq = await runtime.call("GET", "/api/v2/dlq");
+      expect(dlq.body.data).toEqual([
+        expect.objectContaining({
+          target: { type: "webhook", id: doomed.body.id },
+          status_reason: "subscription_disabled",
+        }),
+      ]);
+    } finally {
+      await gone.close();
+    }
+  }, 30_000);
 });

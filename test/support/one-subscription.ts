@@ -12,10 +12,10 @@ export const SUBSCRIPTION = "sub_01JD0000000000000000000001";
 export const RETRY = { maxRetries: 3, baseSeconds: 30 };
 
 /**
- * What the receiver does with a request: answer 200, fail (as a timeout does), or answer 200
- * after `delayMs` of real time.
+ * What the receiver does with a request: answer 200, fail (as a timeout does), answer 200
+ * after `delayMs` of real time, or answer `status`.
  */
-export type Answer = "ok" | "fail" | { delayMs: number };
+export type Answer = "ok" | "fail" | { delayMs: number } | { status: number };
 
 /**
  * One app with one subscription, in a fresh table for each test, and a receiver whose answer a
@@ -30,7 +30,7 @@ export interface OneSubscription {
   /** Every request the receiver got, in order. */
   sent: OutboundRequest[];
   /** One deliverer container: its own health cache, as the handler makes it. */
-  deliverer(random?: () => number): DeliverDeps;
+  deliverer(random?: () => number, more?: Partial<DeliverDeps>): DeliverDeps;
   /** A new delivery of a new event to the subscription, as the fan-out writes it. */
   newDelivery(): Promise<Delivery>;
   health(): Promise<SubscriptionHealth>;
@@ -49,6 +49,11 @@ export function useOneSubscription(): OneSubscription {
       if (answer === "fail") {
         return { statusCode: null, durationMs: 5_000, responseBody: "", error: "timed out" };
       }
+      if (answer !== "ok" && "status" in answer) {
+        const ok = answer.status >= 200 && answer.status < 300;
+        const error = ok ? null : `HTTP ${answer.status}`;
+        return { statusCode: answer.status, durationMs: 3, responseBody: "", error };
+      }
       if (answer !== "ok") await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
       return { statusCode: 200, durationMs: 3, responseBody: "ok", error: null };
     },
@@ -60,7 +65,7 @@ export function useOneSubscription(): OneSubscription {
     clock: fixedClock("2026-11-23T02:00:00.000Z"),
     answer: "ok",
     sent: [],
-    deliverer: (random = () => 0) => ({
+    deliverer: (random = () => 0, more = {}) => ({
       store: fixture.store,
       queue: pipeline.messaging.queue,
       bus: pipeline.messaging.bus,
@@ -72,6 +77,7 @@ export function useOneSubscription(): OneSubscription {
       health: cachedHealth(fixture.store, fixture.clock),
       userAgent: "Switchyard/test",
       random,
+      ...more,
     }),
     async newDelivery() {
       const id = `evt_01JD${String(++deliveries).padStart(22, "0")}`;

@@ -40,6 +40,7 @@ describe("loadConfig", () => {
       maxRetries: 5,
       retryBaseSeconds: 0.5,
       retentionDays: 7,
+      disableAfterHours: 48,
       deliveryTimeoutSeconds: 2,
       allowPrivateUrls: true,
       requireHttps: false,
@@ -53,6 +54,7 @@ describe("loadConfig", () => {
       deadLetterQueueUrl: "d",
       retry: { maxRetries: 5, baseSeconds: 0.5 },
       retentionDays: 7,
+      disableAfterHours: 48,
       deliveryTimeoutMs: 2_000,
       allowPrivateUrls: true,
       requireHttps: false,
@@ -72,6 +74,10 @@ describe("loadConfig", () => {
     [
       { SWITCHYARD_RETRY_BASE_SECONDS: "-1" },
       'SWITCHYARD_RETRY_BASE_SECONDS must be a number from 0 to 3600, not "-1"',
+    ],
+    [
+      { SWITCHYARD_DISABLE_AFTER_HOURS: "-1" },
+      'SWITCHYARD_DISABLE_AFTER_HOURS must be a number from 0 to 8760, not "-1"',
     ],
     [
       { SWITCHYARD_RETENTION_DAYS: "0" },

@@ -44,11 +44,13 @@ export function subscriptionHealthStore(table: TableContext): SubscriptionHealth
     }
   };
 
-  const recordFailure = async (appId: string, subscriptionId: string) => {
+  const recordFailure = async (appId: string, subscriptionId: string, now: string) => {
     const { Attributes } = await update(appId, subscriptionId, {
-      // A failure makes the record one to keep: no expiry, until a success deletes it.
-      UpdateExpression: "ADD failures :one SET kind = :kind REMOVE expires_at",
-      ExpressionAttributeValues: { ":one": 1, ":kind": "subscription_health" },
+      // A failure makes the record one to keep: no expiry, until a success deletes it. The
+      // first of a streak dates it, in the same write: no cost beyond counting the failure.
+      UpdateExpression:
+        "ADD failures :one SET kind = :kind, failing_since = if_not_exists(failing_since, :now) REMOVE expires_at",
+      ExpressionAttributeValues: { ":one": 1, ":kind": "subscription_health", ":now": now },
       ReturnValues: "ALL_NEW",
     });
     const { PK: _pk, SK: _sk, kind: _kind, ...health } = Attributes ?? {};
@@ -87,7 +89,7 @@ export function subscriptionHealthStore(table: TableContext): SubscriptionHealth
         ExpressionAttributeValues: { ":lease": leaseUntil, ":paused": pausedUntil, ":now": now },
       }),
 
-    async failProbe(appId, subscriptionId, leaseUntil, until) {
+    async failProbe(appId, subscriptionId, leaseUntil, until, now) {
       const paused = await updateIf(appId, subscriptionId, {
         UpdateExpression:
           "SET paused_until = :until ADD failures :one, pauses :one REMOVE probe_until",
@@ -95,7 +97,7 @@ export function subscriptionHealthStore(table: TableContext): SubscriptionHealth
         ExpressionAttributeValues: { ":until": until, ":one": 1, ":lease": leaseUntil },
       });
       // The lease ran out and another delivery probes now: this failure still counts.
-      if (!paused) await recordFailure(appId, subscriptionId);
+      if (!paused) await recordFailure(appId, subscriptionId, now);
     },
 
     markSlow: (appId, subscriptionId, until, now) =>

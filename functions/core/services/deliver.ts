@@ -1,6 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { type DeliveryStatusReason, hasEnded } from "../delivery-status.ts";
-import type { Attempt, Delivery, DeliveryMessage, SigningSecret } from "../model.ts";
+import type {
+  Attempt,
+  Delivery,
+  DeliveryMessage,
+  DisabledReason,
+  SigningSecret,
+} from "../model.ts";
 import type {
   DeliveryQueue,
   DeliveryStore,
@@ -17,6 +23,12 @@ import { decideAfterFailure, hideSecondsUntil, type RetryPolicy } from "../retry
 import { signingSecrets } from "../secrets.ts";
 import { attemptHeaders } from "../sign.ts";
 import { holdLimit, type Lane } from "../subscription-health.ts";
+import {
+  type AutoDisableDeps,
+  type Disabled,
+  disableIfFailingTooLong,
+  disableSubscription,
+} from "./auto-disable.ts";
 import { type DeadLetterDeps, deadLetter } from "./dead-letter.ts";
 import {
   countAttempt,
@@ -30,7 +42,7 @@ import type { SubscriptionLookup } from "./subscription-cache.ts";
 import { workflowNotice } from "./workflow-notice.ts";
 import type { WorkflowLookup } from "./workflow-runner.ts";
 
-export interface DeliverDeps extends DeadLetterDeps, PausingDeps {
+export interface DeliverDeps extends DeadLetterDeps, PausingDeps, AutoDisableDeps {
   store: DeliveryStore & SubscriptionStore & SubscriptionHealthStore & WorkflowStore;
   queue: DeliveryQueue;
   sender: WebhookSender;
@@ -82,6 +94,8 @@ export type DeliverOutcome =
       kind: "dead_lettered";
       reason: DeliveryStatusReason;
       attempt: Attempt | null;
+      /** The subscription this turn disabled (SPEC §3.1), if any. */
+      disabled?: Disabled | null;
     } & HealthEffects)
   | { kind: "discarded" };
 
@@ -131,8 +145,14 @@ export async function deliver(
   const failures = delivery.attempt_count - delivery.round_started_at_attempt;
   if (failures > deps.retry.maxRetries) {
     // The last attempt was recorded but dead-lettering did not finish: finish it.
+    const disabled = await disableIfFailingTooLong(deps, delivery);
     await deadLetterMessage(deps, message, delivery, "retries_exhausted");
-    return { kind: "dead_lettered", reason: "retries_exhausted", attempt: delivery.last_attempt };
+    return {
+      kind: "dead_lettered",
+      reason: "retries_exhausted",
+      attempt: delivery.last_attempt,
+      disabled,
+    };
   }
   const now = deps.clock.now();
   if (delivery.next_attempt_at && Date.parse(delivery.next_attempt_at) > now.getTime()) {
@@ -153,6 +173,10 @@ export async function deliver(
   if (!target.enabled) {
     // SPEC §3.1: dead-lettered at its turn without a request, to be redriven once enabled.
     const reason = isWorkflow ? "workflow_disabled" : "subscription_disabled";
+    // This delivery's attempt disabled it, and its turn stopped before telling subscribers.
+    if (target.disabled_by === delivery.id) {
+      await disableSubscription(deps, delivery, target.disabled_reason ?? "gone", null);
+    }
     await deadLetterMessage(deps, message, delivery, reason);
     return { kind: "dead_lettered", reason, attempt: null };
   }
@@ -209,24 +233,29 @@ export async function deliver(
   }
   const health = await countAttempt(deps, delivery, gate, succeeded);
   if (succeeded) return { kind: "succeeded", attempt, url: target.url, health, slow };
+  const ended = {
+    ...delivery,
+    url: target.url,
+    attempt_count: attempt.attempt,
+    last_attempt: attempt,
+    updated_at: attempt.at,
+  };
+  if (attempt.status_code === 410 && !isWorkflow) {
+    // Gone: the subscription is disabled at once, and this delivery waits in the DLQ for it
+    // to be enabled again, as any still queued for it will (SPEC §3.1).
+    const disabled = await disableSubscription(deps, delivery, "gone", null);
+    await deadLetterMessage(deps, message, ended, "subscription_disabled");
+    const reason = "subscription_disabled";
+    return { kind: "dead_lettered", reason, attempt, health, slow, disabled };
+  }
   if (nextAttemptAt) {
     await deps.queue.delay(lane, receipt.receiptHandle, hideSecondsUntil(nextAttemptAt, decidedAt));
     const delaySeconds = Math.round((nextAttemptAt.getTime() - decidedAt.getTime()) / 1000);
     return { kind: "retrying", attempt, url: target.url, delaySeconds, health, slow };
   }
-  await deadLetterMessage(
-    deps,
-    message,
-    {
-      ...delivery,
-      url: target.url,
-      attempt_count: attempt.attempt,
-      last_attempt: attempt,
-      updated_at: attempt.at,
-    },
-    "retries_exhausted",
-  );
-  return { kind: "dead_lettered", reason: "retries_exhausted", attempt, health, slow };
+  const disabled = await disableIfFailingTooLong(deps, delivery);
+  await deadLetterMessage(deps, message, ended, "retries_exhausted");
+  return { kind: "dead_lettered", reason: "retries_exhausted", attempt, health, slow, disabled };
 }
 
 /**
@@ -271,6 +300,9 @@ interface CurrentTarget {
   secrets: SigningSecret[];
   /** A subscription's static headers (a workflow's rendered ones are in its run). */
   headers?: Record<string, string> | undefined;
+  /** A subscription Switchyard disabled: why, and the delivery whose attempt did it. */
+  disabled_reason?: DisabledReason | null | undefined;
+  disabled_by?: string | null | undefined;
 }
 
 /**

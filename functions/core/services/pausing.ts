@@ -105,17 +105,17 @@ export async function countAttempt(
   if (probeLease !== null) {
     const pauses = health.pauses + 1;
     const until = pauseEnd(deps, now, pauses);
-    await deps.store.failProbe(appId, subscriptionId, probeLease, until);
+    await deps.store.failProbe(appId, subscriptionId, probeLease, until, now.toISOString());
     deps.health?.set(appId, subscriptionId, {
+      ...health,
       failures: health.failures + 1,
       paused_until: until,
       pauses,
       probe_until: null,
-      slow_until: health.slow_until,
     });
     return { subscription_id: subscriptionId, change: "paused", until };
   }
-  const after = await deps.store.recordFailure(appId, subscriptionId);
+  const after = await deps.store.recordFailure(appId, subscriptionId, now.toISOString());
   if (after.failures < FAILURES_TO_PAUSE || after.paused_until !== null) {
     deps.health?.set(appId, subscriptionId, after);
     return null;

@@ -12,6 +12,7 @@ import type {
   SubscriptionStore,
 } from "../ports.ts";
 import { createWebhookBody, patchWebhookBody } from "../schemas.ts";
+import { webhookView } from "../subscription-view.ts";
 import { parseInput } from "../validation.ts";
 import {
   newSecret,
@@ -20,7 +21,6 @@ import {
   type SignedRecords,
   sealedSecrets,
   shownSecret,
-  withoutSecrets,
 } from "./signed-records.ts";
 
 export interface WebhookDeps {
@@ -31,15 +31,6 @@ export interface WebhookDeps {
   /** Seals secrets before they are stored and opens them for the secret route. */
   vault: SecretVault;
 }
-
-/**
- * A subscription as lists and GET show it: never with its secrets (nor its write version);
- * `headers` always (empty on one saved before there were any).
- */
-export const webhookView = (subscription: Subscription) => ({
-  ...withoutSecrets(subscription),
-  headers: subscription.headers ?? {},
-});
 
 /** How the shared rewrite and secret routes read and write subscriptions. */
 const subscriptions = (deps: WebhookDeps): SignedRecords<Subscription> => ({
@@ -82,12 +73,15 @@ export async function getWebhook(deps: WebhookDeps, appId: string, id: string) {
     mustExist(deps.store, appId, id),
     isId("subscription", id) ? deps.store.getHealth(appId, id) : null,
   ]);
-  return { ...webhookView(subscription), paused_until: health?.paused_until ?? null };
+  return {
+    ...webhookView(subscription, health ?? undefined),
+    paused_until: health?.paused_until ?? null,
+  };
 }
 
 export async function listWebhooks(deps: WebhookDeps, appId: string, page: PageRequest) {
   const result = await deps.store.listSubscriptions(appId, page);
-  return { data: result.data.map(webhookView), next_cursor: result.next_cursor };
+  return { data: result.data.map((s) => webhookView(s)), next_cursor: result.next_cursor };
 }
 
 export async function patchWebhook(deps: WebhookDeps, appId: string, id: string, input: unknown) {
@@ -100,6 +94,8 @@ export async function patchWebhook(deps: WebhookDeps, appId: string, id: string,
     body.headers === undefined ? undefined : checkedHeaders(body.headers ?? {}, "headers");
   const updated = await rewrite(subscriptions(deps), appId, first, async (current) => ({
     ...current,
+    // Enabled again by hand: what Switchyard disabled it for is over (SPEC §3.1).
+    ...(body.enabled === true && { disabled_reason: null, failing_since: null, disabled_by: null }),
     ...(url !== undefined && { url }),
     ...(body.events !== undefined && { events: unique(body.events) }),
     ...(body.name !== undefined && { name: body.name }),
@@ -113,6 +109,8 @@ export async function patchWebhook(deps: WebhookDeps, appId: string, id: string,
     secrets: await sealedSecrets(deps.vault, current),
     updated_at: deps.clock.now().toISOString(),
   }));
+  // …and its failure streak starts again from nothing.
+  if (body.enabled === true && !first.enabled) await deps.store.resume(appId, id);
   return webhookView(updated);
 }
 

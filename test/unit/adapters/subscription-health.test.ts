@@ -22,7 +22,9 @@ describe("subscription health records", () => {
   });
 
   it("counts every failure of deliverers that fail at once", async () => {
-    await Promise.all(Array.from({ length: 8 }, () => store.recordFailure(APP, SUB)));
+    await Promise.all(
+      Array.from({ length: 8 }, () => store.recordFailure(APP, SUB, "2026-11-23T02:00:00.000Z")),
+    );
     expect(await store.getHealth(APP, SUB)).toMatchObject({ failures: 8, paused_until: null });
   });
 
@@ -63,7 +65,13 @@ describe("subscription health records", () => {
       "2026-11-23T02:00:45.000Z",
       "2026-11-23T02:00:30.000Z",
     );
-    await store.failProbe(APP, SUB, "2026-11-23T02:00:45.000Z", "2026-11-23T02:01:30.000Z");
+    await store.failProbe(
+      APP,
+      SUB,
+      "2026-11-23T02:00:45.000Z",
+      "2026-11-23T02:01:30.000Z",
+      "2026-11-23T02:00:40.000Z",
+    );
     expect(await store.getHealth(APP, SUB)).toMatchObject({
       failures: 1,
       pauses: 2,
@@ -71,7 +79,13 @@ describe("subscription health records", () => {
       probe_until: null,
     });
     // A probe whose lease was taken over still counts its failure, and pauses nothing.
-    await store.failProbe(APP, SUB, "stale lease", "2026-11-23T09:00:00.000Z");
+    await store.failProbe(
+      APP,
+      SUB,
+      "stale lease",
+      "2026-11-23T09:00:00.000Z",
+      "2026-11-23T02:02:00.000Z",
+    );
     expect(await store.getHealth(APP, SUB)).toMatchObject({
       failures: 2,
       pauses: 2,
@@ -101,7 +115,7 @@ describe("subscription health records", () => {
     const [marked] = await table.items("subscription_health");
     // TTL removes the record an hour after the mark ends: 02:01 + 1 h, in epoch seconds.
     expect(marked?.expires_at).toBe(Date.parse("2026-11-23T03:01:00.000Z") / 1000);
-    await store.recordFailure(APP, SUB);
+    await store.recordFailure(APP, SUB, "2026-11-23T02:00:00.000Z");
     const [failing] = await table.items("subscription_health");
     expect(failing?.expires_at).toBeUndefined();
     expect(
@@ -114,7 +128,7 @@ describe("subscription health records", () => {
 
   it("keeps a slow mark through failures, and forgets it on resume", async () => {
     await store.markSlow(APP, SUB, "2026-11-23T02:01:00.000Z", "2026-11-23T02:00:00.000Z");
-    expect(await store.recordFailure(APP, SUB)).toMatchObject({
+    expect(await store.recordFailure(APP, SUB, "2026-11-23T02:00:00.000Z")).toMatchObject({
       failures: 1,
       slow_until: "2026-11-23T02:01:00.000Z",
     });
@@ -123,7 +137,7 @@ describe("subscription health records", () => {
   });
 
   it("forgets everything on resume", async () => {
-    await store.recordFailure(APP, SUB);
+    await store.recordFailure(APP, SUB, "2026-11-23T02:00:00.000Z");
     await store.pause(APP, SUB, "2026-11-23T02:00:30.000Z");
     await store.resume(APP, SUB);
     expect(await store.getHealth(APP, SUB)).toEqual(HEALTHY);

@@ -410,7 +410,7 @@ describe("a paused subscription", () => {
 
   it("leaves no health record behind when it is deleted", async () => {
     const { body } = await create();
-    await store.recordFailure(appId, body.id);
+    await store.recordFailure(appId, body.id, "2026-11-23T02:00:00.000Z");
     await call({ method: "DELETE", path: `/api/v2/webhooks/${body.id}` });
     expect(await pipeline.table.items("subscription_health")).toEqual([]);
   });
@@ -504,5 +504,51 @@ describe("custom headers (SPEC §3.1)", () => {
     const list = await call({ method: "GET", path: "/api/v2/webhooks" });
     expect(list.body.data).toHaveLength(1);
     expect(list.body.data[0].headers).toEqual({});
+  });
+});
+
+describe("a subscription Switchyard disabled (SPEC §3.1)", () => {
+  it("shows why and since when; enabling it again by PATCH clears both and its failure streak", async () => {
+    const { body } = await create();
+    await store.recordFailure(appId, body.id, "2026-11-18T09:00:00.000Z");
+    const failing = await call({ method: "GET", path: `/api/v2/webhooks/${body.id}` });
+    expect(failing.body).toMatchObject({
+      enabled: true,
+      disabled_reason: null,
+      failing_since: "2026-11-18T09:00:00.000Z",
+    });
+    const current = (await store.getSubscription(appId, body.id)) as Subscription;
+    await store.replaceSubscription(appId, {
+      ...current,
+      enabled: false,
+      disabled_reason: "failing",
+      failing_since: "2026-11-18T09:00:00.000Z",
+      disabled_by: "msg_01JD0000000000000000000000AAAAAAAA",
+    });
+    const listed = await call({ method: "GET", path: "/api/v2/webhooks" });
+    expect(listed.body.data[0]).toMatchObject({
+      enabled: false,
+      disabled_reason: "failing",
+      failing_since: "2026-11-18T09:00:00.000Z",
+    });
+    expect(Object.keys(listed.body.data[0])).not.toContain("disabled_by");
+
+    const enabled = await call({
+      method: "PATCH",
+      path: `/api/v2/webhooks/${body.id}`,
+      body: { enabled: true },
+    });
+
+    expect(enabled.body).toMatchObject({
+      enabled: true,
+      disabled_reason: null,
+      failing_since: null,
+    });
+    const shown = await call({ method: "GET", path: `/api/v2/webhooks/${body.id}` });
+    expect(shown.body).toMatchObject({ enabled: true, disabled_reason: null, failing_since: null });
+    expect(await store.getHealth(appId, body.id)).toMatchObject({
+      failures: 0,
+      failing_since: null,
+    });
   });
 });

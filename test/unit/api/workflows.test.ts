@@ -222,7 +222,7 @@ describe("PATCH and DELETE /api/v2/workflows/{id}", () => {
 
   it("shows paused_until while its action's receiver is paused, and drops that record on delete", async () => {
     const { body } = await create();
-    await store.recordFailure(appId, body.id);
+    await store.recordFailure(appId, body.id, "2026-11-23T02:00:00.000Z");
     await store.pause(appId, body.id, "2026-11-23T02:00:00.000Z");
     const paused = await call({ method: "GET", path: `/api/v2/workflows/${body.id}` });
     expect(paused.body.paused_until).toBe("2026-11-23T02:00:00.000Z");

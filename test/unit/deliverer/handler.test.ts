@@ -1083,6 +1083,7 @@ describe("what each turn of a delivery comes to", () => {
       attempt: expect.objectContaining({ attempt: 4, status_code: 500 }),
       health: null,
       slow: null,
+      disabled: null,
     });
   });
 
@@ -1102,6 +1103,7 @@ describe("what each turn of a delivery comes to", () => {
       kind: "dead_lettered",
       reason: "retries_exhausted",
       attempt: expect.objectContaining({ attempt: 4 }),
+      disabled: null,
     });
     expect(receiver.requests).toHaveLength(4);
     expect(await stored(delivery)).toMatchObject({

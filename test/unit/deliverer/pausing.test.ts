@@ -244,7 +244,7 @@ describe("pausing a subscription whose receiver keeps failing", () => {
 async function stillPausedUntil(until: string) {
   await sub.store.resume(sub.appId, SUBSCRIPTION);
   for (let failure = 0; failure < FAILURES_TO_PAUSE; failure++) {
-    await sub.store.recordFailure(sub.appId, SUBSCRIPTION);
+    await sub.store.recordFailure(sub.appId, SUBSCRIPTION, "2026-11-23T02:00:00.000Z");
   }
   await sub.store.pause(sub.appId, SUBSCRIPTION, until);
 }
