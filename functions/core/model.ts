@@ -65,6 +65,8 @@ export interface Subscription {
    * `failing_since` for too long). Absent while enabled, or when a user disabled it.
    */
   disabled_reason?: DisabledReason | null;
+  /** At most this many requests a second (SPEC §3.1); absent or null: no limit. */
+  rate_limit?: number | null;
   /** With `disabled_reason: failing`: when its failures in a row began. */
   failing_since?: string | null;
   /** The delivery whose attempt disabled it: that one's turn tells subscribers. Never shown. */
@@ -124,6 +126,8 @@ export interface SubscriptionHealth {
   failures: number;
   /** When the failures in a row began (SPEC §3.1: long enough, and it is disabled). */
   failing_since: string | null;
+  /** A rate-limited subscription's next free send slot (epoch ms), when it has one. */
+  next_send_at?: number;
   /** While set and in the future, deliveries are held without a request. */
   paused_until: string | null;
   /** How many pauses in a row: each probe that fails doubles the next pause. */
@@ -202,6 +206,11 @@ export interface Delivery {
    * again until this time, without an attempt.
    */
   next_attempt_at?: string | null;
+  /**
+   * The send slot (epoch ms) its rate-limited subscription gave its next attempt, kept while
+   * its message is hidden until shortly before it (SPEC §3.1).
+   */
+  rate_slot?: number;
   /** Why it ended without a success (`dead_lettered`, `discarded`); null otherwise. */
   status_reason?: DeliveryStatusReason | null;
   /** Set on a workflow's delivery: the run it carries out (SPEC §2.4). */

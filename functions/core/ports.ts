@@ -205,6 +205,16 @@ export interface DeliveryStore {
     limit: number,
     after?: string,
   ): Promise<{ deliveries: DeliverySummary[]; next: string | undefined }>;
+  /**
+   * Keeps a send slot taken for the delivery's next attempt (a rate limit's, SPEC §3.1), so its
+   * message can come back for it; false when an attempt was made since `expectedAttemptCount`.
+   */
+  keepSendSlot(
+    appId: string,
+    id: string,
+    slotMs: number,
+    expectedAttemptCount: number,
+  ): Promise<boolean>;
   /** A purge: a dead-lettered delivery becomes `discarded`; false when it is not dead-lettered. */
   discardDeadLetter(appId: string, id: string, at: string): Promise<boolean>;
   /** Sets the status; `reason` says why it ended (SPEC §2.5), and is cleared when absent. */
@@ -266,8 +276,25 @@ export interface SubscriptionHealthStore {
    * exists or the subscription has failures or a pause: false then.
    */
   markSlow(appId: string, subscriptionId: string, until: string, now: string): Promise<boolean>;
-  /** The receiver answered: healthy again (the record goes). */
+  /**
+   * The receiver answered: healthy again. The record goes, unless its rate limiter holds
+   * slots still to come, which stay.
+   */
   resume(appId: string, subscriptionId: string): Promise<void>;
+  /** The subscription is gone: its record goes, limiter and all. */
+  dropHealth(appId: string, subscriptionId: string): Promise<void>;
+  /**
+   * Takes the next free send slot of a rate-limited subscription (SPEC §3.1): `now` when it is
+   * idle, else the slot after the last one taken; the next free one moves `intervalMs` on.
+   * Answers the slot (epoch ms). `idle` says which of the two the caller expects, to try first.
+   */
+  takeSendSlot(
+    appId: string,
+    subscriptionId: string,
+    nowMs: number,
+    intervalMs: number,
+    idle: boolean,
+  ): Promise<number>;
 }
 
 export interface Store

@@ -7,6 +7,7 @@ import { DELIVERY_STATUSES } from "./delivery-status.ts";
 import type { JsonValue } from "./json.ts";
 import { LIMITS } from "./limits.ts";
 import { HTTP_METHODS } from "./model.ts";
+import { MAX_RATE_LIMIT } from "./rate-limit.ts";
 import { linkedAccountId } from "./trigger-schemas.ts";
 import { jsonObject, text } from "./validation.ts";
 
@@ -49,6 +50,13 @@ const headers = z.record(z.string(), z.string()).check(
   }),
 );
 
+/** Requests a second (§3.1): a whole number from 1 to 500. */
+const rateLimit = z.int().check(
+  z.refine((value) => value >= 1 && value <= MAX_RATE_LIMIT, {
+    message: `must be a whole number of requests a second from 1 to ${MAX_RATE_LIMIT}`,
+  }),
+);
+
 /** `POST /api/v2/webhooks` (§2.3, §3.1). */
 export const createWebhookBody = z.strictObject({
   url,
@@ -59,6 +67,7 @@ export const createWebhookBody = z.strictObject({
   filter: z.optional(jsonObject),
   enabled: z.optional(z.boolean()),
   headers: z.optional(headers),
+  rate_limit: z.optional(rateLimit),
 });
 
 /** `PATCH /api/v2/webhooks/{id}`: every field but the secret; `null` clears an optional one. */
@@ -71,6 +80,7 @@ export const patchWebhookBody = z.strictObject({
   filter: z.optional(z.nullable(jsonObject)),
   enabled: z.optional(z.boolean()),
   headers: z.optional(z.nullable(headers)),
+  rate_limit: z.optional(z.nullable(rateLimit)),
 });
 
 /** Any JSON value (a body template); its depth and placeholders are checked by the service. */

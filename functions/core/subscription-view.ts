@@ -11,6 +11,7 @@ export function webhookView(subscription: Subscription, health?: SubscriptionHea
   return {
     ...view,
     headers: subscription.headers ?? {},
+    rate_limit: subscription.rate_limit ?? null,
     disabled_reason: subscription.disabled_reason ?? null,
     failing_since: subscription.failing_since ?? health?.failing_since ?? null,
   };

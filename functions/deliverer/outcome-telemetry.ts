@@ -71,12 +71,7 @@ export function reportOutcome(
       return;
     case "held":
       if (outcome.reason === "paused") count(telemetry, "DeliveryHeld");
-      logger.debug(
-        outcome.reason === "paused"
-          ? "delivery held: its subscription is paused"
-          : "delivery held: its next attempt is not due yet",
-        { ...ids, until: outcome.until.toISOString() },
-      );
+      logger.debug(HELD[outcome.reason], { ...ids, until: outcome.until.toISOString() });
       return;
     default:
       logger.debug(`delivery ${outcome.kind}`, ids);
@@ -111,3 +106,9 @@ function reportSlowMark(telemetry: Telemetry, mark: SlowMark): void {
     slow_until: mark.until,
   });
 }
+
+const HELD = {
+  paused: "delivery held: its subscription is paused",
+  backoff: "delivery held: its next attempt is not due yet",
+  rate_limited: "delivery held: its subscription's rate limit gave it a later slot",
+} as const;

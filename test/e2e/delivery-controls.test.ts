@@ -127,4 +127,35 @@ describe("delivery controls on npm start (SPEC §3.1)", () => {
       await gone.close();
     }
   }, 30_000);
+
+  it("never sends a rate-limited subscription more than its limit in any one second of a burst", async () => {
+    const runtime = await runtimeWithPing();
+    const limited = await runtime.call("POST", "/api/v2/webhooks", {
+      url: receiver.url,
+      events: ["ping"],
+      rate_limit: 5,
+    });
+    expect(limited.status).toBe(201);
+    const batch = await runtime.call(
+      "POST",
+      "/api/v2/public/events/batch",
+      { events: Array.from({ length: 50 }, (_, n) => ({ event: "ping", payload: { n } })) },
+      { linked_account_id: "acme" },
+    );
+    expect(batch.status).toBe(200);
+
+    const requests = await eventually(
+      async () => (receiver.requests.length >= 50 ? receiver.requests : undefined),
+      40_000,
+      "all 50 deliveries",
+    );
+
+    const times = requests.map((request) => request.at).sort((a, b) => a - b);
+    // The most requests that arrived within any one second: a window starting at each.
+    const busiest = Math.max(
+      ...times.map((start) => times.filter((at) => at >= start && at < start + 1_000).length),
+    );
+    expect(busiest).toBeLessThanOrEqual(5);
+    expect(requests.every((request) => request.headers["x-switchyard-attempt"] === "1")).toBe(true);
+  }, 60_000);
 });

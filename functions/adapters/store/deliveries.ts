@@ -213,6 +213,29 @@ export function deliveryStore(table: TableContext): DeliveryStore {
       });
     },
 
+    async keepSendSlot(appId, id, slotMs, expectedAttemptCount) {
+      // Its status, indexes and times are untouched: only the slot is kept.
+      try {
+        await table.doc.send(
+          new UpdateCommand({
+            TableName: table.tableName,
+            Key: deliveryKey(id),
+            UpdateExpression: "SET rate_slot = :slot",
+            ConditionExpression: "app_id = :app AND attempt_count = :count",
+            ExpressionAttributeValues: {
+              ":slot": slotMs,
+              ":app": appId,
+              ":count": expectedAttemptCount,
+            },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (isConditionFailure(error)) return false;
+        throw error;
+      }
+    },
+
     discardDeadLetter(appId, id, at) {
       return update(appId, id, "discarded", at, {
         set: ["status_reason = :reason"],

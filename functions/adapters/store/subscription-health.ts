@@ -7,7 +7,7 @@ import {
 import type { SubscriptionHealth } from "../../core/model.ts";
 import type { SubscriptionHealthStore } from "../../core/ports.ts";
 import { HEALTHY } from "../../core/subscription-health.ts";
-import { isConditionFailure, type TableContext, withoutKeys } from "./table-context.ts";
+import { isConditionFailure, nowMs, type TableContext, withoutKeys } from "./table-context.ts";
 
 /**
  * Health records, one item per subscription that has failed or been slow lately, each a
@@ -118,9 +118,63 @@ export function subscriptionHealthStore(table: TableContext): SubscriptionHealth
       }),
 
     async resume(appId, subscriptionId) {
+      // A rate limiter's slots still to come stay: dropping them would let new sends land on
+      // slots already given out.
+      try {
+        await table.doc.send(
+          new DeleteCommand({
+            TableName: table.tableName,
+            Key: keyOf(appId, subscriptionId),
+            ConditionExpression: "attribute_not_exists(next_send_at) OR next_send_at <= :now",
+            ExpressionAttributeValues: { ":now": nowMs(table) },
+          }),
+        );
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        await update(appId, subscriptionId, {
+          UpdateExpression:
+            "REMOVE failures, failing_since, paused_until, pauses, probe_until, slow_until",
+        });
+      }
+    },
+
+    async dropHealth(appId, subscriptionId) {
       await table.doc.send(
         new DeleteCommand({ TableName: table.tableName, Key: keyOf(appId, subscriptionId) }),
       );
+    },
+
+    async takeSendSlot(appId, subscriptionId, nowMs, intervalMs, idle) {
+      // DynamoDB has no max(): one of two conditional updates applies, chosen by the slot
+      // the caller expects, then the other. Each that does not apply costs a write unit.
+      // Both clear the record's expiry (a slow mark's): slots must outlive it.
+      const fromNow = () =>
+        update(appId, subscriptionId, {
+          UpdateExpression: "SET next_send_at = :next, kind = :kind REMOVE expires_at",
+          ConditionExpression: "attribute_not_exists(next_send_at) OR next_send_at <= :now",
+          ExpressionAttributeValues: {
+            ":next": nowMs + intervalMs,
+            ":now": nowMs,
+            ":kind": "subscription_health",
+          },
+        }).then(() => nowMs);
+      const afterLast = () =>
+        update(appId, subscriptionId, {
+          UpdateExpression: "SET next_send_at = next_send_at + :interval REMOVE expires_at",
+          ConditionExpression: "next_send_at > :now",
+          ExpressionAttributeValues: { ":interval": intervalMs, ":now": nowMs },
+          ReturnValues: "UPDATED_OLD",
+        }).then(({ Attributes }) => Number(Attributes?.next_send_at));
+      let tryIdle = idle;
+      for (let tries = 0; tries < 4; tries++) {
+        try {
+          return await (tryIdle ? fromNow() : afterLast());
+        } catch (error) {
+          if (!isConditionFailure(error)) throw error;
+          tryIdle = !tryIdle;
+        }
+      }
+      throw new Error(`subscription ${subscriptionId}'s send slots kept changing; try again`);
     },
   };
 }

@@ -23,7 +23,8 @@ export function expiresAt(table: TableContext): number {
   return Math.ceil((nowMs(table) + days * 86_400_000) / 1000);
 }
 
-function nowMs(table: TableContext): number {
+/** The table's clock: its `now` when given (tests), else the system's. */
+export function nowMs(table: TableContext): number {
   return table.now?.() ?? Date.now();
 }
 

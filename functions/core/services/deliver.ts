@@ -30,6 +30,7 @@ import {
   disableSubscription,
 } from "./auto-disable.ts";
 import { type DeadLetterDeps, deadLetter } from "./dead-letter.ts";
+import { type PacingDeps, waitForSlot } from "./pacing.ts";
 import {
   countAttempt,
   type HealthChange,
@@ -42,7 +43,7 @@ import type { SubscriptionLookup } from "./subscription-cache.ts";
 import { workflowNotice } from "./workflow-notice.ts";
 import type { WorkflowLookup } from "./workflow-runner.ts";
 
-export interface DeliverDeps extends DeadLetterDeps, PausingDeps, AutoDisableDeps {
+export interface DeliverDeps extends DeadLetterDeps, PausingDeps, AutoDisableDeps, PacingDeps {
   store: DeliveryStore & SubscriptionStore & SubscriptionHealthStore & WorkflowStore;
   queue: DeliveryQueue;
   sender: WebhookSender;
@@ -77,10 +78,11 @@ export type DeliverOutcome =
   /** A duplicate message, or a copy another message carries: nothing done. */
   | { kind: "skipped" }
   /**
-   * Hidden again without a request: back before its attempt is due (`backoff`), or its
-   * subscription is paused or being probed (`paused`).
+   * Hidden again without a request: back before its attempt is due (`backoff`), its
+   * subscription is paused or being probed (`paused`), or its rate limit's next slot for it
+   * is more than 2 s away (`rate_limited`).
    */
-  | { kind: "held"; reason: "backoff" | "paused"; until: Date }
+  | { kind: "held"; reason: "backoff" | "paused" | "rate_limited"; until: Date }
   /** Its subscription is failing, paused or slow: forwarded to the slow lane, without a request. */
   | { kind: "diverted" }
   | ({ kind: "succeeded"; attempt: Attempt; url: string } & HealthEffects)
@@ -202,6 +204,10 @@ export async function deliver(
     await deps.queue.delay(lane, receipt.receiptHandle, hideSecondsUntil(until, now));
     return { kind: "held", reason: "paused", until };
   }
+  if (!isWorkflow && target.rate_limit) {
+    const pacing = await waitForSlot(deps, delivery, target.rate_limit, gate.health, receipt);
+    if (pacing.kind !== "go") return pacing;
+  }
   const { attempt, slow } = await attemptOnce(deps, delivery, target);
   const succeeded = attempt.error === null;
   const decision = succeeded ? null : decideAfterFailure(failures + 1, deps.retry, deps.random);
@@ -300,6 +306,8 @@ interface CurrentTarget {
   secrets: SigningSecret[];
   /** A subscription's static headers (a workflow's rendered ones are in its run). */
   headers?: Record<string, string> | undefined;
+  /** A subscription's requests a second at most (SPEC §3.1). */
+  rate_limit?: number | null | undefined;
   /** A subscription Switchyard disabled: why, and the delivery whose attempt did it. */
   disabled_reason?: DisabledReason | null | undefined;
   disabled_by?: string | null | undefined;

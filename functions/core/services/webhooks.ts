@@ -56,6 +56,7 @@ export async function createWebhook(deps: WebhookDeps, appId: string, input: unk
     filter: filter as Subscription["filter"],
     enabled: body.enabled ?? true,
     headers: checkedHeaders(body.headers ?? {}, "headers"),
+    rate_limit: body.rate_limit ?? null,
     created_at: now.toISOString(),
     updated_at: now.toISOString(),
     secrets: [sealed],
@@ -106,6 +107,7 @@ export async function patchWebhook(deps: WebhookDeps, appId: string, id: string,
     ...(filter !== undefined && { filter: filter as Subscription["filter"] }),
     ...(body.enabled !== undefined && { enabled: body.enabled }),
     ...(headers !== undefined && { headers }),
+    ...(body.rate_limit !== undefined && { rate_limit: body.rate_limit }),
     secrets: await sealedSecrets(deps.vault, current),
     updated_at: deps.clock.now().toISOString(),
   }));
@@ -119,7 +121,7 @@ export async function deleteWebhook(deps: WebhookDeps, appId: string, id: string
     throw notFound(id);
   }
   // Its health record has no one left to describe.
-  await deps.store.resume(appId, id);
+  await deps.store.dropHealth(appId, id);
 }
 
 export const getWebhookSecret = (deps: WebhookDeps, appId: string, id: string) =>

@@ -139,7 +139,7 @@ export async function patchWorkflow(deps: WorkflowDeps, appId: string, id: strin
 export async function deleteWorkflow(deps: WorkflowDeps, appId: string, id: string) {
   if (!isId("workflow", id) || !(await deps.store.deleteWorkflow(appId, id))) throw notFound(id);
   // Its health record has no one left to describe.
-  await deps.store.resume(appId, id);
+  await deps.store.dropHealth(appId, id);
 }
 
 export const getWorkflowSecret = (deps: WorkflowDeps, appId: string, id: string) =>

@@ -144,3 +144,50 @@ describe("subscription health records", () => {
     expect(await table.items("subscription_health")).toEqual([]);
   });
 });
+
+describe("a rate limiter's send slots (SPEC §3.1)", () => {
+  const NOW = Date.parse("2026-11-23T02:00:00.000Z");
+  const INTERVAL = 220; // 5 a second
+
+  it("gives an idle subscription a slot now, and each next one an interval after the last", async () => {
+    expect(await store.takeSendSlot(APP, SUB, NOW, INTERVAL, true)).toBe(NOW);
+    expect(await store.takeSendSlot(APP, SUB, NOW + 10, INTERVAL, false)).toBe(NOW + 220);
+    expect(await store.takeSendSlot(APP, SUB, NOW + 20, INTERVAL, false)).toBe(NOW + 440);
+    // Idle again once the slots given out are past: now, not after them.
+    expect(await store.takeSendSlot(APP, SUB, NOW + 5_000, INTERVAL, false)).toBe(NOW + 5_000);
+  });
+
+  it("answers right whatever the caller guessed, at one more write when the guess was wrong", async () => {
+    expect(await store.takeSendSlot(APP, SUB, NOW, INTERVAL, false)).toBe(NOW);
+    expect(await store.takeSendSlot(APP, SUB, NOW, INTERVAL, true)).toBe(NOW + 220);
+  });
+
+  it("gives deliverers that race for slots one each, an interval apart, none twice", async () => {
+    const slots = await Promise.all(
+      Array.from({ length: 20 }, (_, n) =>
+        store.takeSendSlot(APP, SUB, NOW, INTERVAL, n % 2 === 0),
+      ),
+    );
+    expect([...slots].sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 20 }, (_, n) => NOW + n * INTERVAL),
+    );
+  });
+
+  it("keeps slots still to come through a resume, and drops them with the subscription", async () => {
+    const store = await table.freshStore({ now: () => NOW });
+    await store.takeSendSlot(APP, SUB, NOW, INTERVAL, true);
+    await store.takeSendSlot(APP, SUB, NOW, INTERVAL, false);
+    await store.recordFailure(APP, SUB, "2026-11-23T02:00:00.000Z");
+    await store.resume(APP, SUB);
+    expect(await store.getHealth(APP, SUB)).toEqual({ ...HEALTHY, next_send_at: NOW + 440 });
+    await store.dropHealth(APP, SUB);
+    expect(await table.items("subscription_health")).toEqual([]);
+  });
+
+  it("outlives a slow mark's expiry", async () => {
+    await store.markSlow(APP, SUB, "2026-11-23T02:01:00.000Z", "2026-11-23T02:00:00.000Z");
+    await store.takeSendSlot(APP, SUB, NOW, INTERVAL, true);
+    const [record] = await table.items("subscription_health");
+    expect(record?.expires_at).toBeUndefined();
+  });
+});

@@ -552,3 +552,25 @@ describe("a subscription Switchyard disabled (SPEC §3.1)", () => {
     });
   });
 });
+
+describe("rate limits (SPEC §3.1)", () => {
+  it("takes a whole number of requests a second from 1 to 500, changed by PATCH and cleared with null", async () => {
+    const { body } = await create({ ...subscription, rate_limit: 5 });
+    expect(body.rate_limit).toBe(5);
+    expect((await create()).body.rate_limit).toBeNull();
+    const path = `/api/v2/webhooks/${body.id}`;
+    expect((await call({ method: "PATCH", path, body: { rate_limit: 500 } })).body.rate_limit).toBe(
+      500,
+    );
+    expect(
+      (await call({ method: "PATCH", path, body: { rate_limit: null } })).body.rate_limit,
+    ).toBe(null);
+    for (const rate of [0, 501, 2.5, "5"]) {
+      const refused = await create({ ...subscription, rate_limit: rate });
+      expect([rate, refused.status]).toEqual([rate, 400]);
+    }
+    expect((await create({ ...subscription, rate_limit: 0 })).body.message).toContain(
+      "rate_limit must be a whole number of requests a second from 1 to 500",
+    );
+  });
+});

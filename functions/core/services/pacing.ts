@@ -1,0 +1,80 @@
+import type { Clock } from "../clock.ts";
+import type { Delivery, SubscriptionHealth } from "../model.ts";
+import type { DeliveryQueue, DeliveryStore, SubscriptionHealthStore } from "../ports.ts";
+import {
+  hideSecondsBeforeSlot,
+  MAX_SLOT_WAIT_MS,
+  SLOT_LATENESS_MS,
+  slotIntervalMs,
+} from "../rate-limit.ts";
+import type { HealthLookup } from "./subscription-cache.ts";
+
+export interface PacingDeps {
+  store: SubscriptionHealthStore & DeliveryStore;
+  queue: DeliveryQueue;
+  clock: Clock;
+  health?: HealthLookup;
+  /** Waits in-process for a near slot; a timer when not given. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Where the delivery's message came from, to hide it there. */
+interface Carrier {
+  lane: "main" | "slow";
+  receiptHandle: string;
+}
+
+export type Pacing =
+  /** The slot has come: send now. */
+  | { kind: "go" }
+  /** Its slot is more than 2 s away: kept on the delivery, the message hidden until near it. */
+  | { kind: "held"; reason: "rate_limited"; until: Date }
+  /** An attempt was made since this message read the delivery: another copy carries it. */
+  | { kind: "skipped" };
+
+/**
+ * A rate-limited subscription's delivery waits for its send slot (SPEC §3.1) without
+ * spending an attempt: a slot it kept is used when its message is back in time for it,
+ * otherwise it takes the next free one. A slot within 2 s is waited for here; a later one is
+ * kept on the delivery and its message hidden until shortly before it. Costs a write unit a
+ * slot (two when a stale guess of idle or busy missed), and one more to keep a far slot.
+ */
+export async function waitForSlot(
+  deps: PacingDeps,
+  delivery: Delivery,
+  perSecond: number,
+  health: SubscriptionHealth,
+  carrier: Carrier,
+): Promise<Pacing> {
+  const { app_id: appId, target } = delivery;
+  const now = deps.clock.now().getTime();
+  const kept = delivery.rate_slot;
+  let slot: number;
+  if (kept !== undefined && kept >= now - SLOT_LATENESS_MS) {
+    slot = kept;
+  } else {
+    const interval = slotIntervalMs(perSecond);
+    const idle = (health.next_send_at ?? 0) <= now;
+    slot = await deps.store.takeSendSlot(appId, target.id, now, interval, idle);
+    // This container's next slot of the subscription is likely the one after: guess so.
+    deps.health?.set(appId, target.id, { ...health, next_send_at: slot + interval });
+  }
+  const wait = slot - now;
+  if (wait > MAX_SLOT_WAIT_MS) {
+    if (slot !== kept) {
+      const keptNow = await deps.store.keepSendSlot(
+        appId,
+        delivery.id,
+        slot,
+        delivery.attempt_count,
+      );
+      if (!keptNow) return { kind: "skipped" };
+    }
+    await deps.queue.delay(carrier.lane, carrier.receiptHandle, hideSecondsBeforeSlot(wait));
+    return { kind: "held", reason: "rate_limited", until: new Date(slot) };
+  }
+  if (wait > 0) await (deps.sleep ?? timer)(wait);
+  return { kind: "go" };
+}
+
+const timer = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
