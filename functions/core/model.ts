@@ -71,6 +71,8 @@ export interface Subscription {
   failing_since?: string | null;
   /** The delivery whose attempt disabled it: that one's turn tells subscribers. Never shown. */
   disabled_by?: string | null;
+  /** When Switchyard disabled it: the time of its `webhook.disabled`. Never shown. */
+  disabled_at?: string | null;
   created_at: string;
   updated_at: string;
   /** Newest first. */

@@ -4,6 +4,14 @@ import { LIMITS } from "./limits.ts";
 /** Headers Switchyard sets itself on every request it signs (SPEC §2.4, §3). */
 const RESERVED_HEADER = /^(content-type|user-agent|webhook-.*|x-switchyard-.*)$/;
 
+/**
+ * Headers of the connection and the message's framing, which HTTP sets: a `host` would reach
+ * another site behind the address that was checked, a `transfer-encoding` beside Switchyard's
+ * `content-length` would let a body be read two ways.
+ */
+const HTTP_OWN_HEADER =
+  /^(host|content-length|transfer-encoding|connection|keep-alive|proxy-connection|te|trailer|upgrade|expect)$/;
+
 /** An HTTP header name: an RFC 9110 token. */
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/;
 
@@ -33,6 +41,9 @@ export function checkedHeaders(
       throw new BadRequest(
         `${at}: Switchyard sets this header itself (content-type, user-agent, webhook-* and x-switchyard-* are reserved)`,
       );
+    }
+    if (HTTP_OWN_HEADER.test(lower)) {
+      throw new BadRequest(`${at}: HTTP sets this header itself for the connection it sends on`);
     }
     if (Object.hasOwn(headers, lower)) throw new BadRequest(`${at}: given twice`);
     if (Buffer.byteLength(value) > LIMITS.headerValueBytes) {

@@ -207,12 +207,15 @@ export interface DeliveryStore {
   ): Promise<{ deliveries: DeliverySummary[]; next: string | undefined }>;
   /**
    * Keeps a send slot taken for the delivery's next attempt (a rate limit's, SPEC §3.1), so its
-   * message can come back for it; false when an attempt was made since `expectedAttemptCount`.
+   * message can come back for it: in place of the slot it was read with (`keptMs`, undefined
+   * for none). False when an attempt was made since `expectedAttemptCount`, or another copy of
+   * its message kept a slot meanwhile.
    */
   keepSendSlot(
     appId: string,
     id: string,
     slotMs: number,
+    keptMs: number | undefined,
     expectedAttemptCount: number,
   ): Promise<boolean>;
   /** A purge: a dead-lettered delivery becomes `discarded`; false when it is not dead-lettered. */

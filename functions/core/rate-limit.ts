@@ -1,3 +1,5 @@
+import { MAX_HIDE_SECONDS } from "./retry-policy.ts";
+
 /**
  * Rate limits (SPEC §3.1): at most `rate_limit` requests a second to a subscription, across
  * every deliverer. Each request takes a send slot from the subscription's health record, the
@@ -31,8 +33,9 @@ export const SLOT_LATENESS_MS = 50;
 
 /**
  * How long to hide a message whose slot is `waitMs` away: whole seconds that bring it back
- * a second or two before its slot, at least 1.
+ * a second or two before its slot, at least 1, and never past what SQS allows in one go (a
+ * slot further off than that is hidden again when the message comes back).
  */
 export function hideSecondsBeforeSlot(waitMs: number): number {
-  return Math.max(1, Math.floor(waitMs / 1000) - 1);
+  return Math.min(MAX_HIDE_SECONDS, Math.max(1, Math.floor(waitMs / 1000) - 1));
 }

@@ -1,5 +1,14 @@
 import { MAX_DELAY_SECONDS } from "./retry-policy.ts";
 
+const DAY = "(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)";
+const MONTH = "(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)";
+/** IMF-fixdate, the obsolete RFC 850 form, and asctime's. */
+const HTTP_DATES = [
+  new RegExp(`^${DAY}, \\d{2} ${MONTH} \\d{4} \\d{2}:\\d{2}:\\d{2} GMT$`),
+  new RegExp(`^${DAY}[a-z]*, \\d{2}-${MONTH}-\\d{2} \\d{2}:\\d{2}:\\d{2} GMT$`),
+  new RegExp(`^${DAY} ${MONTH} [ \\d]\\d \\d{2}:\\d{2}:\\d{2} \\d{4}$`),
+];
+
 /** The answers whose `Retry-After` delays the next attempt (SPEC §3.1). */
 const HONOURED_STATUSES = new Set([429, 503]);
 
@@ -21,8 +30,11 @@ export function retryAfterSeconds(
   if (/^\d+$/.test(value)) {
     seconds = Number(value);
   } else {
-    // An HTTP date names a letter day or month; a bare number of another shape is not one.
-    const at = /[a-z]/i.test(value) ? Date.parse(value) : Number.NaN;
+    // Only the three forms of an HTTP date (RFC 9110 §5.6.7): Date.parse alone takes almost
+    // anything ("May 3" is a date in 2001).
+    const form = HTTP_DATES.findIndex((date) => date.test(value));
+    // asctime's form names no zone: it is GMT, as the others say.
+    const at = form < 0 ? Number.NaN : Date.parse(form === 2 ? `${value} GMT` : value);
     if (Number.isNaN(at)) return undefined;
     seconds = Math.ceil((at - now.getTime()) / 1000);
   }

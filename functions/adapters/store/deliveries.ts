@@ -213,7 +213,7 @@ export function deliveryStore(table: TableContext): DeliveryStore {
       });
     },
 
-    async keepSendSlot(appId, id, slotMs, expectedAttemptCount) {
+    async keepSendSlot(appId, id, slotMs, keptMs, expectedAttemptCount) {
       // Its status, indexes and times are untouched: only the slot is kept.
       try {
         await table.doc.send(
@@ -221,11 +221,14 @@ export function deliveryStore(table: TableContext): DeliveryStore {
             TableName: table.tableName,
             Key: deliveryKey(id),
             UpdateExpression: "SET rate_slot = :slot",
-            ConditionExpression: "app_id = :app AND attempt_count = :count",
+            ConditionExpression: `app_id = :app AND attempt_count = :count AND ${
+              keptMs === undefined ? "attribute_not_exists(rate_slot)" : "rate_slot = :kept"
+            }`,
             ExpressionAttributeValues: {
               ":slot": slotMs,
               ":app": appId,
               ":count": expectedAttemptCount,
+              ...(keptMs === undefined ? {} : { ":kept": keptMs }),
             },
           }),
         );

@@ -100,22 +100,31 @@ export function subscriptionHealthStore(table: TableContext): SubscriptionHealth
       if (!paused) await recordFailure(appId, subscriptionId, now);
     },
 
-    markSlow: (appId, subscriptionId, until, now) =>
-      updateIf(appId, subscriptionId, {
-        // A record that holds nothing but a mark expires an hour after it (TTL): a slow
-        // receiver that never fails leaves nothing behind.
+    async markSlow(appId, subscriptionId, until, now) {
+      // Only the first deliverer to see it slow writes; the rest find the mark live. A
+      // failing or paused subscription is in the slow lane already and is never marked.
+      const unmarked =
+        "(attribute_not_exists(slow_until) OR slow_until <= :now) AND attribute_not_exists(failures) AND attribute_not_exists(paused_until)";
+      const values = { ":until": until, ":now": now, ":kind": "subscription_health" };
+      // A record that holds nothing but a mark expires an hour after it (TTL): a slow
+      // receiver that never fails leaves nothing behind. One whose rate limiter gave out
+      // slots beyond that keeps no expiry: the slots must outlive the mark.
+      const expiring = updateIf(appId, subscriptionId, {
         UpdateExpression: "SET slow_until = :until, expires_at = :expires, kind = :kind",
-        // Only the first deliverer to see it slow writes; the rest find the mark live. A
-        // failing or paused subscription is in the slow lane already and is never marked.
-        ConditionExpression:
-          "(attribute_not_exists(slow_until) OR slow_until <= :now) AND attribute_not_exists(failures) AND attribute_not_exists(paused_until)",
+        ConditionExpression: `${unmarked} AND (attribute_not_exists(next_send_at) OR next_send_at <= :latest)`,
         ExpressionAttributeValues: {
-          ":until": until,
-          ":now": now,
+          ...values,
           ":expires": Math.ceil(Date.parse(until) / 1000) + 60 * 60,
-          ":kind": "subscription_health",
+          ":latest": Date.parse(until) + 60 * 60 * 1000,
         },
-      }),
+      });
+      if (await expiring) return true;
+      return updateIf(appId, subscriptionId, {
+        UpdateExpression: "SET slow_until = :until, kind = :kind",
+        ConditionExpression: `${unmarked} AND next_send_at > :latest`,
+        ExpressionAttributeValues: { ...values, ":latest": Date.parse(until) + 60 * 60 * 1000 },
+      });
+    },
 
     async resume(appId, subscriptionId) {
       // A rate limiter's slots still to come stay: dropping them would let new sends land on
@@ -131,10 +140,16 @@ export function subscriptionHealthStore(table: TableContext): SubscriptionHealth
         );
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
-        await update(appId, subscriptionId, {
-          UpdateExpression:
-            "REMOVE failures, failing_since, paused_until, pauses, probe_until, slow_until",
-        });
+        try {
+          await update(appId, subscriptionId, {
+            UpdateExpression:
+              "REMOVE failures, failing_since, paused_until, pauses, probe_until, slow_until",
+            // Not when a delete raced this one: that would leave a bare item behind.
+            ConditionExpression: "attribute_exists(PK)",
+          });
+        } catch (again) {
+          if (!isConditionFailure(again)) throw again;
+        }
       }
     },
 

@@ -29,9 +29,10 @@ const REWRITES = 3;
 /**
  * Disables the delivery's subscription for `reason` (SPEC §3.1) unless it is disabled already,
  * and tells subscribers with `webhook.disabled` — also when an earlier turn of this delivery
- * disabled it and stopped before telling: the notice's id is derived from the delivery, so the
- * fan-out delivers it once. Answers what this turn disabled, or null. A delivery of a platform
- * event never emits another platform event, so it disables without telling.
+ * disabled it and stopped before telling: the notice's id is derived from the disable (the
+ * delivery and its time), so the fan-out delivers it once. Answers what this turn disabled, or
+ * null. A delivery of a platform event never emits another platform event, so it disables
+ * without telling.
  */
 export async function disableSubscription(
   deps: AutoDisableDeps,
@@ -47,13 +48,15 @@ export async function disableSubscription(
       if (current.disabled_by === delivery.id) await tell(deps, delivery, current);
       return null;
     }
+    const at = deps.clock.now().toISOString();
     const disabled: Subscription = {
       ...current,
       enabled: false,
       disabled_reason: reason,
       failing_since: failingSince,
       disabled_by: delivery.id,
-      updated_at: deps.clock.now().toISOString(),
+      disabled_at: at,
+      updated_at: at,
     };
     if (await deps.store.replaceSubscription(appId, disabled)) {
       await tell(deps, delivery, disabled);
@@ -61,6 +64,18 @@ export async function disableSubscription(
     }
   }
   throw new Error(`subscription ${target.id} kept changing while it was being disabled`);
+}
+
+/**
+ * Tells subscribers again that this delivery's attempt disabled its subscription, when it is
+ * still disabled by it (read consistently: a cache may not have seen it enabled again since):
+ * the turn that disabled it may have stopped before telling. Never disables anything.
+ */
+export async function retellDisabled(deps: AutoDisableDeps, delivery: Delivery): Promise<void> {
+  const current = await deps.store.getSubscription(delivery.app_id, delivery.target.id, true);
+  if (current && !current.enabled && current.disabled_by === delivery.id) {
+    await tell(deps, delivery, current);
+  }
 }
 
 /**
@@ -83,8 +98,9 @@ export async function disableIfFailingTooLong(
 
 async function tell(deps: AutoDisableDeps, delivery: Delivery, subscription: Subscription) {
   if (delivery.platform) return;
-  // Timed when it was disabled, so a notice told again is the same notice.
-  const at = new Date(subscription.updated_at);
+  // Timed when it was disabled (which no later write of the subscription changes), so a
+  // notice told again is the same notice.
+  const at = new Date(subscription.disabled_at ?? subscription.updated_at);
   await deps.bus.publish([
     platformEvent(
       delivery.app_id,

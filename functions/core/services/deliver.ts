@@ -28,6 +28,7 @@ import {
   type Disabled,
   disableIfFailingTooLong,
   disableSubscription,
+  retellDisabled,
 } from "./auto-disable.ts";
 import { type DeadLetterDeps, deadLetter } from "./dead-letter.ts";
 import { type PacingDeps, waitForSlot } from "./pacing.ts";
@@ -145,6 +146,17 @@ export async function deliver(
     return { kind: "skipped" }; // another copy of the message carries this delivery and its backoff
   }
   const failures = delivery.attempt_count - delivery.round_started_at_attempt;
+  if (
+    delivery.target.type === "webhook" &&
+    delivery.status === "failed" &&
+    delivery.last_attempt?.status_code === 410
+  ) {
+    // Its 410 was recorded, but the turn stopped before the subscription was disabled: finish.
+    const disabled = await disableSubscription(deps, delivery, "gone", null);
+    await deadLetterMessage(deps, message, delivery, "subscription_disabled");
+    const reason = "subscription_disabled";
+    return { kind: "dead_lettered", reason, attempt: delivery.last_attempt, disabled };
+  }
   if (failures > deps.retry.maxRetries) {
     // The last attempt was recorded but dead-lettering did not finish: finish it.
     const disabled = await disableIfFailingTooLong(deps, delivery);
@@ -175,10 +187,8 @@ export async function deliver(
   if (!target.enabled) {
     // SPEC §3.1: dead-lettered at its turn without a request, to be redriven once enabled.
     const reason = isWorkflow ? "workflow_disabled" : "subscription_disabled";
-    // This delivery's attempt disabled it, and its turn stopped before telling subscribers.
-    if (target.disabled_by === delivery.id) {
-      await disableSubscription(deps, delivery, target.disabled_reason ?? "gone", null);
-    }
+    // This delivery's attempt disabled it, and its turn may have stopped before telling.
+    if (target.disabled_by === delivery.id) await retellDisabled(deps, delivery);
     await deadLetterMessage(deps, message, delivery, reason);
     return { kind: "dead_lettered", reason, attempt: null };
   }
@@ -197,8 +207,10 @@ export async function deliver(
     // SPEC §3: pausing may stretch a delivery's schedule, never make it endless.
     const limit = holdLimit(new Date(delivery.created_at), deps.retry);
     if (now >= limit) {
+      // A dead letter like any other: one failing for too long is disabled at it.
+      const disabled = await disableIfFailingTooLong(deps, delivery);
       await deadLetterMessage(deps, message, delivery, "subscription_paused");
-      return { kind: "dead_lettered", reason: "subscription_paused", attempt: null };
+      return { kind: "dead_lettered", reason: "subscription_paused", attempt: null, disabled };
     }
     const until = gate.until < limit ? gate.until : limit;
     await deps.queue.delay(lane, receipt.receiptHandle, hideSecondsUntil(until, now));

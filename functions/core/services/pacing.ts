@@ -7,13 +7,11 @@ import {
   SLOT_LATENESS_MS,
   slotIntervalMs,
 } from "../rate-limit.ts";
-import type { HealthLookup } from "./subscription-cache.ts";
 
 export interface PacingDeps {
   store: SubscriptionHealthStore & DeliveryStore;
   queue: DeliveryQueue;
   clock: Clock;
-  health?: HealthLookup;
   /** Waits in-process for a near slot; a timer when not given. */
   sleep?: (ms: number) => Promise<void>;
 }
@@ -54,10 +52,12 @@ export async function waitForSlot(
     slot = kept;
   } else {
     const interval = slotIntervalMs(perSecond);
-    const idle = (health.next_send_at ?? 0) <= now;
+    const key = `${appId}#${target.id}`;
+    const idle = (lastSlots.get(key) ?? health.next_send_at ?? 0) <= now;
     slot = await deps.store.takeSendSlot(appId, target.id, now, interval, idle);
-    // This container's next slot of the subscription is likely the one after: guess so.
-    deps.health?.set(appId, target.id, { ...health, next_send_at: slot + interval });
+    // This container's next take of the subscription likely finds slots given out up to the
+    // one after this: its guess of idle or busy, and no more (the health cache stays as read).
+    remember(key, slot + interval);
   }
   const wait = slot - now;
   if (wait > MAX_SLOT_WAIT_MS) {
@@ -66,6 +66,7 @@ export async function waitForSlot(
         appId,
         delivery.id,
         slot,
+        kept,
         delivery.attempt_count,
       );
       if (!keptNow) return { kind: "skipped" };
@@ -78,3 +79,17 @@ export async function waitForSlot(
 }
 
 const timer = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Per subscription, the next free slot this container last saw: a guess, never a limit. */
+const lastSlots = new Map<string, number>();
+const REMEMBERED = 1_000;
+
+function remember(key: string, next: number) {
+  lastSlots.delete(key);
+  lastSlots.set(key, next);
+  // The oldest guesses go first: a Map iterates in insertion order.
+  for (const old of lastSlots.keys()) {
+    if (lastSlots.size <= REMEMBERED) break;
+    lastSlots.delete(old);
+  }
+}

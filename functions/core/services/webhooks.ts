@@ -96,7 +96,12 @@ export async function patchWebhook(deps: WebhookDeps, appId: string, id: string,
   const updated = await rewrite(subscriptions(deps), appId, first, async (current) => ({
     ...current,
     // Enabled again by hand: what Switchyard disabled it for is over (SPEC §3.1).
-    ...(body.enabled === true && { disabled_reason: null, failing_since: null, disabled_by: null }),
+    ...(body.enabled === true && {
+      disabled_reason: null,
+      failing_since: null,
+      disabled_by: null,
+      disabled_at: null,
+    }),
     ...(url !== undefined && { url }),
     ...(body.events !== undefined && { events: unique(body.events) }),
     ...(body.name !== undefined && { name: body.name }),

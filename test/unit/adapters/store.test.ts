@@ -910,3 +910,18 @@ describe("DynamoDB store: apps", () => {
     expect(await store.findAppByKeyHash("b".repeat(64))).toBeNull();
   });
 });
+
+describe("DynamoDB store: a delivery's kept send slot", () => {
+  it("keeps a slot in place of the one read, so two copies of a message cannot both keep one", async () => {
+    const store = await table.freshStore();
+    const kept = delivery(APP_A, newId("event"), webhook(newId("subscription")));
+    await store.createDelivery(kept);
+    expect(await store.keepSendSlot(APP_A, kept.id, 1_000, undefined, 0)).toBe(true);
+    // The other copy read the delivery without a slot: it has no say any more.
+    expect(await store.keepSendSlot(APP_A, kept.id, 2_000, undefined, 0)).toBe(false);
+    expect(await store.keepSendSlot(APP_A, kept.id, 3_000, 1_000, 0)).toBe(true);
+    expect(await store.keepSendSlot(APP_A, kept.id, 4_000, 3_000, 1)).toBe(false); // attempted since
+    expect(await store.keepSendSlot(APP_B, kept.id, 4_000, 3_000, 0)).toBe(false);
+    expect((await store.getDelivery(APP_A, kept.id))?.rate_slot).toBe(3_000);
+  });
+});

@@ -184,10 +184,20 @@ describe("a rate limiter's send slots (SPEC §3.1)", () => {
     expect(await table.items("subscription_health")).toEqual([]);
   });
 
-  it("outlives a slow mark's expiry", async () => {
+  it("outlives a slow mark's expiry, marked before or after slots far ahead", async () => {
     await store.markSlow(APP, SUB, "2026-11-23T02:01:00.000Z", "2026-11-23T02:00:00.000Z");
     await store.takeSendSlot(APP, SUB, NOW, INTERVAL, true);
-    const [record] = await table.items("subscription_health");
-    expect(record?.expires_at).toBeUndefined();
+    expect((await table.items("subscription_health"))[0]?.expires_at).toBeUndefined();
+
+    const other = "sub_01JD0000000000000000000002";
+    await store.takeSendSlot(APP, other, NOW + 3 * 3_600_000, INTERVAL, true); // 3 h ahead
+    expect(
+      await store.markSlow(APP, other, "2026-11-23T02:01:00.000Z", "2026-11-23T02:00:00.000Z"),
+    ).toBe(true);
+    const marked = (await table.items("subscription_health")).find((item) =>
+      String(item.PK).endsWith(other),
+    );
+    expect(marked).toMatchObject({ slow_until: "2026-11-23T02:01:00.000Z" });
+    expect(marked?.expires_at).toBeUndefined();
   });
 });

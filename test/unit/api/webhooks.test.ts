@@ -476,6 +476,8 @@ describe("custom headers (SPEC §3.1)", () => {
       ],
       [{ "user-agent": "me" }, "headers.user-agent: Switchyard sets this header itself"],
       [{ "bad name": "x" }, "headers.bad name: not an HTTP header name"],
+      [{ Host: "internal.example" }, "headers.Host: HTTP sets this header itself"],
+      [{ "transfer-encoding": "chunked" }, "headers.transfer-encoding: HTTP sets this header"],
       [
         { "x-a": "one\r\nx-injected: two" },
         "headers.x-a: holds a character no HTTP header may hold",

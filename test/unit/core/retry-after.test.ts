@@ -10,6 +10,8 @@ describe("retryAfterSeconds (SPEC §3.1)", () => {
     expect(retryAfterSeconds(503, "Wed, 02 Dec 2026 10:01:30 GMT", NOW)).toBe(90);
     expect(retryAfterSeconds(429, "Wed, 02 Dec 2026 10:00:00 GMT", NOW)).toBe(0);
     expect(retryAfterSeconds(429, "Wed, 02 Dec 2026 09:00:00 GMT", NOW)).toBe(0);
+    expect(retryAfterSeconds(503, "Wednesday, 02-Dec-26 10:00:10 GMT", NOW)).toBe(10);
+    expect(retryAfterSeconds(503, "Wed Dec  2 10:00:20 2026", NOW)).toBe(20);
   });
 
   it("caps a wait at 12 hours", () => {
@@ -23,7 +25,17 @@ describe("retryAfterSeconds (SPEC §3.1)", () => {
     expect(retryAfterSeconds(200, "120", NOW)).toBeUndefined();
     expect(retryAfterSeconds(null, "120", NOW)).toBeUndefined();
     expect(retryAfterSeconds(429, undefined, NOW)).toBeUndefined();
-    for (const value of ["", "soon", "-5", "1.5", "12/02/2026"]) {
+    // Date.parse alone would take most of these ("May 3" is a date in 2001).
+    for (const value of [
+      "",
+      "soon",
+      "-5",
+      "1.5",
+      "12/02/2026",
+      "May 3",
+      "a 2",
+      "2026-12-02T10:05:00Z",
+    ]) {
       expect([value, retryAfterSeconds(429, value, NOW)]).toEqual([value, undefined]);
     }
   });

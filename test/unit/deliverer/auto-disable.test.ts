@@ -1,6 +1,6 @@
 import { PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { describe, expect, it } from "vitest";
-import type { Delivery } from "../../../functions/core/model.ts";
+import type { Delivery, Subscription } from "../../../functions/core/model.ts";
 import { webhookDelivery } from "../../../functions/core/routing.ts";
 import { appEvent } from "../../support/events.ts";
 import {
@@ -88,6 +88,88 @@ describe("a receiver that answers 410 Gone (SPEC §3.1)", () => {
     expect(notices()).toEqual([tried]);
   });
 
+  it("tells under the same id after a write of the subscription between the two turns", async () => {
+    const delivery = await sub.newDelivery();
+    sub.answer = { status: 410 };
+    sub.pipeline.messaging.eventBridge.on(PutEventsCommand).rejectsOnce(new Error("bus down"));
+    await expect(mainLaneTurn(sub.deliverer(), delivery)).rejects.toThrow("bus down");
+    const [tried] = notices();
+    sub.pipeline.messaging.resetBus();
+    sub.advance(30);
+    const current = await subscription();
+    await sub.store.replaceSubscription(sub.appId, {
+      ...(current as Subscription),
+      name: "renamed",
+      updated_at: sub.clock.now().toISOString(),
+    });
+    sub.advance(30);
+
+    await mainLaneTurn(sub.deliverer(), delivery);
+
+    expect(notices().map((notice) => [notice.event_id, notice.timestamp])).toEqual([
+      [tried?.event_id, tried?.timestamp],
+    ]);
+  });
+
+  it("finishes a 410 recorded by a turn that stopped before disabling, without another request", async () => {
+    const delivery = await sub.newDelivery();
+    await sub.store.recordAttempt(sub.appId, delivery.id, {
+      attempt: {
+        attempt: 1,
+        at: sub.clock.now().toISOString(),
+        status_code: 410,
+        duration_ms: 3,
+        response_body: "",
+        error: "HTTP 410",
+      },
+      status: "failed",
+      expectedAttemptCount: 0,
+      messageId: `m-${delivery.id}`,
+      nextAttemptAt: sub.clock.now().toISOString(),
+    });
+
+    const outcome = await mainLaneTurn(sub.deliverer(), delivery);
+
+    expect(outcome).toMatchObject({
+      kind: "dead_lettered",
+      reason: "subscription_disabled",
+      disabled: { reason: "gone" },
+    });
+    expect(sub.sent).toEqual([]);
+    expect(notices()).toHaveLength(1);
+  });
+
+  it("never disables again one enabled since, however stale a deliverer's cache", async () => {
+    const delivery = await sub.newDelivery();
+    sub.answer = { status: 410 };
+    await mainLaneTurn(sub.deliverer(), delivery);
+    const disabled = (await subscription()) as Subscription;
+    await sub.store.replaceSubscription(sub.appId, {
+      ...disabled,
+      enabled: true,
+      disabled_reason: null,
+      disabled_by: null,
+      disabled_at: null,
+    });
+    // A container that still holds the disabled subscription, as read before the PATCH.
+    const stale = sub.deliverer(() => 0, { subscriptions: async () => disabled });
+    await sub.store.reopenDelivery(
+      sub.appId,
+      delivery.id,
+      { status: "dead_lettered", attemptCount: 1 },
+      `m-${delivery.id}`, // redriven: the message the turn below carries owns it
+      sub.clock.now().toISOString(),
+    );
+
+    expect(await mainLaneTurn(stale, delivery)).toMatchObject({
+      kind: "dead_lettered",
+      reason: "subscription_disabled", // what that container believes, for up to 5 s
+    });
+
+    expect((await subscription())?.enabled).toBe(true);
+    expect(notices()).toHaveLength(1);
+  });
+
   it("disables, without telling, from a delivery of a platform event", async () => {
     const subscribed = await subscription();
     if (!subscribed) throw new Error("no subscription");
@@ -150,6 +232,28 @@ describe("a subscription failing for too long (SPEC §3.1)", () => {
         payload: expect.objectContaining({ disabled_reason: "failing", failing_since: since }),
       }),
     ]);
+  });
+
+  it("is disabled at a dead letter of a delivery held past its limit while paused", async () => {
+    const deps = sub.deliverer(() => 0, { disableAfterHours: 2 });
+    const delivery = await sub.newDelivery();
+    const since = sub.clock.now().toISOString();
+    await sub.store.recordFailure(sub.appId, SUBSCRIPTION, since);
+    sub.advance(3 * HOUR); // past both the delivery's hold limit and the two hours
+    await sub.store.pause(
+      sub.appId,
+      SUBSCRIPTION,
+      new Date(sub.clock.now().getTime() + 60_000).toISOString(),
+    );
+
+    const outcome = await slowLaneTurn(deps, delivery);
+
+    expect(outcome).toMatchObject({
+      kind: "dead_lettered",
+      reason: "subscription_paused",
+      disabled: { reason: "failing" },
+    });
+    expect(await subscription()).toMatchObject({ enabled: false, failing_since: since });
   });
 
   it("is left enabled when its failures are younger than that, or the setting is 0", async () => {

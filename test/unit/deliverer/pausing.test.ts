@@ -231,6 +231,7 @@ describe("pausing a subscription whose receiver keeps failing", () => {
       kind: "dead_lettered",
       reason: "subscription_paused",
       attempt: null,
+      disabled: null,
     });
     expect(await sub.store.getDelivery(sub.appId, held.id)).toMatchObject({
       status: "dead_lettered",
