@@ -1,8 +1,8 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { eventually, useLocalRuntimes } from "../support/local-runtime.ts";
-import { startReceiver, type TestReceiver } from "../support/receiver.ts";
+import { useReceiver } from "../support/receiver.ts";
 
 const BIN = fileURLToPath(new URL("../../bin/switchyard.mjs", import.meta.url));
 const { newDataDir, start } = useLocalRuntimes({
@@ -10,13 +10,7 @@ const { newDataDir, start } = useLocalRuntimes({
   SWITCHYARD_DELIVERY_TIMEOUT_SECONDS: "1",
 });
 
-let receiver: TestReceiver;
-beforeAll(async () => {
-  receiver = await startReceiver();
-});
-afterAll(async () => {
-  await receiver?.close();
-});
+const receiver = useReceiver();
 
 /**
  * Starts the CLI as a user would (`npx switchyard …`), on a data dir: the process, what it has
@@ -154,26 +148,13 @@ describe("the switchyard CLI against npm start", () => {
     const hooks = () => receiver.requests.filter((request) => request.path === "/hooks");
     const before = hooks().length;
 
-    const refused = await switchyard(
-      dataDir,
-      "webhooks",
-      "replay",
-      webhook.body.id,
-      "--since",
-      since,
-    );
+    const replay = (...more: string[]) =>
+      switchyard(dataDir, "webhooks", "replay", webhook.body.id, "--since", since, ...more);
+    const refused = await replay();
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain("is disabled: enable it, then replay to it (409 CONFLICT)");
     await runtime.call("PATCH", `/api/v2/webhooks/${webhook.body.id}`, { enabled: true });
-    const replayed = await switchyard(
-      dataDir,
-      "webhooks",
-      "replay",
-      webhook.body.id,
-      "--since",
-      since,
-      "--json",
-    );
+    const replayed = await replay("--json");
 
     expect(replayed.code, replayed.stderr).toBe(0);
     expect(JSON.parse(replayed.stdout)).toEqual({ replayed: 3, next_cursor: null });

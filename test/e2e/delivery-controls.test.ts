@@ -1,20 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { eventually, type LocalRuntime, useLocalRuntimes } from "../support/local-runtime.ts";
-import { startReceiver, type TestReceiver } from "../support/receiver.ts";
+import { startReceiver, useReceiver } from "../support/receiver.ts";
 
 // Quick retries (a 0.2 s base) and a short timeout keep the whole path real but quick.
 const { start } = useLocalRuntimes({
   SWITCHYARD_RETRY_BASE_SECONDS: "0.2",
   SWITCHYARD_DELIVERY_TIMEOUT_SECONDS: "1",
 });
-let receiver: TestReceiver;
-
-beforeAll(async () => {
-  receiver = await startReceiver();
-});
-afterAll(async () => {
-  await receiver?.close();
-});
+const receiver = useReceiver();
 
 /** A runtime with the `ping` event defined, and the receiver answering 200. */
 async function runtimeWithPing(): Promise<LocalRuntime> {

@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { Webhook } from "standardwebhooks";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { eventually, type LocalRuntime, useLocalRuntimes } from "../support/local-runtime.ts";
-import { startReceiver, type TestReceiver } from "../support/receiver.ts";
+import { useReceiver } from "../support/receiver.ts";
 
 // Fast retries (0.5 s, 2 s, 8 s after rounding up for SQS) and a short delivery timeout keep
 // the whole path real but quick.
@@ -12,15 +12,9 @@ const FAST = {
   SWITCHYARD_DELIVERY_TIMEOUT_SECONDS: "2",
 };
 
-let receiver: TestReceiver;
 const { newDataDir, start } = useLocalRuntimes(FAST);
 
-beforeAll(async () => {
-  receiver = await startReceiver();
-});
-afterAll(async () => {
-  await receiver?.close();
-});
+const receiver = useReceiver();
 
 /** An event definition and a subscription of the receiver to it; answers the secret. */
 async function subscribeReceiver(runtime: LocalRuntime): Promise<{ id: string; secret: string }> {

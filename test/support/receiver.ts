@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll } from "vitest";
 
 export interface ReceivedRequest {
   method: string;
@@ -20,14 +21,26 @@ export interface TestReceiver {
   close(): Promise<void>;
 }
 
+/**
+ * A receiver for a whole test file: started before its tests and closed after them. Its url
+ * is set once it has started.
+ */
+export function useReceiver(): TestReceiver {
+  const receiver = unstarted();
+  beforeAll(() => startReceiver(receiver));
+  afterAll(() => receiver.close());
+  return receiver;
+}
+
+const unstarted = (): TestReceiver => ({
+  url: "",
+  requests: [],
+  respond: { status: 200, body: "ok" },
+  close: async () => {},
+});
+
 /** A webhook receiver on a loopback port that records every request. */
-export async function startReceiver(): Promise<TestReceiver> {
-  const receiver: TestReceiver = {
-    url: "",
-    requests: [],
-    respond: { status: 200, body: "ok" },
-    close: async () => {},
-  };
+export async function startReceiver(receiver = unstarted()): Promise<TestReceiver> {
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));

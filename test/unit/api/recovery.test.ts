@@ -1,6 +1,6 @@
 import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
 import type { Context, SQSEvent } from "aws-lambda";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createHttpSender } from "../../../functions/adapters/http-sender.ts";
 import { derivedId } from "../../../functions/core/ids.ts";
 import type { Delivery, DeliveryMessage, Subscription } from "../../../functions/core/model.ts";
@@ -15,11 +15,10 @@ import {
   testVault,
   usePipeline,
 } from "../../support/harness.ts";
-import { startReceiver, type TestReceiver } from "../../support/receiver.ts";
+import { useReceiver } from "../../support/receiver.ts";
 
 const context = {} as Context;
 const pipeline = usePipeline();
-let receiver: TestReceiver;
 let store: Store;
 let appId: string;
 let apiKey: string;
@@ -28,12 +27,7 @@ let clock: ReturnType<typeof fixedClock>;
 let senders: { close(): void }[] = [];
 let subscription: Subscription;
 
-beforeAll(async () => {
-  receiver = await startReceiver();
-});
-afterAll(async () => {
-  await receiver?.close();
-});
+const receiver = useReceiver();
 beforeEach(async () => {
   receiver.requests.length = 0;
   receiver.respond = { status: 200, body: "ok" };

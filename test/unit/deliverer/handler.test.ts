@@ -5,7 +5,7 @@ import { ChangeMessageVisibilityCommand, SendMessageCommand } from "@aws-sdk/cli
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { Webhook } from "standardwebhooks";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createHttpSender } from "../../../functions/adapters/http-sender.ts";
 import { aesKeyWrapper } from "../../../functions/adapters/secrets/aes-key-wrapper.ts";
 import { createEnvelopeVault } from "../../../functions/adapters/secrets/envelope-vault.ts";
@@ -29,7 +29,7 @@ import {
   usePipeline,
 } from "../../support/harness.ts";
 import { mockKms, TEST_KMS_KEY_ID, testKmsClient } from "../../support/kms.ts";
-import { startReceiver, type TestReceiver } from "../../support/receiver.ts";
+import { useReceiver } from "../../support/receiver.ts";
 
 const SECRET = TEST_SECRET;
 const OLD_SECRET = "whsec_//79/Pv6+fj39vX08/Lx8O/u7ezr6uno5+bl5OPi4eA=";
@@ -37,7 +37,6 @@ const context = {} as Context;
 
 let table: TestTable;
 let messaging: Messaging;
-let receiver: TestReceiver;
 let store: Store;
 let appId: string;
 let apiKey: string;
@@ -45,12 +44,7 @@ let clock: ReturnType<typeof fixedClock>;
 let senders: { close(): void }[] = [];
 
 const pipeline = usePipeline();
-beforeAll(async () => {
-  receiver = await startReceiver();
-});
-afterAll(async () => {
-  await receiver?.close();
-});
+const receiver = useReceiver();
 beforeEach(async () => {
   ({ table, messaging } = pipeline);
   receiver.requests.length = 0;

@@ -87,6 +87,35 @@ describe("a rate-limited subscription (SPEC §3.1)", () => {
     expect(sub.clock.now().getTime()).toBeGreaterThan(kept);
   });
 
+  it("does not send on a slot it woke too late for: it takes the next, or waits in the queue", async () => {
+    await limitTo(5);
+    let lateBy = 100; // a busy machine: the timer fires 100 ms after the slot
+    const deps = sub.deliverer(() => 0, {
+      sleep: async (ms: number) => {
+        waits.push(ms);
+        sub.clock.set(new Date(sub.clock.now().getTime() + ms + lateBy).toISOString());
+      },
+    });
+    await mainLaneTurn(deps, await sub.newDelivery()); // slot 0, sent at once
+    const start = sub.clock.now().getTime();
+
+    const missedAll = await mainLaneTurn(deps, await sub.newDelivery());
+
+    // Woke 100 ms late for the slots 220, 440 and 660 ms on: lost, none sent on; it waits
+    // a second in the queue.
+    expect(missedAll).toMatchObject({ kind: "held", reason: "rate_limited" });
+    expect(waits).toEqual([220, 120, 120]);
+    expect(sub.sent).toHaveLength(1);
+    expect(sub.lastHide()).toBe(1);
+
+    lateBy = 0;
+    waits = [];
+    const onTime = await mainLaneTurn(deps, await sub.newDelivery());
+    expect(onTime).toMatchObject({ kind: "succeeded", attempt: { attempt: 1 } });
+    expect(waits).toEqual([120]);
+    expect(sub.clock.now().getTime() - start).toBe(880); // the next slot, on time
+  });
+
   it("costs an unlimited subscription nothing: no record, no wait", async () => {
     await limitTo(null);
     const deps = deliverer();

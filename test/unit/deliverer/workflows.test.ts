@@ -1,7 +1,7 @@
 import { PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import type { Context, SQSEvent } from "aws-lambda";
 import { Webhook } from "standardwebhooks";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createHttpSender } from "../../../functions/adapters/http-sender.ts";
 import type { Delivery, Workflow } from "../../../functions/core/model.ts";
 import type { Store } from "../../../functions/core/ports.ts";
@@ -15,23 +15,17 @@ import {
   testVault,
   usePipeline,
 } from "../../support/harness.ts";
-import { startReceiver, type TestReceiver } from "../../support/receiver.ts";
+import { useReceiver } from "../../support/receiver.ts";
 
 const context = {} as Context;
 let messaging: Messaging;
-let receiver: TestReceiver;
 let store: Store;
 let appId: string;
 let clock: ReturnType<typeof fixedClock>;
 let senders: { close(): void }[] = [];
 
 const pipeline = usePipeline();
-beforeAll(async () => {
-  receiver = await startReceiver();
-});
-afterAll(async () => {
-  await receiver?.close();
-});
+const receiver = useReceiver();
 beforeEach(async () => {
   ({ messaging } = pipeline);
   receiver.requests.length = 0;
