@@ -39,15 +39,21 @@ async function switchyard(dataDir: string, ...args: string[]) {
   return { code, ...output };
 }
 
+/** `npm start` on a new data dir, with `contact_created` defined and the receiver subscribed. */
+async function subscribedRuntime() {
+  const dataDir = newDataDir();
+  const runtime = await start(dataDir);
+  await runtime.call("POST", "/api/v2/events", { name: "Contact Created", sample_payload: {} });
+  await runtime.call("POST", "/api/v2/webhooks", {
+    url: receiver.url,
+    events: ["contact_created"],
+  });
+  return { dataDir, runtime };
+}
+
 describe("the switchyard CLI against npm start", () => {
   it("lists and shows a dead letter, redrives it until it succeeds, and fails in one line", async () => {
-    const dataDir = newDataDir();
-    const runtime = await start(dataDir);
-    await runtime.call("POST", "/api/v2/events", { name: "Contact Created", sample_payload: {} });
-    await runtime.call("POST", "/api/v2/webhooks", {
-      url: receiver.url,
-      events: ["contact_created"],
-    });
+    const { dataDir, runtime } = await subscribedRuntime();
     receiver.respond = { status: 500, body: "down" };
 
     const triggered = await switchyard(
@@ -187,13 +193,7 @@ describe("the switchyard CLI against npm start", () => {
   }, 60_000);
 
   it("tails new attempts, one line each, until Ctrl-C", async () => {
-    const dataDir = newDataDir();
-    const runtime = await start(dataDir);
-    await runtime.call("POST", "/api/v2/events", { name: "Contact Created", sample_payload: {} });
-    await runtime.call("POST", "/api/v2/webhooks", {
-      url: receiver.url,
-      events: ["contact_created"],
-    });
+    const { dataDir, runtime } = await subscribedRuntime();
     receiver.respond = { status: 200, body: "ok" };
     const tail = spawnCli(dataDir, "deliveries", "tail", "--interval", "200");
     await eventually(async () => tail.output.stderr.includes("following"), 10_000, "the tail");

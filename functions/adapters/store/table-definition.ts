@@ -13,7 +13,7 @@
  * | definition | `APP#<app>` | `DEF#<slug>` | GSI1 `APP#<app>#DEF` / `<created_at>#<slug>` |
  * | subscription | `APP#<app>` | `SUB#<id>` | |
  * | workflow | `APP#<app>` | `WF#<id>` | |
- * | subscription's health (only after failures or a slow answer) | `HEALTH#<app>#<subscription>` | `HEALTH` | |
+ * | subscription's health: pausing, failure streak, slow mark, rate limiter's next slot (only after a failure, a slow answer or a rate-limited send) | `HEALTH#<app>#<subscription>` | `HEALTH` | |
  * | idempotency key | `IDEM#<app>#<key>` | `IDEM` | |
  * | event (the app's event log) | `EVENTS#<app>#<shard>` | `<event id>` | |
  * | delivery (its request body and its first four attempts) | `EVT#<event>` | `DLV#<id>` | Deliveries `<app>#<shard>` / id; DeliveriesByTarget `<app>#<target>#<shard>` / id; while failed, dead-lettered or discarded, DeliveriesByStatus `<app>#<status>#<shard>` / id |

@@ -1,12 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { type DeliveryStatusReason, hasEnded } from "../delivery-status.ts";
-import type {
-  Attempt,
-  Delivery,
-  DeliveryMessage,
-  DisabledReason,
-  SigningSecret,
-} from "../model.ts";
+import type { Attempt, Delivery, DeliveryMessage, SigningSecret } from "../model.ts";
 import type {
   DeliveryQueue,
   DeliveryStore,
@@ -152,8 +146,7 @@ export async function deliver(
     delivery.last_attempt?.status_code === 410
   ) {
     // Its 410 was recorded, but the turn stopped before the subscription was disabled: finish.
-    const disabled = await disableSubscription(deps, delivery, "gone", null);
-    await deadLetterMessage(deps, message, delivery, "subscription_disabled");
+    const disabled = await deadLetterGone(deps, message, delivery);
     const reason = "subscription_disabled";
     return { kind: "dead_lettered", reason, attempt: delivery.last_attempt, disabled };
   }
@@ -259,10 +252,7 @@ export async function deliver(
     updated_at: attempt.at,
   };
   if (attempt.status_code === 410 && !isWorkflow) {
-    // Gone: the subscription is disabled at once, and this delivery waits in the DLQ for it
-    // to be enabled again, as any still queued for it will (SPEC §3.1).
-    const disabled = await disableSubscription(deps, delivery, "gone", null);
-    await deadLetterMessage(deps, message, ended, "subscription_disabled");
+    const disabled = await deadLetterGone(deps, message, ended);
     const reason = "subscription_disabled";
     return { kind: "dead_lettered", reason, attempt, health, slow, disabled };
   }
@@ -320,8 +310,7 @@ interface CurrentTarget {
   headers?: Record<string, string> | undefined;
   /** A subscription's requests a second at most (SPEC §3.1). */
   rate_limit?: number | null | undefined;
-  /** A subscription Switchyard disabled: why, and the delivery whose attempt did it. */
-  disabled_reason?: DisabledReason | null | undefined;
+  /** A subscription Switchyard disabled: the delivery whose attempt did it. */
   disabled_by?: string | null | undefined;
 }
 
@@ -429,6 +418,16 @@ function failedWithoutRequest(attempt: number, at: Date, error: string): Attempt
     response_body: null,
     error,
   };
+}
+
+/**
+ * A receiver answered 410 Gone: its subscription is disabled at once, and the delivery waits
+ * in the DLQ for it to be enabled again, as any still queued for it will (SPEC §3.1).
+ */
+async function deadLetterGone(deps: DeliverDeps, message: DeliveryMessage, delivery: Delivery) {
+  const disabled = await disableSubscription(deps, delivery, "gone", null);
+  await deadLetterMessage(deps, message, delivery, "subscription_disabled");
+  return disabled;
 }
 
 /**
