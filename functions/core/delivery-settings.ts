@@ -48,8 +48,9 @@ export interface DeliveryQueueSettings {
   /**
    * The queue's own redrive to the DLQ, a backstop for messages that crash the deliverer. The
    * deliverer dead-letters after maxRetries + 1 attempts itself; receives also rise when the
-   * function is throttled or crashes, and when a paused subscription's deliveries are held,
-   * so the backstop sits well above all of that.
+   * function is throttled or crashes, when a paused subscription's deliveries are held, and
+   * when a rate-limited one's wait in the queue for their slots (one hold for a far slot, one
+   * after missing slots on a busy machine, per attempt), so the backstop sits above all that.
    */
   backstopMaxReceiveCount: number;
   /** How long a dead letter is kept: SQS's maximum, 14 days. */
@@ -72,6 +73,9 @@ export interface DeliveryQueueSettings {
   slowLaneOldestMessageAlarmSeconds: number;
 }
 
+/** Receives a rate limit's holds may add to an attempt (SPEC §3.1): a far slot, late wakes. */
+const RATE_LIMIT_HOLDS_PER_ATTEMPT = 2;
+
 export function deliveryQueueSettings(settings: DeliverySettings): DeliveryQueueSettings {
   const delivererTimeoutSeconds =
     Math.ceil(settings.deliveryTimeoutSeconds) + DELIVERER_MARGIN_SECONDS;
@@ -80,7 +84,8 @@ export function deliveryQueueSettings(settings: DeliverySettings): DeliveryQueue
   return {
     delivererTimeoutSeconds,
     visibilityTimeoutSeconds: 6 * delivererTimeoutSeconds,
-    backstopMaxReceiveCount: (settings.maxRetries + 1) * 3 + maxHoldReceives(retry),
+    backstopMaxReceiveCount:
+      (settings.maxRetries + 1) * (3 + RATE_LIMIT_HOLDS_PER_ATTEMPT) + maxHoldReceives(retry),
     deadLetterRetentionSeconds: 14 * 24 * 60 * 60,
     deadLetterConsumerTimeoutSeconds: DEAD_LETTER_CONSUMER_TIMEOUT_SECONDS,
     deadLetterVisibilityTimeoutSeconds: 6 * DEAD_LETTER_CONSUMER_TIMEOUT_SECONDS,
