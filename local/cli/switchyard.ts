@@ -100,10 +100,7 @@ deliveries
       limit: options.limit,
       cursor: options.cursor,
     })}`;
-    const page = (await callApi(target, "GET", path)) as Page<DeliveryRow>;
-    print(page, () =>
-      [deliveriesTable(page.data), morePages(page.next_cursor)].filter(Boolean).join("\n"),
-    );
+    await printDeliveries(target, path, print);
   });
 deliveries
   .command("show <id>")
@@ -149,10 +146,7 @@ dlq
   .action(async (options, command: Command) => {
     const { target, print } = contextOf(command);
     const path = `/api/v2/dlq${query({ limit: options.limit, cursor: options.cursor })}`;
-    const page = (await callApi(target, "GET", path)) as Page<DeliveryRow>;
-    print(page, () =>
-      [deliveriesTable(page.data), morePages(page.next_cursor)].filter(Boolean).join("\n"),
-    );
+    await printDeliveries(target, path, print);
   });
 dlq
   .command("show <id>")
@@ -298,6 +292,18 @@ program
     )) as { event_id: string };
     print(answer, () => `${answer.event_id} accepted`);
   });
+
+/** A page of deliveries as a table, and how to ask for the next. */
+async function printDeliveries(
+  target: ApiTarget,
+  path: string,
+  print: (answer: unknown, human: () => string) => void,
+) {
+  const page = (await callApi(target, "GET", path)) as Page<DeliveryRow>;
+  print(page, () =>
+    [deliveriesTable(page.data), morePages(page.next_cursor)].filter(Boolean).join("\n"),
+  );
+}
 
 async function showDelivery(command: Command, id: string) {
   const { target, print } = contextOf(command);

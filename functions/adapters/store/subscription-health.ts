@@ -140,16 +140,12 @@ export function subscriptionHealthStore(table: TableContext): SubscriptionHealth
         );
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
-        try {
-          await update(appId, subscriptionId, {
-            UpdateExpression:
-              "REMOVE failures, failing_since, paused_until, pauses, probe_until, slow_until",
-            // Not when a delete raced this one: that would leave a bare item behind.
-            ConditionExpression: "attribute_exists(PK)",
-          });
-        } catch (again) {
-          if (!isConditionFailure(again)) throw again;
-        }
+        await updateIf(appId, subscriptionId, {
+          UpdateExpression:
+            "REMOVE failures, failing_since, paused_until, pauses, probe_until, slow_until",
+          // Not when a delete raced this one: that would leave a bare item behind.
+          ConditionExpression: "attribute_exists(PK)",
+        });
       }
     },
 

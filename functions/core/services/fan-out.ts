@@ -1,7 +1,7 @@
 import pLimit from "p-limit";
 import type { Clock } from "../clock.ts";
 import type { JsonObject } from "../json.ts";
-import type { Delivery, DeliveryMessage, RoutedEvent } from "../model.ts";
+import type { Delivery, DeliveryMessage, RoutedEvent, Subscription } from "../model.ts";
 import type { DeliveryQueue, DeliveryStore, EventStore, SubscriptionStore } from "../ports.ts";
 import { subscriptionReceives, webhookDelivery } from "../routing.ts";
 import type { SubscriptionListLookup } from "./subscription-cache.ts";
@@ -42,9 +42,18 @@ export type FanOutOutcome = { queued: number } | { error: unknown };
  */
 export function fanOutAll(deps: FanOutDeps, events: RoutedEvent[]): Promise<FanOutOutcome[]> {
   const lookup = deps.subscriptions ?? ((app) => deps.store.allSubscriptions(app));
+  // A batch of replays to one subscription reads it once.
+  const replayedTo = new Map<string, Promise<Subscription | null>>();
   const candidates = async (event: RoutedEvent) => {
-    if (event.replay_to === undefined) return lookup(event.app_id);
-    const subscription = await deps.store.getSubscription(event.app_id, event.replay_to, true);
+    const id = event.replay_to;
+    if (id === undefined) return lookup(event.app_id);
+    const key = `${event.app_id}#${id}`;
+    let read = replayedTo.get(key);
+    if (!read) {
+      read = deps.store.getSubscription(event.app_id, id, true);
+      replayedTo.set(key, read);
+    }
+    const subscription = await read;
     return subscription ? [subscription] : [];
   };
   return queueRouted(deps, events, async (event, payload, now) =>

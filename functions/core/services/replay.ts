@@ -16,13 +16,13 @@ export interface ReplayDeps {
 }
 
 /** Events one replay to a subscription sends at most (SPEC §2.5). */
-export const REPLAY_BATCH = 100;
+const REPLAY_BATCH = 100;
 /**
  * Reads of the event log one replay to a subscription makes, at most, each of about 100
  * events: a subscription that matches few of an app's events still gets an answer well within
  * API Gateway's 30 s, and a cursor to go on with.
  */
-export const REPLAY_READS = 10;
+const REPLAY_READS = 10;
 /** Replay numbers one call takes at once. */
 const WRITES_IN_FLIGHT = 16;
 
