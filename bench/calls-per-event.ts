@@ -13,7 +13,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startReceiver, type TestReceiver } from "../test/support/receiver.ts";
+import { type Answer, startReceiver } from "../test/support/receiver.ts";
 import { CapacityMeter } from "./capacity-meter.ts";
 import { printCalls, printCosts, printUnits, type ScenarioCounts } from "./cost-report.ts";
 import { printStorage, storedBytes } from "./storage-per-event.ts";
@@ -47,10 +47,12 @@ interface Scenario {
   unit: string;
   events: number;
   trigger: "single" | "batch";
-  receiverAnswers: TestReceiver["respond"];
+  receiverAnswers: Answer;
   settings: Record<string, string>;
   /** A workflow whose action posts to the same receiver, beside the subscription. */
   workflow?: boolean;
+  /** More fields of the subscription (SPEC §3.1). */
+  subscription?: Record<string, unknown>;
 }
 
 const results: ScenarioCounts[] = [];
@@ -86,6 +88,18 @@ results.push(
     receiverAnswers: { status: 200, body: "ok" },
     settings: {},
     workflow: true,
+  }),
+);
+results.push(
+  await measure({
+    title: "ordered",
+    description: `${EVENTS} events one a request, one ordered subscription (the FIFO lane), first attempts succeed`,
+    unit: "delivered event",
+    events: EVENTS,
+    trigger: "single",
+    receiverAnswers: { status: 200, body: "ok" },
+    settings: {},
+    subscription: { ordered: true },
   }),
 );
 // Quick retries and a 1 s timeout, so every delivery is dead-lettered within seconds.
@@ -124,7 +138,11 @@ async function measure(scenario: Scenario): Promise<ScenarioCounts> {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   await call("/api/v2/events", { name: "Bench", sample_payload: {} });
-  await call("/api/v2/webhooks", { url: receiver.url, events: ["bench"] });
+  await call("/api/v2/webhooks", {
+    url: receiver.url,
+    events: ["bench"],
+    ...scenario.subscription,
+  });
   if (scenario.workflow) {
     await call("/api/v2/workflows", {
       name: "Bench",

@@ -33,6 +33,9 @@ export interface Config {
   /** The slow lane's queue (SPEC §3, pausing). */
   slowDeliveryQueueUrl: string;
   deadLetterQueueUrl: string;
+  /** The ordered lane's FIFO queue and its FIFO dead-letter queue (SPEC §3.1). */
+  orderedDeliveryQueueUrl: string;
+  orderedDeadLetterQueueUrl: string;
   retry: RetryPolicy;
   /** Days events, deliveries and their attempts are kept (SPEC §2.5, retention). */
   retentionDays: number;
@@ -57,6 +60,8 @@ export interface DeploymentEnvironment {
   deliveryQueueUrl: string;
   slowDeliveryQueueUrl: string;
   deadLetterQueueUrl: string;
+  orderedDeliveryQueueUrl: string;
+  orderedDeadLetterQueueUrl: string;
   maxRetries: number;
   retryBaseSeconds: number;
   retentionDays: number;
@@ -76,6 +81,8 @@ export function environmentFor(settings: DeploymentEnvironment): Record<string, 
     SWITCHYARD_DELIVERY_QUEUE_URL: settings.deliveryQueueUrl,
     SWITCHYARD_SLOW_DELIVERY_QUEUE_URL: settings.slowDeliveryQueueUrl,
     SWITCHYARD_DLQ_URL: settings.deadLetterQueueUrl,
+    SWITCHYARD_ORDERED_DELIVERY_QUEUE_URL: settings.orderedDeliveryQueueUrl,
+    SWITCHYARD_ORDERED_DLQ_URL: settings.orderedDeadLetterQueueUrl,
     SWITCHYARD_MAX_RETRIES: String(settings.maxRetries),
     SWITCHYARD_RETRY_BASE_SECONDS: String(settings.retryBaseSeconds),
     SWITCHYARD_RETENTION_DAYS: String(settings.retentionDays),
@@ -96,6 +103,8 @@ export function loadConfig(env: Env = process.env): Config {
     deliveryQueueUrl: env.SWITCHYARD_DELIVERY_QUEUE_URL ?? "",
     slowDeliveryQueueUrl: env.SWITCHYARD_SLOW_DELIVERY_QUEUE_URL ?? "",
     deadLetterQueueUrl: env.SWITCHYARD_DLQ_URL ?? "",
+    orderedDeliveryQueueUrl: env.SWITCHYARD_ORDERED_DELIVERY_QUEUE_URL ?? "",
+    orderedDeadLetterQueueUrl: env.SWITCHYARD_ORDERED_DLQ_URL ?? "",
     retry: {
       maxRetries: integer(env, "SWITCHYARD_MAX_RETRIES", 3, 0, 20),
       baseSeconds: number(env, "SWITCHYARD_RETRY_BASE_SECONDS", 30, 0, 3600),

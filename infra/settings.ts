@@ -31,6 +31,11 @@ export interface StackSettings {
    * subscriptions), on top of `deliveryConcurrency`: all that such receivers can ever hold.
    */
   slowDeliveryConcurrency: number;
+  /**
+   * Most deliverer invocations at once on the ordered lane (ordered subscriptions, one
+   * delivery in flight each), on top of the other two lanes'.
+   */
+  orderedDeliveryConcurrency: number;
   /** Concurrency reserved for the trigger; 0 reserves none (the account's pool is shared). */
   triggerReservedConcurrency: number;
   /** Delivery dead letters per 5 minutes that page the operator; 0 never does (the default). */
@@ -52,6 +57,7 @@ export const DEFAULT_STACK_SETTINGS: StackSettings = {
   fanOutConcurrency: DEFAULT_CONCURRENCY.fanOut,
   deliveryConcurrency: DEFAULT_CONCURRENCY.delivery,
   slowDeliveryConcurrency: DEFAULT_CONCURRENCY.slowDelivery,
+  orderedDeliveryConcurrency: DEFAULT_CONCURRENCY.orderedDelivery,
   triggerReservedConcurrency: 0,
   deliveryDeadLetterAlarm: 0,
   alarmEmail: "",
@@ -72,6 +78,7 @@ const BOUNDS: Bounds = {
   fanOutConcurrency: [2, 1000],
   deliveryConcurrency: [2, 1000],
   slowDeliveryConcurrency: [2, 1000],
+  orderedDeliveryConcurrency: [2, 1000],
   triggerReservedConcurrency: [0, 10_000],
   deliveryDeadLetterAlarm: [0, 1_000_000],
   alarmEmail: "email",
@@ -83,6 +90,7 @@ const WHOLE_NUMBERS = new Set<keyof StackSettings>([
   "fanOutConcurrency",
   "deliveryConcurrency",
   "slowDeliveryConcurrency",
+  "orderedDeliveryConcurrency",
   "triggerReservedConcurrency",
   "deliveryDeadLetterAlarm",
 ]);

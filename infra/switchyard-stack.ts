@@ -59,8 +59,15 @@ export class SwitchyardStack extends Stack {
           queue: messaging.slowDeliveryQueue,
           maxAgeSeconds: queueSettings.slowLaneOldestMessageAlarmSeconds,
         },
+        // A delivery waits there behind its subscription's earlier ones, each of which may be
+        // held and retried as long as a slow-lane delivery: older than that, the lane is stuck.
+        OrderedDelivery: {
+          queue: messaging.orderedDeliveryQueue,
+          maxAgeSeconds: queueSettings.slowLaneOldestMessageAlarmSeconds,
+        },
         // Drained within seconds by the dead-letter recorder; older means it keeps failing.
         DeliveryDeadLetter: { queue: messaging.deadLetterQueue, maxAgeSeconds: 300 },
+        OrderedDeadLetter: { queue: messaging.orderedDeadLetterQueue, maxAgeSeconds: 300 },
         ...Object.fromEntries(
           BUS_RULES.map((rule) => [
             rule.id,
@@ -89,6 +96,8 @@ export class SwitchyardStack extends Stack {
     pin(messaging.deliveryQueue, "DeliveryQueue");
     pin(messaging.slowDeliveryQueue, "SlowDeliveryQueue");
     pin(messaging.deadLetterQueue, "DeadLetterQueue");
+    pin(messaging.orderedDeliveryQueue, "OrderedDeliveryQueue");
+    pin(messaging.orderedDeadLetterQueue, "OrderedDeadLetterQueue");
     pin(messaging.busDeadLetterQueue, "BusDeadLetterQueue");
     pin(storage.secretsKey, "SecretsKey");
     for (const rule of BUS_RULES) {
@@ -104,6 +113,12 @@ export class SwitchyardStack extends Stack {
     new CfnOutput(this, "DeliveryQueueUrl", { value: messaging.deliveryQueue.queueUrl });
     new CfnOutput(this, "SlowDeliveryQueueUrl", { value: messaging.slowDeliveryQueue.queueUrl });
     new CfnOutput(this, "DeadLetterQueueUrl", { value: messaging.deadLetterQueue.queueUrl });
+    new CfnOutput(this, "OrderedDeliveryQueueUrl", {
+      value: messaging.orderedDeliveryQueue.queueUrl,
+    });
+    new CfnOutput(this, "OrderedDeadLetterQueueUrl", {
+      value: messaging.orderedDeadLetterQueue.queueUrl,
+    });
     new CfnOutput(this, "BusDeadLetterQueueUrl", { value: messaging.busDeadLetterQueue.queueUrl });
     for (const rule of BUS_RULES) {
       new CfnOutput(this, `${rule.id}DeadLetterQueueUrl`, {

@@ -4,7 +4,8 @@
  * within them.
  */
 export const TABLE_ACCESS = {
-  // Keys and definitions are read; events and idempotency claims written, completed, undone.
+  // Keys, definitions and subscriptions are read; events and idempotency claims written,
+  // completed, undone; ordered subscriptions' deliveries written.
   trigger: ["GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"],
   // Lists query the indexes and read the deliveries they show by key; a deleted
   // subscription's health record goes with it; a retry, redrive or purge updates deliveries.

@@ -14,6 +14,7 @@ import {
   DEFAULT_CONCURRENCY,
   DELIVERY_BATCH_SIZE,
   deliveryQueueSettings,
+  ORDERED_DELIVERY_BATCH_SIZE,
 } from "../functions/core/delivery-settings.ts";
 import { probeLeaseMs, slowAfterMs } from "../functions/core/subscription-health.ts";
 import { createDeadLetterHandler } from "../functions/dead-letters/handler.ts";
@@ -96,6 +97,8 @@ export async function startRuntime(
     deliveryQueueUrl: queues.delivery.url,
     slowDeliveryQueueUrl: queues.slowDelivery.url,
     deadLetterQueueUrl: queues.deliveryDeadLetter.url,
+    orderedDeliveryQueueUrl: queues.orderedDelivery.url,
+    orderedDeadLetterQueueUrl: queues.orderedDeadLetter.url,
     aws: {
       region: base.aws.region,
       endpoints: { dynamodb: dynamo.endpoint, sqs: sqs.endpoint, eventbridge: bus.endpoint },
@@ -173,19 +176,20 @@ export async function startRuntime(
     slowAfterMs: slowAfterMs(config.deliveryTimeoutMs),
     userAgent: USER_AGENT,
   });
-  // Two mappings of one function, as in the stack: the main lane and the slow lane, each with
-  // its own cap.
+  // Three mappings of one function, as in the stack: the main lane, the slow lane and the
+  // ordered lane, each with its own cap.
   const deliveryLanes = (
     [
-      [queues.delivery, DEFAULT_CONCURRENCY.delivery],
-      [queues.slowDelivery, DEFAULT_CONCURRENCY.slowDelivery],
+      [queues.delivery, DEFAULT_CONCURRENCY.delivery, DELIVERY_BATCH_SIZE],
+      [queues.slowDelivery, DEFAULT_CONCURRENCY.slowDelivery, DELIVERY_BATCH_SIZE],
+      [queues.orderedDelivery, DEFAULT_CONCURRENCY.orderedDelivery, ORDERED_DELIVERY_BATCH_SIZE],
     ] as const
-  ).map(([lane, concurrency]) =>
+  ).map(([lane, concurrency, batchSize]) =>
     startEventSource({
       client: sqs.client,
       queueUrl: lane.url,
       queueArn: lane.arn,
-      batchSize: DELIVERY_BATCH_SIZE,
+      batchSize,
       concurrency,
       // Nothing throttles a local deliverer, so a message it was handling when the runtime died
       // needs to stay hidden only as long as one attempt can take, not the queue's 6 × margin.
@@ -201,20 +205,23 @@ export async function startRuntime(
     clock: systemClock,
     environment: config.environment,
   });
-  const deadLetterSource = startEventSource({
-    client: sqs.client,
-    queueUrl: queues.deliveryDeadLetter.url,
-    queueArn: queues.deliveryDeadLetter.arn,
-    batchSize: DELIVERY_BATCH_SIZE,
-    concurrency: DEFAULT_CONCURRENCY.deadLetters,
-    visibilityTimeoutSeconds: LOCAL_RETRY_VISIBILITY_SECONDS,
-    invoke: (event) => deadLetters(event, lambdaContext("dead-letters")),
-    onError,
-  });
+  const deadLetterSources = [queues.deliveryDeadLetter, queues.orderedDeadLetter].map((dlq) =>
+    startEventSource({
+      client: sqs.client,
+      queueUrl: dlq.url,
+      queueArn: dlq.arn,
+      batchSize: DELIVERY_BATCH_SIZE,
+      concurrency: DEFAULT_CONCURRENCY.deadLetters,
+      visibilityTimeoutSeconds: LOCAL_RETRY_VISIBILITY_SECONDS,
+      invoke: (event) => deadLetters(event, lambdaContext("dead-letters")),
+      onError,
+    }),
+  );
 
   const trigger = createTriggerHandler({
     store,
     bus: crashingPublisher(publisher, settings.faults.crash),
+    queue,
     clock: systemClock,
   });
   const management = createApiHandler({
@@ -238,7 +245,7 @@ export async function startRuntime(
       bus: bus.healthy(),
       fanout: busTargets.every((poller) => poller.running()),
       deliverer: deliveryLanes.every((poller) => poller.running()),
-      dead_letters: deadLetterSource.running(),
+      dead_letters: deadLetterSources.every((poller) => poller.running()),
     }),
     onError,
   });
@@ -259,6 +266,8 @@ export async function startRuntime(
           ["delivery", queues.delivery.url],
           ["delivery_slow", queues.slowDelivery.url],
           ["delivery_dlq", queues.deliveryDeadLetter.url],
+          ["delivery_ordered", queues.orderedDelivery.url],
+          ["delivery_ordered_dlq", queues.orderedDeadLetter.url],
           ...[...queues.busTargets].flatMap(([ruleId, target]) => [
             [ruleId.toLowerCase(), target.queue.url],
             [`${ruleId.toLowerCase()}_dlq`, target.deadLetter.url],
@@ -281,7 +290,7 @@ export async function startRuntime(
       await api.stop();
       deadLetterWatch.stop();
       await Promise.all(
-        [...deliveryLanes, deadLetterSource, ...busTargets].map((poller) => poller.stop()),
+        [...deliveryLanes, ...deadLetterSources, ...busTargets].map((poller) => poller.stop()),
       );
       await bus.stop();
       sender.close();

@@ -61,5 +61,12 @@ export function parseDeliveryMessage(body: string): DeliveryMessage {
       attempt_count: retry.attempt_count,
     };
   }
+  const group = message.group;
+  if (group !== undefined) {
+    if (typeof group !== "string" || group.length === 0) {
+      throw new Error("a delivery message with a malformed message group");
+    }
+    parsed.group = group;
+  }
   return parsed;
 }

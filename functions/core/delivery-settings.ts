@@ -35,11 +35,21 @@ export const DEFAULT_CONCURRENCY = {
   fanOut: 10,
   delivery: 50,
   slowDelivery: 10,
+  orderedDelivery: 20,
   deadLetters: 2,
 } as const;
 
 /** At most this many messages reach one deliverer invocation. */
 export const DELIVERY_BATCH_SIZE = 10;
+
+/**
+ * The ordered lane's messages per invocation: one. A FIFO receive hands out a group's later
+ * messages with its first, and while the first waits out a backoff they would be received and
+ * given back again each time it comes round, their receive counts climbing toward the queue's
+ * redrive backstop without an attempt of their own. One at a time, only the group's first is
+ * ever received.
+ */
+export const ORDERED_DELIVERY_BATCH_SIZE = 1;
 
 export interface DeliveryQueueSettings {
   delivererTimeoutSeconds: number;

@@ -67,6 +67,11 @@ export interface Subscription {
   disabled_reason?: DisabledReason | null;
   /** At most this many requests a second (SPEC §3.1); absent or null: no limit. */
   rate_limit?: number | null;
+  /**
+   * Sequential delivery in trigger order (SPEC §3.1): its deliveries take the FIFO queue, one
+   * at a time. Absent on subscriptions saved before there was a choice: unordered.
+   */
+  ordered?: boolean;
   /** With `disabled_reason: failing`: when its failures in a row began. */
   failing_since?: string | null;
   /** The delivery whose attempt disabled it: that one's turn tells subscribers. Never shown. */
@@ -165,6 +170,11 @@ export interface RoutedEvent {
    * the event goes to whatever matches it. No workflow runs for such a replay.
    */
   replay_to?: string;
+  /**
+   * The ordered subscriptions the trigger routed the event to itself, in trigger order (SPEC
+   * §3.1): the fan-out leaves them out.
+   */
+  ordered_to?: string[];
 }
 
 export interface Attempt {
@@ -215,6 +225,11 @@ export interface Delivery {
   rate_slot?: number;
   /** Why it ended without a success (`dead_lettered`, `discarded`); null otherwise. */
   status_reason?: DeliveryStatusReason | null;
+  /**
+   * Made for an ordered subscription (SPEC §3.1): its messages take the FIFO queue, in its
+   * subscription's message group, whatever the subscription says later.
+   */
+  ordered?: boolean;
   /** Set on a workflow's delivery: the run it carries out (SPEC §2.4). */
   run?: RunRecord;
   created_at: string;
@@ -260,6 +275,11 @@ export interface DeliveryMessage {
    * own token, and reopens the delivery itself if the call that sent it stopped before doing so.
    */
   retry?: RetryTicket;
+  /**
+   * Set on an ordered delivery's message: the FIFO message group it waits its turn in (its
+   * subscription's, see `orderGroup`). Its queues are the FIFO ones.
+   */
+  group?: string;
 }
 
 /** Which ended delivery a retry's message reopens, and under which carrier token. */

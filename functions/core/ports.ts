@@ -336,15 +336,26 @@ export class PublishRejected extends Error {
 
 /** The delivery queue (the main lane), the slow lane's queue and their dead-letter queue (SQS). */
 export interface DeliveryQueue {
-  /** Throws when any message could not be sent after retries. */
+  /**
+   * Throws when any message could not be sent after retries. Messages that name a group take
+   * the FIFO queue, each group's in the order given.
+   */
   enqueue(messages: DeliveryMessage[]): Promise<void>;
-  /** Sends the message (with its `dead_letter` stamp) to the dead-letter queue. */
+  /**
+   * Sends the message (with its `dead_letter` stamp) to the dead-letter queue: the FIFO one
+   * when it names a group.
+   */
   moveToDeadLetterQueue(message: DeliveryMessage): Promise<void>;
   /**
    * Hides a message received from `lane`'s queue for `seconds`: the backoff before its next
    * attempt, or a hold.
    */
   delay(lane: Lane, receiptHandle: string, seconds: number): Promise<void>;
+  /**
+   * Makes messages received from `lane`'s queue visible again at once: the ordered lane's
+   * later messages of a group whose earlier one must come back first.
+   */
+  release(lane: Lane, receiptHandles: string[]): Promise<void>;
   /** Sends the message (carrying its slow-lane ticket) to the slow lane's queue. */
   forwardToSlowLane(message: DeliveryMessage): Promise<void>;
   /** The lane of the queue with this ARN (a record's `eventSourceARN`). */

@@ -67,5 +67,6 @@ export function webhookDelivery(
     created_at: now.toISOString(),
     updated_at: now.toISOString(),
     last_attempt: null,
+    ...(subscription.ordered === true && { ordered: true }),
   };
 }

@@ -68,6 +68,7 @@ export const createWebhookBody = z.strictObject({
   enabled: z.optional(z.boolean()),
   headers: z.optional(headers),
   rate_limit: z.optional(rateLimit),
+  ordered: z.optional(z.boolean()),
 });
 
 /** `PATCH /api/v2/webhooks/{id}`: every field but the secret; `null` clears an optional one. */
@@ -81,6 +82,7 @@ export const patchWebhookBody = z.strictObject({
   enabled: z.optional(z.boolean()),
   headers: z.optional(z.nullable(headers)),
   rate_limit: z.optional(z.nullable(rateLimit)),
+  ordered: z.optional(z.boolean()),
 });
 
 /** Any JSON value (a body template); its depth and placeholders are checked by the service. */

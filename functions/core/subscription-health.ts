@@ -88,8 +88,10 @@ export function probeLeaseMs(deliveryTimeoutMs: number): number {
  * The deliverer's lanes (SPEC §3): every delivery starts in the main lane; one whose
  * subscription is failing, paused or slow is forwarded to the slow lane, whose own small
  * concurrency cap is all that such receivers can ever hold, so they never take the main lane's.
+ * An ordered subscription's deliveries take the ordered lane (its FIFO queue) and stay there:
+ * one at a time per subscription, so a failing one holds nothing but its own.
  */
-export type Lane = "main" | "slow";
+export type Lane = "main" | "slow" | "ordered";
 
 /** How long a subscription marked slow keeps its deliveries in the slow lane. */
 export const SLOW_MARK_MS = 60_000;

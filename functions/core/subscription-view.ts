@@ -12,6 +12,7 @@ export function webhookView(subscription: Subscription, health?: SubscriptionHea
     ...view,
     headers: subscription.headers ?? {},
     rate_limit: subscription.rate_limit ?? null,
+    ordered: subscription.ordered ?? false,
     disabled_reason: subscription.disabled_reason ?? null,
     failing_since:
       subscription.failing_since ?? (subscription.enabled ? health?.failing_since : null) ?? null,

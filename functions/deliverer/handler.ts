@@ -1,5 +1,5 @@
 import middy from "@middy/core";
-import type { SQSEvent } from "aws-lambda";
+import type { SQSEvent, SQSRecord } from "aws-lambda";
 import { parseDeliveryMessage } from "../adapters/delivery-message.ts";
 import { lazyBusFor } from "../adapters/deployment/lazy-bus.ts";
 import { lazyQueueFor } from "../adapters/deployment/lazy-queue.ts";
@@ -15,14 +15,15 @@ import {
   cachedWorkflows,
 } from "../core/services/subscription-cache.ts";
 import { probeLeaseMs, slowAfterMs } from "../core/subscription-health.ts";
-import { eachRecord } from "../sqs-batch.ts";
+import { eachRecord, eachRecordInOrder } from "../sqs-batch.ts";
 import { observed, type Telemetry, telemetryFor } from "../telemetry.ts";
 import { USER_AGENT } from "../version.ts";
 import { reportOutcome } from "./outcome-telemetry.ts";
 
 /**
- * The SQS consumer that sends signed webhooks, for both lanes (a record's source queue says
- * which it came by). Records are delivered in parallel; each one
+ * The SQS consumer that sends signed webhooks, for every lane (a record's source queue says
+ * which it came by). Records are delivered in parallel — on the ordered lane, a message
+ * group's one after another (`eachRecordInOrder`); each one
  * that should come back later (a backoff, or an error) is reported in `batchItemFailures`, so
  * SQS keeps it while the rest of the batch is deleted. Subscriptions and workflows are read
  * through caches that live as long as the handler (one per container) and keep each for at
@@ -48,27 +49,46 @@ export function createDelivererHandler(
         }),
       ),
     };
-    return eachRecord(
-      event,
-      async (record) => {
-        // Parsed in the record's own turn: a malformed body fails that record alone, which
-        // comes back until the queue's redrive backstop moves it to the DLQ.
-        const message = parseDeliveryMessage(record.body);
-        const outcome = await deliver(batch, message, {
-          messageId: record.messageId,
-          receiptHandle: record.receiptHandle,
-          lane: deps.queue.laneOf(record.eventSourceARN),
-        });
-        reportOutcome(telemetry, message, outcome);
-        return keepsMessage(outcome) ? "keep" : "done";
-      },
-      (record, error) =>
-        logger.error("delivery turn failed; the message comes back", {
-          delivery_id: deliveryIdOf(record.body),
-          messageId: record.messageId,
-          error,
-        }),
-    );
+    const handle = async (record: SQSRecord) => {
+      // Parsed in the record's own turn: a malformed body fails that record alone, which
+      // comes back until the queue's redrive backstop moves it to the DLQ.
+      const message = parseDeliveryMessage(record.body);
+      const outcome = await deliver(batch, message, {
+        messageId: record.messageId,
+        receiptHandle: record.receiptHandle,
+        lane: deps.queue.laneOf(record.eventSourceARN),
+      });
+      reportOutcome(telemetry, message, outcome);
+      return keepsMessage(outcome) ? ("keep" as const) : ("done" as const);
+    };
+    const onFailure = (record: SQSRecord, error: unknown) =>
+      logger.error("delivery turn failed; the message comes back", {
+        delivery_id: deliveryIdOf(record.body),
+        messageId: record.messageId,
+        error,
+      });
+    const [first] = event.Records;
+    if (!first || deps.queue.laneOf(first.eventSourceARN) !== "ordered") {
+      return eachRecord(event, handle, onFailure);
+    }
+    // The ordered lane's batch is all from its FIFO queue: a group's later deliveries wait
+    // for its first to succeed or be dead-lettered (SPEC §3.1).
+    return eachRecordInOrder(event, handle, onFailure, async (later) => {
+      await deps.queue
+        .release(
+          "ordered",
+          later.map((record) => record.receiptHandle),
+        )
+        .catch((error: unknown) =>
+          logger.warn(
+            "could not show a group's later messages again; they wait out their visibility",
+            {
+              messageIds: later.map((record) => record.messageId),
+              error,
+            },
+          ),
+        );
+    });
   }).use(observed(telemetry));
 }
 

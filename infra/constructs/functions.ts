@@ -14,6 +14,7 @@ import {
   DEFAULT_CONCURRENCY,
   DELIVERY_BATCH_SIZE,
   type DeliveryQueueSettings,
+  ORDERED_DELIVERY_BATCH_SIZE,
 } from "../../functions/core/delivery-settings.ts";
 import type { StackSettings } from "../settings.ts";
 import { TABLE_ACCESS } from "../table-access.ts";
@@ -49,6 +50,8 @@ export class Functions extends Construct {
       deliveryQueueUrl: messaging.deliveryQueue.queueUrl,
       slowDeliveryQueueUrl: messaging.slowDeliveryQueue.queueUrl,
       deadLetterQueueUrl: messaging.deadLetterQueue.queueUrl,
+      orderedDeliveryQueueUrl: messaging.orderedDeliveryQueue.queueUrl,
+      orderedDeadLetterQueueUrl: messaging.orderedDeadLetterQueue.queueUrl,
       maxRetries: settings.retries,
       retryBaseSeconds: settings.retryBaseSeconds,
       retentionDays: settings.retentionDays,
@@ -72,7 +75,8 @@ export class Functions extends Construct {
 
     this.trigger = new SwitchyardFunction(this, "Trigger", {
       name: "trigger",
-      description: "POST /api/v2/public/event: accepts events and puts them on the bus",
+      description:
+        "POST /api/v2/public/event: accepts events, queues ordered subscriptions' deliveries, puts the events on the bus",
       environment,
       timeout: Duration.seconds(10),
       ...(settings.triggerReservedConcurrency > 0 && {
@@ -81,6 +85,8 @@ export class Functions extends Construct {
     });
     allowTable(this.trigger, TABLE_ACCESS.trigger, false);
     allowPutEvents(this.trigger);
+    // Ordered subscriptions' deliveries are queued by the trigger, in trigger order.
+    allow(this.trigger, ["sqs:SendMessage"], [messaging.orderedDeliveryQueue.queueArn]);
 
     this.api = new SwitchyardFunction(this, "Api", {
       name: "api",
@@ -96,8 +102,12 @@ export class Functions extends Construct {
     allowTable(this.api, TABLE_ACCESS.api, true);
     allowPutEvents(this.api);
     allow(this.api, ["kms:GenerateDataKey", "kms:Decrypt"], [secretsKey.keyArn]);
-    // A retry or redrive queues the delivery again.
-    allow(this.api, ["sqs:SendMessage"], [messaging.deliveryQueue.queueArn]);
+    // A retry or redrive queues the delivery again, an ordered one on the ordered lane.
+    allow(
+      this.api,
+      ["sqs:SendMessage"],
+      [messaging.deliveryQueue.queueArn, messaging.orderedDeliveryQueue.queueArn],
+    );
 
     this.fanOut = new SwitchyardFunction(this, "FanOut", {
       name: "fanout",
@@ -107,7 +117,13 @@ export class Functions extends Construct {
       timeout: Duration.seconds(BUS_CONSUMERS.fanout.timeoutSeconds),
     });
     allowTable(this.fanOut, TABLE_ACCESS.fanout, false);
-    allow(this.fanOut, ["sqs:SendMessage"], [messaging.deliveryQueue.queueArn]);
+    // An ordered subscription's delivery of an event the trigger did not route: a platform
+    // event's, or one triggered before the trigger saw the subscription ordered.
+    allow(
+      this.fanOut,
+      ["sqs:SendMessage"],
+      [messaging.deliveryQueue.queueArn, messaging.orderedDeliveryQueue.queueArn],
+    );
 
     this.runner = new SwitchyardFunction(this, "Runner", {
       name: "runner",
@@ -154,21 +170,30 @@ export class Functions extends Construct {
     allowTable(this.deliverer, TABLE_ACCESS.deliverer, false);
     allowPutEvents(this.deliverer);
     allow(this.deliverer, ["kms:Decrypt"], [secretsKey.keyArn]);
-    const lanes = [messaging.deliveryQueue, messaging.slowDeliveryQueue];
+    const lanes = [
+      messaging.deliveryQueue,
+      messaging.slowDeliveryQueue,
+      messaging.orderedDeliveryQueue,
+    ];
     // Dead letters, and the main lane's forwards of failing or slow subscriptions' deliveries.
     allow(
       this.deliverer,
       ["sqs:SendMessage"],
-      [messaging.deadLetterQueue.queueArn, messaging.slowDeliveryQueue.queueArn],
+      [
+        messaging.deadLetterQueue.queueArn,
+        messaging.orderedDeadLetterQueue.queueArn,
+        messaging.slowDeliveryQueue.queueArn,
+      ],
     );
-    // The backoff and holds: the deliverer hides a message until its next turn.
+    // The backoff and holds: the deliverer hides a message until its next turn (and, on the
+    // ordered lane, shows a group's later messages again at once: the same action, batched).
     allow(
       this.deliverer,
       ["sqs:ChangeMessageVisibility"],
       lanes.map((lane) => lane.queueArn),
     );
-    // One function, two mappings: each lane has its own cap, so the slow lane's receivers can
-    // never take the main lane's invocations.
+    // One function, three mappings: each lane has its own cap, so the slow lane's receivers
+    // can never take the main lane's invocations, nor ordered subscriptions' either.
     consume(this, "DeliverySource", this.deliverer, messaging.deliveryQueue, {
       batchSize: DELIVERY_BATCH_SIZE,
       maxConcurrency: settings.deliveryConcurrency,
@@ -176,6 +201,10 @@ export class Functions extends Construct {
     consume(this, "SlowDeliverySource", this.deliverer, messaging.slowDeliveryQueue, {
       batchSize: DELIVERY_BATCH_SIZE,
       maxConcurrency: settings.slowDeliveryConcurrency,
+    });
+    consume(this, "OrderedDeliverySource", this.deliverer, messaging.orderedDeliveryQueue, {
+      batchSize: ORDERED_DELIVERY_BATCH_SIZE,
+      maxConcurrency: settings.orderedDeliveryConcurrency,
     });
 
     this.deadLetters = new SwitchyardFunction(this, "DeadLetters", {
@@ -187,6 +216,10 @@ export class Functions extends Construct {
     allowTable(this.deadLetters, TABLE_ACCESS["dead-letters"], false);
     allowPutEvents(this.deadLetters);
     consume(this, "DeadLetterSource", this.deadLetters, messaging.deadLetterQueue, {
+      batchSize: DELIVERY_BATCH_SIZE,
+      maxConcurrency: DEFAULT_CONCURRENCY.deadLetters,
+    });
+    consume(this, "OrderedDeadLetterSource", this.deadLetters, messaging.orderedDeadLetterQueue, {
       batchSize: DELIVERY_BATCH_SIZE,
       maxConcurrency: DEFAULT_CONCURRENCY.deadLetters,
     });

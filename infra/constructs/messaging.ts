@@ -1,6 +1,11 @@
 import { Duration, RemovalPolicy } from "aws-cdk-lib";
 import { EventBus } from "aws-cdk-lib/aws-events";
-import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
+import {
+  DeduplicationScope,
+  FifoThroughputLimit,
+  Queue,
+  QueueEncryption,
+} from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { BUS_RULES } from "../../functions/core/bus-rules.ts";
 import type { DeliveryQueueSettings } from "../../functions/core/delivery-settings.ts";
@@ -17,8 +22,9 @@ export interface BusTarget {
 
 /**
  * The event bus and the queues: one target queue per bus rule (each with its DLQ), the queue
- * where events land that EventBridge could not hand to a target queue, and the delivery queue
- * and the slow lane's queue with their dead-letter queue.
+ * where events land that EventBridge could not hand to a target queue, the delivery queue
+ * and the slow lane's queue with their dead-letter queue, and the ordered lane's FIFO queue
+ * with its FIFO dead-letter queue.
  */
 export class Messaging extends Construct {
   readonly bus: EventBus;
@@ -26,6 +32,9 @@ export class Messaging extends Construct {
   /** The slow lane: deliveries of failing, paused or slow subscriptions, under their own cap. */
   readonly slowDeliveryQueue: Queue;
   readonly deadLetterQueue: Queue;
+  /** The ordered lane (SPEC §3.1): one message group per ordered subscription. */
+  readonly orderedDeliveryQueue: Queue;
+  readonly orderedDeadLetterQueue: Queue;
   readonly busDeadLetterQueue: Queue;
   /** Per bus rule id. */
   readonly busTargets: ReadonlyMap<string, BusTarget>;
@@ -71,6 +80,26 @@ export class Messaging extends Construct {
       });
     this.deliveryQueue = deliveryLane("DeliveryQueue");
     this.slowDeliveryQueue = deliveryLane("SlowDeliveryQueue");
+
+    // High-throughput FIFO: its limits apply per message group (per subscription), not to the
+    // queue, so many ordered subscriptions do not share one queue's 300 sends a second.
+    const fifo = {
+      fifo: true,
+      deduplicationScope: DeduplicationScope.MESSAGE_GROUP,
+      fifoThroughputLimit: FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
+    };
+    this.orderedDeadLetterQueue = queue("OrderedDeadLetterQueue", {
+      ...fifo,
+      visibilityTimeout: Duration.seconds(queueSettings.deadLetterVisibilityTimeoutSeconds),
+    });
+    this.orderedDeliveryQueue = queue("OrderedDeliveryQueue", {
+      ...fifo,
+      visibilityTimeout: Duration.seconds(queueSettings.visibilityTimeoutSeconds),
+      deadLetterQueue: {
+        queue: this.orderedDeadLetterQueue,
+        maxReceiveCount: queueSettings.backstopMaxReceiveCount,
+      },
+    });
   }
 
   /** The bus rule's target, which every rule has. */

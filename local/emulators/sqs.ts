@@ -25,6 +25,9 @@ export interface LocalQueues {
   /** The slow lane: deliveries of failing, paused or slow subscriptions. */
   slowDelivery: LocalQueue;
   deliveryDeadLetter: LocalQueue;
+  /** The ordered lane's FIFO queue, and its FIFO DLQ. */
+  orderedDelivery: LocalQueue;
+  orderedDeadLetter: LocalQueue;
   /** Per bus rule id, the queue the rule sends its events to, and that queue's DLQ. */
   busTargets: Map<string, { queue: LocalQueue; deadLetter: LocalQueue }>;
 }
@@ -40,8 +43,8 @@ export interface LocalSqs {
 /**
  * fauxqs on a loopback port (127.0.0.1 only), persisted in SQLite under `<dataDir>/sqs`, with
  * the queues set up as the stack sets them up (visibility, redrive to their DLQs, retention):
- * the delivery queue, the slow lane's queue and their DLQ, and one queue per bus rule with its
- * DLQ.
+ * the delivery queue, the slow lane's queue and their DLQ, the ordered lane's FIFO queue and
+ * its FIFO DLQ, and one queue per bus rule with its DLQ.
  */
 export async function startSqs(
   dataDir: string,
@@ -74,6 +77,28 @@ export async function startSqs(
     });
   const delivery = await deliveryLane("switchyard-deliveries");
   const slowDelivery = await deliveryLane("switchyard-deliveries-slow");
+  // A queue is FIFO from its creation on, and its name says so.
+  const fifo = { FifoQueue: "true" };
+  const orderedDeadLetter = await queue(
+    "switchyard-deliveries-ordered-dlq.fifo",
+    {
+      VisibilityTimeout: String(settings.deadLetterVisibilityTimeoutSeconds),
+      MessageRetentionPeriod: retention,
+    },
+    fifo,
+  );
+  const orderedDelivery = await queue(
+    "switchyard-deliveries-ordered.fifo",
+    {
+      VisibilityTimeout: String(settings.visibilityTimeoutSeconds),
+      MessageRetentionPeriod: retention,
+      RedrivePolicy: JSON.stringify({
+        deadLetterTargetArn: orderedDeadLetter.arn,
+        maxReceiveCount: settings.backstopMaxReceiveCount,
+      }),
+    },
+    fifo,
+  );
   const busTargets = new Map<string, { queue: LocalQueue; deadLetter: LocalQueue }>();
   for (const rule of BUS_RULES) {
     const name = busTargetQueueName(rule.id);
@@ -91,7 +116,14 @@ export async function startSqs(
   return {
     endpoint,
     client,
-    queues: { delivery, slowDelivery, deliveryDeadLetter, busTargets },
+    queues: {
+      delivery,
+      slowDelivery,
+      deliveryDeadLetter,
+      orderedDelivery,
+      orderedDeadLetter,
+      busTargets,
+    },
     async healthy() {
       try {
         await client.send(
@@ -134,10 +166,19 @@ export function busTargetQueueName(ruleId: string): string {
   return `switchyard-${ruleId.toLowerCase()}`;
 }
 
-/** Creates a queue, or brings an existing one (from an earlier run) to these attributes. */
+/**
+ * Creates a queue, or brings an existing one (from an earlier run) to these attributes; those
+ * a queue can only be created with (`FifoQueue`) go in `atCreation`.
+ */
 function createQueueWith(client: SQSClient) {
-  return async (name: string, attributes: Record<string, string>): Promise<LocalQueue> => {
-    const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: name }));
+  return async (
+    name: string,
+    attributes: Record<string, string>,
+    atCreation?: Record<string, string>,
+  ): Promise<LocalQueue> => {
+    const { QueueUrl } = await client.send(
+      new CreateQueueCommand({ QueueName: name, Attributes: atCreation }),
+    );
     if (!QueueUrl) throw new Error(`fauxqs did not create ${name}`);
     await client.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: attributes }));
     const { Attributes } = await client.send(

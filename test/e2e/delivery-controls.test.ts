@@ -151,4 +151,52 @@ describe("delivery controls on npm start (SPEC §3.1)", () => {
     expect(busiest).toBeLessThanOrEqual(5);
     expect(requests.every((request) => request.headers["x-switchyard-attempt"] === "1")).toBe(true);
   }, 60_000);
+
+  it("delivers 20 events triggered in a burst to an ordered subscription in trigger order, holding the 4th while the 3rd is retried, and an unordered one beside it is not held up", async () => {
+    const runtime = await runtimeWithPing();
+    const ordered = await startReceiver();
+    try {
+      // Its 3rd and 4th requests fail: the 3rd event's first two attempts.
+      ordered.respond = () =>
+        ordered.requests.length === 3 || ordered.requests.length === 4
+          ? { status: 503, body: "not yet" }
+          : { status: 200, body: "ok" };
+      const created = await runtime.call("POST", "/api/v2/webhooks", {
+        url: ordered.url,
+        events: ["ping"],
+        ordered: true,
+      });
+      expect(created.body).toMatchObject({ ordered: true });
+      await runtime.call("POST", "/api/v2/webhooks", { url: receiver.url, events: ["ping"] });
+
+      // One request: its items' order is the trigger order.
+      const burst = await runtime.call(
+        "POST",
+        "/api/v2/public/events/batch",
+        {
+          events: Array.from({ length: 20 }, (_, i) => ({ event: "ping", payload: { n: i + 1 } })),
+        },
+        { linked_account_id: "acme" },
+      );
+      expect(burst.status).toBe(200);
+
+      const requests = await eventually(
+        async () => (ordered.requests.length >= 22 ? ordered.requests : undefined),
+        40_000,
+        "the ordered subscription's 22 requests",
+      );
+      const sequence = requests.map((request) => JSON.parse(request.body).data.n as number);
+      expect(sequence).toEqual([1, 2, 3, 3, 3, ...Array.from({ length: 17 }, (_, i) => i + 4)]);
+      expect(
+        requests.map((request) => request.headers["x-switchyard-attempt"]).slice(2, 6),
+      ).toEqual(["1", "2", "3", "1"]);
+      // The unordered subscription had every event before the 3rd reached the ordered one.
+      const third = requests[4]?.at ?? 0;
+      expect(receiver.requests).toHaveLength(20);
+      expect(Math.max(...receiver.requests.map((request) => request.at))).toBeLessThan(third);
+      expect(ordered.requests).toHaveLength(22);
+    } finally {
+      await ordered.close();
+    }
+  }, 60_000);
 });

@@ -19,7 +19,8 @@ import {
 /** The SDK clients in each function's bundle (the ones it calls), and those it makes at start. */
 const SDK_CLIENTS = {
   trigger: {
-    bundled: ["client-dynamodb", "client-eventbridge"],
+    // SQS only for an app with an ordered subscription: loaded then.
+    bundled: ["client-dynamodb", "client-eventbridge", "client-sqs"],
     atStart: ["client-dynamodb", "client-eventbridge"],
   },
   api: {

@@ -170,6 +170,8 @@ describe("queues", () => {
         "DeadLetterQueue",
         "DeliveryQueue",
         "SlowDeliveryQueue",
+        "OrderedDeliveryQueue",
+        "OrderedDeadLetterQueue",
         "FanOutDeadLetterQueue",
         "FanOutQueue",
         "WorkflowsDeadLetterQueue",
@@ -213,7 +215,7 @@ describe("event source mappings", () => {
     ]);
   });
 
-  it("feeds the deliverer from its two lanes in batches of 10, reporting partial failures, at most 50 and 10 at once", () => {
+  it("feeds the deliverer from its three lanes, reporting partial failures: batches of 10, at most 50 and 10 at once, and the ordered lane one at a time, at most 20", () => {
     expect(mappingsOf("Deliverer")).toEqual([
       expect.objectContaining({
         EventSourceArn: arnOf("DeliveryQueue"),
@@ -227,7 +229,33 @@ describe("event source mappings", () => {
         FunctionResponseTypes: ["ReportBatchItemFailures"],
         ScalingConfig: { MaximumConcurrency: 10 },
       }),
+      expect.objectContaining({
+        EventSourceArn: arnOf("OrderedDeliveryQueue"),
+        BatchSize: 1,
+        FunctionResponseTypes: ["ReportBatchItemFailures"],
+        ScalingConfig: { MaximumConcurrency: 20 },
+      }),
     ]);
+  });
+
+  it("makes the ordered lane a high-throughput FIFO queue whose backstop parks in a FIFO DLQ", () => {
+    const ordered = resource(template, "OrderedDeliveryQueue").Properties;
+    const standard = resource(template, "DeliveryQueue").Properties.RedrivePolicy as {
+      maxReceiveCount: number;
+    };
+    expect(ordered).toMatchObject({
+      FifoQueue: true,
+      DeduplicationScope: "messageGroup",
+      FifoThroughputLimit: "perMessageGroupId",
+      RedrivePolicy: {
+        deadLetterTargetArn: arnOf("OrderedDeadLetterQueue"),
+        maxReceiveCount: standard.maxReceiveCount,
+      },
+    });
+    expect(ordered.ContentBasedDeduplication).toBeUndefined();
+    expect(resource(template, "OrderedDeadLetterQueue").Properties).toMatchObject({
+      FifoQueue: true,
+    });
   });
 
   it("feeds the delivery DLQ to the dead-letter recorder, which hides a message six times its timeout", () => {
@@ -238,16 +266,24 @@ describe("event source mappings", () => {
         FunctionResponseTypes: ["ReportBatchItemFailures"],
         ScalingConfig: { MaximumConcurrency: 2 },
       }),
+      expect.objectContaining({
+        EventSourceArn: arnOf("OrderedDeadLetterQueue"),
+        BatchSize: 10,
+        FunctionResponseTypes: ["ReportBatchItemFailures"],
+        ScalingConfig: { MaximumConcurrency: 2 },
+      }),
     ]);
     const recorder = lambda(template, "DeadLetters").properties;
-    expect(resource(template, "DeadLetterQueue").Properties.VisibilityTimeout).toBe(
-      6 * (recorder.Timeout as number),
-    );
+    for (const dlq of ["DeadLetterQueue", "OrderedDeadLetterQueue"]) {
+      expect(resource(template, dlq).Properties.VisibilityTimeout).toBe(
+        6 * (recorder.Timeout as number),
+      );
+    }
   });
 
   it("caps every mapping's concurrency and reports partial failures on every one", () => {
     const mappings = resourcesOf(template, "AWS::Lambda::EventSourceMapping");
-    expect(mappings).toHaveLength(5);
+    expect(mappings).toHaveLength(7);
     for (const [id, mapping] of mappings) {
       expect(mapping.Properties.FunctionResponseTypes, id).toEqual(["ReportBatchItemFailures"]);
       expect(mapping.Properties.ScalingConfig, id).toEqual({
@@ -370,6 +406,7 @@ describe("least privilege", () => {
     Trigger: [
       ...table(["DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem"]),
       "events:PutEvents EventBus",
+      "sqs:SendMessage OrderedDeliveryQueue",
       ...xray,
     ],
     Api: [
@@ -387,11 +424,13 @@ describe("least privilege", () => {
       "kms:Decrypt SecretsKey",
       "kms:GenerateDataKey SecretsKey",
       "sqs:SendMessage DeliveryQueue",
+      "sqs:SendMessage OrderedDeliveryQueue",
       ...xray,
     ],
     FanOut: [
       ...table(["GetItem", "PutItem", "Query"]),
       "sqs:SendMessage DeliveryQueue",
+      "sqs:SendMessage OrderedDeliveryQueue",
       ...consume("FanOutQueue"),
       ...xray,
     ],
@@ -407,17 +446,21 @@ describe("least privilege", () => {
       "events:PutEvents EventBus",
       "kms:Decrypt SecretsKey",
       "sqs:SendMessage DeadLetterQueue",
+      "sqs:SendMessage OrderedDeadLetterQueue",
       "sqs:SendMessage SlowDeliveryQueue",
       "sqs:ChangeMessageVisibility DeliveryQueue",
       "sqs:ChangeMessageVisibility SlowDeliveryQueue",
+      "sqs:ChangeMessageVisibility OrderedDeliveryQueue",
       ...consume("DeliveryQueue"),
       ...consume("SlowDeliveryQueue"),
+      ...consume("OrderedDeliveryQueue"),
       ...xray,
     ],
     DeadLetters: [
       ...table(["GetItem", "UpdateItem"]),
       "events:PutEvents EventBus",
       ...consume("DeadLetterQueue"),
+      ...consume("OrderedDeadLetterQueue"),
       ...xray,
     ],
   };
@@ -544,6 +587,12 @@ describe("alarms", () => {
     expect(ageAlarm("SlowDeliveryQueue")?.Threshold).toBe(
       queueSettings.slowLaneOldestMessageAlarmSeconds,
     );
+    // The ordered lane's first delivery of a group may be held as long; its DLQ is drained
+    // as the other DLQ is.
+    expect(ageAlarm("OrderedDeliveryQueue")?.Threshold).toBe(
+      queueSettings.slowLaneOldestMessageAlarmSeconds,
+    );
+    expect(ageAlarm("OrderedDeadLetterQueue")?.Threshold).toBe(300);
     expect(queueSettings.slowLaneOldestMessageAlarmSeconds).toBe(
       5 * 693 + 4 * 30 + 300, // 693 s = 630 s of backoff at its longest (+10 %)
     );

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import {
+  ChangeMessageVisibilityBatchCommand,
   ChangeMessageVisibilityCommand,
   SendMessageBatchCommand,
   SendMessageCommand,
@@ -35,6 +36,10 @@ export const QUEUE_URLS = {
   deliveryQueueUrl: "https://sqs.us-east-1.amazonaws.com/123456789012/deliveries",
   slowDeliveryQueueUrl: "https://sqs.us-east-1.amazonaws.com/123456789012/deliveries-slow",
   deadLetterQueueUrl: "https://sqs.us-east-1.amazonaws.com/123456789012/deliveries-dlq",
+  orderedDeliveryQueueUrl:
+    "https://sqs.us-east-1.amazonaws.com/123456789012/deliveries-ordered.fifo",
+  orderedDeadLetterQueueUrl:
+    "https://sqs.us-east-1.amazonaws.com/123456789012/deliveries-ordered-dlq.fifo",
 };
 const credentials = { accessKeyId: "test", secretAccessKey: "test" };
 const noPause = async () => {};
@@ -62,6 +67,7 @@ export function mockMessaging() {
     }));
     sqs.on(SendMessageCommand).resolves({ MessageId: "dlq-1" });
     sqs.on(ChangeMessageVisibilityCommand).resolves({});
+    sqs.on(ChangeMessageVisibilityBatchCommand).resolves({ Successful: [], Failed: [] });
   };
   succeed();
   const bus: EventPublisher = createEventPublisher(
@@ -151,7 +157,12 @@ export function apiClient(
     userAgent: USER_AGENT,
     queue: messaging.queue,
   });
-  const trigger = createTriggerHandler({ store, bus: messaging.bus, clock });
+  const trigger = createTriggerHandler({
+    store,
+    bus: messaging.bus,
+    queue: messaging.queue,
+    clock,
+  });
   const invoke: Invoke = async (call) => {
     const apiKey = call.apiKey === null ? undefined : (call.apiKey ?? defaultKey);
     const handler = isTriggerRoute(call.method, call.path) ? trigger : api;

@@ -11,11 +11,17 @@ export interface ReceivedRequest {
   at: number;
 }
 
+/** A receiver's answer; `hang` never answers. */
+export type Answer = { status: number; body?: string; headers?: Record<string, string> } | "hang";
+
 export interface TestReceiver {
   url: string;
   requests: ReceivedRequest[];
-  /** What the next requests are answered with; `hang` never answers. */
-  respond: { status: number; body?: string; headers?: Record<string, string> } | "hang";
+  /**
+   * What the next requests are answered with; `hang` never answers. A function answers each
+   * request as it arrives (it is already in `requests`).
+   */
+  respond: Answer | ((request: ReceivedRequest) => Answer);
   /** Runs while a request waits for its answer: to make something happen mid-delivery. */
   beforeAnswer?: (() => Promise<unknown>) | undefined;
   close(): Promise<void>;
@@ -46,14 +52,16 @@ export async function startReceiver(receiver = unstarted()): Promise<TestReceive
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
     const at = Date.now();
     request.on("end", () => {
-      receiver.requests.push({
+      const received = {
         at,
         method: request.method ?? "",
         path: request.url ?? "",
         headers: request.headers,
         body: Buffer.concat(chunks).toString("utf8"),
-      });
-      const answer = receiver.respond;
+      };
+      receiver.requests.push(received);
+      const { respond } = receiver;
+      const answer = typeof respond === "function" ? respond(received) : respond;
       if (answer === "hang") return;
       void (receiver.beforeAnswer?.() ?? Promise.resolve()).finally(() => {
         response.writeHead(answer.status, { "content-type": "text/plain", ...answer.headers });

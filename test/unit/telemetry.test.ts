@@ -62,7 +62,7 @@ const logLines = () => lines.filter((line) => "message" in line);
 describe("the trigger's telemetry", () => {
   const invoke = async (requestId: string, body: unknown, path = "/api/v2/public/event") => {
     const trigger = createTriggerHandler(
-      { store, bus: pipeline.messaging.bus, clock: fixedClock() },
+      { store, bus: pipeline.messaging.bus, queue: pipeline.messaging.queue, clock: fixedClock() },
       telemetry,
     );
     const event = apiEvent({
@@ -124,7 +124,7 @@ describe("the batch trigger's telemetry", () => {
   it("counts the accepted items, and the items that failed on a fault apart, logged as errors", async () => {
     const telemetry = liveTelemetry("trigger");
     const trigger = createTriggerHandler(
-      { store, bus: pipeline.messaging.bus, clock: fixedClock() },
+      { store, bus: pipeline.messaging.bus, queue: pipeline.messaging.queue, clock: fixedClock() },
       telemetry,
     );
     pipeline.messaging.eventBridge.on(PutEventsCommand).resolvesOnce({

@@ -23,6 +23,7 @@ export function lazyQueueFor(config: Config): DeliveryQueue {
     forwardToSlowLane: async (message) => (await queue()).forwardToSlowLane(message),
     delay: async (lane, receiptHandle, seconds) =>
       (await queue()).delay(lane, receiptHandle, seconds),
+    release: async (lane, receiptHandles) => (await queue()).release(lane, receiptHandles),
     laneOf: (queueArn) => laneOf(urls, queueArn),
   };
 }

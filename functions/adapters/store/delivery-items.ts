@@ -32,6 +32,7 @@ export const SUMMARY_ATTRIBUTES = [
   "method",
   "status",
   "status_reason",
+  "ordered",
   "run",
   "attempt_count",
   "round_started_at_attempt",

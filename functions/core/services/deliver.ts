@@ -213,7 +213,7 @@ export async function deliver(
     const pacing = await waitForSlot(deps, delivery, target.rate_limit, gate.health, receipt);
     if (pacing.kind !== "go") return pacing;
   }
-  const { attempt, slow } = await attemptOnce(deps, delivery, target);
+  const { attempt, slow } = await attemptOnce(deps, delivery, target, lane);
   const succeeded = attempt.error === null;
   const decision = succeeded ? null : decideAfterFailure(failures + 1, deps.retry, deps.random);
   const decidedAt = deps.clock.now();
@@ -346,6 +346,7 @@ async function attemptOnce(
   deps: DeliverDeps,
   delivery: Delivery,
   target: CurrentTarget,
+  lane: Lane,
 ): Promise<{ attempt: Attempt; slow: SlowMark | null }> {
   const number = delivery.attempt_count + 1;
   const at = deps.clock.now();
@@ -365,7 +366,11 @@ async function attemptOnce(
     own: delivery.run?.headers ?? target.headers,
   });
   const request = { url: target.url, method: delivery.method, headers, body: delivery.body };
-  const { result, slow } = await sendWatchingForSlow(deps, delivery, request);
+  // The ordered lane has no slow lane to send a slow receiver's deliveries to: no mark.
+  const { result, slow } =
+    lane === "ordered"
+      ? { result: await deps.sender.send(request), slow: null }
+      : await sendWatchingForSlow(deps, delivery, request);
   const retryAfter = retryAfterSeconds(result.statusCode, result.retryAfter, deps.clock.now());
   const attempt: Attempt = {
     attempt: number,

@@ -1,5 +1,6 @@
 import pLimit from "p-limit";
 import type { Clock } from "../clock.ts";
+import { messageFor } from "../delivery-messages.ts";
 import type { JsonObject } from "../json.ts";
 import type { Delivery, DeliveryMessage, RoutedEvent, Subscription } from "../model.ts";
 import type { DeliveryQueue, DeliveryStore, EventStore, SubscriptionStore } from "../ports.ts";
@@ -35,8 +36,9 @@ const MESSAGES_PER_SEND = 10;
 export type FanOutOutcome = { queued: number } | { error: unknown };
 
 /**
- * Routes a batch of events, each to every subscription that receives it (`queueRouted`), or to
- * the one it is replayed to when that one receives it. A replay's subscription is read from
+ * Routes a batch of events, each to every subscription that receives it (`queueRouted`) but
+ * those the trigger routed it to in order (`ordered_to`), or to the one it is replayed to when
+ * that one receives it. A replay's subscription is read from
  * the store, consistently, not from the cache: it may have been created or enabled a moment
  * ago, just for this.
  */
@@ -46,7 +48,10 @@ export function fanOutAll(deps: FanOutDeps, events: RoutedEvent[]): Promise<FanO
   const replayedTo = new Map<string, Promise<Subscription | null>>();
   const candidates = async (event: RoutedEvent) => {
     const id = event.replay_to;
-    if (id === undefined) return lookup(event.app_id);
+    if (id === undefined) {
+      const routedInOrder = new Set(event.ordered_to);
+      return (await lookup(event.app_id)).filter((each) => !routedInOrder.has(each.id));
+    }
     const key = `${event.app_id}#${id}`;
     let read = replayedTo.get(key);
     if (!read) {
@@ -107,8 +112,11 @@ export async function queueRouted(
   });
 }
 
-/** Writes an event's deliveries; answers the messages that queue them. */
-async function deliveriesFor(
+/**
+ * Writes an event's deliveries; answers the messages that queue them: one for each pending
+ * delivery, new or made earlier by a run that stopped before queueing it.
+ */
+export async function deliveriesFor(
   deps: QueueingDeps,
   event: RoutedEvent,
   route: Router,
@@ -127,7 +135,7 @@ async function deliveriesFor(
           if (existing?.status !== "pending" || existing.attempt_count > 0) return null;
         }
         if (delivery.status !== "pending") return null;
-        return { v: 1, app_id: event.app_id, delivery_id: delivery.id };
+        return messageFor(delivery);
       }),
     ),
   ).catch((error: unknown) => {

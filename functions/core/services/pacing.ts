@@ -7,6 +7,7 @@ import {
   SLOT_LATENESS_MS,
   slotIntervalMs,
 } from "../rate-limit.ts";
+import type { Lane } from "../subscription-health.ts";
 
 export interface PacingDeps {
   store: SubscriptionHealthStore & DeliveryStore;
@@ -18,7 +19,7 @@ export interface PacingDeps {
 
 /** Where the delivery's message came from, to hide it there. */
 interface Carrier {
-  lane: "main" | "slow";
+  lane: Lane;
   receiptHandle: string;
 }
 

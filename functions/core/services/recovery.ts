@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import pLimit from "p-limit";
 import type { Clock } from "../clock.ts";
 import { decodeCursor, encodeCursor } from "../cursor.ts";
+import { messageFor } from "../delivery-messages.ts";
 import { hasEnded } from "../delivery-status.ts";
 import { deliveryView } from "../delivery-views.ts";
 import { Conflict, NotFound } from "../errors.ts";
@@ -138,9 +139,7 @@ async function takeDeadLetters(deps: RecoveryDeps, appId: string, input: unknown
 async function sendAgain(deps: RecoveryDeps, deliveries: DeliverySummary[]): Promise<boolean[]> {
   if (deliveries.length === 0) return [];
   const messages: DeliveryMessage[] = deliveries.map((delivery) => ({
-    v: 1,
-    app_id: delivery.app_id,
-    delivery_id: delivery.id,
+    ...messageFor(delivery),
     retry: {
       carrier: randomUUID(),
       status: delivery.status,

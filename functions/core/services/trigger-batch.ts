@@ -4,6 +4,7 @@ import { batchTriggerBody, batchTriggerItem } from "../trigger-schemas.ts";
 import { parseInput } from "../validation.ts";
 import { PUBLISH_BATCH, publishRound } from "./publish-round.ts";
 import { type TriggerDeps, triggerEvent } from "./trigger-event.ts";
+import { turnsInOrder } from "./turns.ts";
 
 export interface BatchTriggerRequest {
   appId: string;
@@ -48,15 +49,20 @@ export async function triggerBatch(
   const { firsts, repeats } = byFirstUseOfKey(events);
   const results: BatchItemResult[] = [];
   const round = publishRound(deps.bus, firsts.length);
+  // Ordered subscriptions get the batch's events in the items' order (SPEC §3.1).
+  const turns = turnsInOrder(firsts.length);
   const limit = pLimit(ITEMS_IN_FLIGHT);
   await Promise.all(
-    firsts.map((index) =>
+    firsts.map((index, position) =>
       limit(async () => {
         const { publisher, leave } = round();
+        const turn = turns(position);
         try {
-          results[index] = await runItem({ ...deps, bus: publisher }, request, events, index);
+          const item = { ...deps, bus: publisher, orderedTurn: turn.take };
+          results[index] = await runItem(item, request, events, index);
         } finally {
           leave();
+          turn.leave();
         }
       }),
     ),

@@ -4,21 +4,26 @@ import { BadRequest, Conflict, HttpError } from "../errors.ts";
 import { newId } from "../ids.ts";
 import { canonicalJson, nestsDeeperThan } from "../json.ts";
 import { LIMITS } from "../limits.ts";
-import type { EventDefinition } from "../model.ts";
+import type { EventDefinition, RoutedEvent } from "../model.ts";
 import {
   type DefinitionStore,
+  type DeliveryQueue,
+  type DeliveryStore,
   type EventPublisher,
   type EventStore,
   type IdempotencyRecord,
   type IdempotencyStore,
   PublishRejected,
   type StoredEvent,
+  type SubscriptionStore,
 } from "../ports.ts";
 import { SLUG_PATTERN } from "../slug.ts";
 import { linkedAccountId, triggerBody } from "../trigger-schemas.ts";
 import { assertPayloadFitsSample } from "../trigger-variables.ts";
 import { parseInput } from "../validation.ts";
 import type { DefinitionLookup } from "./definition-cache.ts";
+import { routeOrdered } from "./ordered-routing.ts";
+import type { SubscriptionListLookup } from "./subscription-cache.ts";
 
 /** Idempotency keys are remembered for 24 hours (SPEC §2.1). */
 const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
@@ -33,9 +38,18 @@ const ANOTHER_REQUEST = "idempotency-key was already used with another request";
 const IN_PROGRESS = "a request with this idempotency-key is still in progress";
 
 export interface TriggerDeps {
-  store: DefinitionStore & EventStore & IdempotencyStore;
+  store: DefinitionStore & EventStore & IdempotencyStore & SubscriptionStore & DeliveryStore;
   bus: EventPublisher;
+  /** Where ordered subscriptions' deliveries are queued (SPEC §3.1). */
+  queue: DeliveryQueue;
   clock: Clock;
+  /** How an app's subscriptions are read; the store when not given (the handler caches them). */
+  subscriptions?: SubscriptionListLookup;
+  /**
+   * Runs an event's routing to ordered subscriptions in its turn: a batch's items, handled at
+   * once, still queue their ordered deliveries in the items' order. Straight away when absent.
+   */
+  orderedTurn?: <T>(route: () => Promise<T>) => Promise<T>;
   /** Finds definitions; the store when not given (the handler caches them). */
   definitions?: DefinitionLookup;
   /** Where a fault that does not change the answer is reported. */
@@ -199,10 +213,12 @@ async function takeOver(
 }
 
 /**
- * Stores the event, then puts it on the bus. Undone (event deleted, key released) only when
- * the bus refused the event for good. When the bus may have taken it (a timeout, a 5xx), the
- * stored event stays, since the fan-out may read it, and the claim's lease ends, so that a
- * retry with the key puts this same event on the bus at once.
+ * Stores the event, routes it to the app's ordered subscriptions (`routeOrdered`), then puts
+ * it on the bus. Undone (event deleted, key released) only when nothing can have gone out: the
+ * bus refused the event for good and no ordered delivery was queued. When the event may have
+ * gone out (a timeout, a 5xx, a failed routing), the stored event stays, since the fan-out may
+ * read it, and the claim's lease ends, so that a retry with the key sends this same event on
+ * at once.
  */
 async function handOff(deps: TriggerDeps, event: StoredEvent, claim: IdempotencyRecord | null) {
   try {
@@ -211,28 +227,60 @@ async function handOff(deps: TriggerDeps, event: StoredEvent, claim: Idempotency
     await undo(deps.store, event, claim);
     throw notAccepted(error);
   }
+  await sendOn(deps, event, claim, true);
+}
+
+/**
+ * Routes a stored event in order, then puts it on the bus; on a failure, undoes the event when
+ * `undoable` and nothing went out, and otherwise ends the claim's lease for a retry.
+ */
+async function sendOn(
+  deps: TriggerDeps,
+  event: StoredEvent,
+  claim: IdempotencyRecord | null,
+  undoable: boolean,
+) {
+  let routed: RoutedEvent;
   try {
-    await deps.bus.publish([event]);
+    [routed = event] = await inTurn(deps, () => routeOrdered(routingOf(deps), [event]));
   } catch (error) {
-    if (error instanceof PublishRejected) await undo(deps.store, event, claim);
+    // Some of its ordered deliveries may be queued: the event stays, for a retry to finish.
+    if (claim) await endLease(deps, event.app_id, claim);
+    throw notAccepted(error);
+  }
+  try {
+    await deps.bus.publish([routed]);
+  } catch (error) {
+    const nothingWentOut = error instanceof PublishRejected && routed.ordered_to === undefined;
+    if (undoable && nothingWentOut) await undo(deps.store, event, claim);
     else if (claim) await endLease(deps, event.app_id, claim);
     throw notAccepted(error);
   }
   if (claim) await complete(deps, event.app_id, claim);
 }
 
+/** What routing in order reads and writes: the trigger's own store, queue and caches. */
+function routingOf(deps: TriggerDeps) {
+  return {
+    store: deps.store,
+    queue: deps.queue,
+    clock: deps.clock,
+    subscriptions: deps.subscriptions,
+  };
+}
+
+/** Runs the event's routing in its turn: a batch's items route one after another. */
+function inTurn<T>(deps: TriggerDeps, route: () => Promise<T>): Promise<T> {
+  return deps.orderedTurn ? deps.orderedTurn(route) : route();
+}
+
 /**
- * Puts the key's stored event on the bus again. Whatever the bus answers, the event stays: an
- * earlier put of it may have been taken.
+ * Sends the key's stored event on again: routed in order again (the same deliveries: their ids
+ * derive from event and subscription) and put on the bus. Whatever happens, the event stays:
+ * an earlier hand-off of it may have been taken.
  */
-async function republish(deps: TriggerDeps, earlier: StoredEvent, claim: IdempotencyRecord) {
-  try {
-    await deps.bus.publish([earlier]);
-  } catch (error) {
-    await endLease(deps, earlier.app_id, claim);
-    throw notAccepted(error);
-  }
-  await complete(deps, earlier.app_id, claim);
+function republish(deps: TriggerDeps, earlier: StoredEvent, claim: IdempotencyRecord) {
+  return sendOn(deps, earlier, claim, false);
 }
 
 function notAccepted(cause: unknown) {

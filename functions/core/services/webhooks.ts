@@ -57,6 +57,7 @@ export async function createWebhook(deps: WebhookDeps, appId: string, input: unk
     enabled: body.enabled ?? true,
     headers: checkedHeaders(body.headers ?? {}, "headers"),
     rate_limit: body.rate_limit ?? null,
+    ordered: body.ordered ?? false,
     created_at: now.toISOString(),
     updated_at: now.toISOString(),
     secrets: [sealed],
@@ -113,6 +114,8 @@ export async function patchWebhook(deps: WebhookDeps, appId: string, id: string,
     ...(body.enabled !== undefined && { enabled: body.enabled }),
     ...(headers !== undefined && { headers }),
     ...(body.rate_limit !== undefined && { rate_limit: body.rate_limit }),
+    // Applies to events triggered from now on: deliveries already made keep their queue.
+    ...(body.ordered !== undefined && { ordered: body.ordered }),
     secrets: await sealedSecrets(deps.vault, current),
     updated_at: deps.clock.now().toISOString(),
   }));

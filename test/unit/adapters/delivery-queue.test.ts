@@ -1,4 +1,5 @@
 import {
+  ChangeMessageVisibilityBatchCommand,
   ChangeMessageVisibilityCommand,
   SendMessageBatchCommand,
   type SendMessageBatchCommandInput,
@@ -16,6 +17,9 @@ const URLS = {
   deliveryQueueUrl: "http://127.0.0.1:1/000000000000/switchyard-deliveries",
   slowDeliveryQueueUrl: "http://127.0.0.1:1/000000000000/switchyard-deliveries-slow",
   deadLetterQueueUrl: "http://127.0.0.1:1/000000000000/switchyard-deliveries-dlq",
+  orderedDeliveryQueueUrl: "http://127.0.0.1:1/000000000000/switchyard-deliveries-ordered.fifo",
+  orderedDeadLetterQueueUrl:
+    "http://127.0.0.1:1/000000000000/switchyard-deliveries-ordered-dlq.fifo",
 };
 
 const sqs = mockClient(SQSClient);
@@ -304,5 +308,132 @@ describe("parseDeliveryMessage", () => {
   it("throws on a JSON body that is not an object", () => {
     expect(() => parseDeliveryMessage("null")).toThrow();
     expect(() => parseDeliveryMessage("1")).toThrow();
+  });
+});
+
+describe("createDeliveryQueue: the ordered lane (SPEC §3.1)", () => {
+  const ordered = (index: number, group: string, carrier?: string): DeliveryMessage => ({
+    ...message(index),
+    group,
+    ...(carrier && { retry: { carrier, status: "dead_lettered", attempt_count: 4 } }),
+  });
+
+  it("sends ordered messages to the FIFO queue in their group, deduplicated by delivery, and the rest to the standard queue", async () => {
+    sqs.on(SendMessageBatchCommand).callsFake(allSucceed);
+
+    await createDeliveryQueue(client, URLS, noPause).enqueue([
+      message(0),
+      ordered(1, "app/sub_a"),
+      ordered(2, "app/sub_b", "carrier-1"),
+    ]);
+
+    const [standard, fifo] = sentBatches();
+    expect(standard?.QueueUrl).toBe(URLS.deliveryQueueUrl);
+    expect(deliveryIds(standard?.Entries)).toEqual([message(0).delivery_id]);
+    expect(standard?.Entries?.[0]?.MessageGroupId).toBeUndefined();
+    expect(fifo?.QueueUrl).toBe(URLS.orderedDeliveryQueueUrl);
+    expect(
+      fifo?.Entries?.map((entry) => [entry.MessageGroupId, entry.MessageDeduplicationId]),
+    ).toEqual([
+      ["app/sub_a", message(1).delivery_id],
+      // A retry carries its delivery again: its ticket makes it another message.
+      ["app/sub_b", `${message(2).delivery_id}.carrier-1`],
+    ]);
+  });
+
+  it("sends one group's messages in waves, one a call, so a resend never puts one behind its successor", async () => {
+    sqs
+      .on(SendMessageBatchCommand)
+      // The first wave's group b entry fails once: it is resent before group a's second goes.
+      .callsFakeOnce((input: SendMessageBatchCommandInput) => {
+        const [first, second] = input.Entries ?? [];
+        return {
+          Successful: [{ Id: first?.Id, MessageId: "m", MD5OfMessageBody: "x" }],
+          Failed: [{ Id: second?.Id, SenderFault: false, Code: "InternalError", Message: "busy" }],
+        };
+      })
+      .callsFake(allSucceed);
+
+    await createDeliveryQueue(client, URLS, noPause).enqueue([
+      ordered(0, "a"),
+      ordered(1, "b"),
+      ordered(2, "a"),
+      ordered(3, "a"),
+      ordered(4, "b"),
+    ]);
+
+    expect(sentBatches().map((batch) => deliveryIds(batch.Entries))).toEqual([
+      [message(0).delivery_id, message(1).delivery_id],
+      [message(1).delivery_id],
+      [message(2).delivery_id, message(4).delivery_id],
+      [message(3).delivery_id],
+    ]);
+  });
+
+  it("moves an ordered delivery's dead letter to the FIFO DLQ in its group, deduplicated by its content", async () => {
+    sqs.on(SendMessageCommand).resolves({ MessageId: "dl" });
+    const dead = {
+      ...ordered(7, "app/sub_a"),
+      dead_letter: { reason: "retries_exhausted" as const, at: "2026-12-02T07:00:00.000Z" },
+    };
+    const queue = createDeliveryQueue(client, URLS, noPause);
+
+    await queue.moveToDeadLetterQueue(dead);
+    await queue.moveToDeadLetterQueue(dead);
+    await queue.moveToDeadLetterQueue({
+      ...dead,
+      dead_letter: { ...dead.dead_letter, at: "2026-12-02T07:00:01.000Z" },
+    });
+
+    const sent = sqs.commandCalls(SendMessageCommand).map((call) => call.args[0].input);
+    expect(sent.map((input) => [input.QueueUrl, input.MessageGroupId])).toEqual([
+      [URLS.orderedDeadLetterQueueUrl, "app/sub_a"],
+      [URLS.orderedDeadLetterQueueUrl, "app/sub_a"],
+      [URLS.orderedDeadLetterQueueUrl, "app/sub_a"],
+    ]);
+    const [first, again, later] = sent.map((input) => input.MessageDeduplicationId);
+    expect(first).toMatch(/^[0-9a-f]{64}$/);
+    expect(again).toBe(first);
+    expect(later).not.toBe(first);
+  });
+
+  it("hides and shows again the ordered lane's messages on its FIFO queue", async () => {
+    sqs.on(ChangeMessageVisibilityCommand).resolves({});
+    sqs.on(ChangeMessageVisibilityBatchCommand).resolves({ Successful: [], Failed: [] });
+    const queue = createDeliveryQueue(client, URLS, noPause);
+
+    await queue.delay("ordered", "rh-1", 30);
+    await queue.release("ordered", ["rh-3", "rh-2"]);
+
+    expect(sqs.commandCalls(ChangeMessageVisibilityCommand)[0]?.args[0].input).toEqual({
+      QueueUrl: URLS.orderedDeliveryQueueUrl,
+      ReceiptHandle: "rh-1",
+      VisibilityTimeout: 30,
+    });
+    expect(sqs.commandCalls(ChangeMessageVisibilityBatchCommand)[0]?.args[0].input).toEqual({
+      QueueUrl: URLS.orderedDeliveryQueueUrl,
+      Entries: [
+        { Id: "0", ReceiptHandle: "rh-3", VisibilityTimeout: 0 },
+        { Id: "1", ReceiptHandle: "rh-2", VisibilityTimeout: 0 },
+      ],
+    });
+  });
+
+  it("throws when SQS keeps some of them hidden", async () => {
+    sqs.on(ChangeMessageVisibilityBatchCommand).resolves({
+      Successful: [],
+      Failed: [{ Id: "0", SenderFault: true, Code: "ReceiptHandleIsInvalid", Message: "gone" }],
+    });
+
+    await expect(
+      createDeliveryQueue(client, URLS, noPause).release("ordered", ["rh-2"]),
+    ).rejects.toThrow("SQS kept 1 messages hidden: gone");
+  });
+
+  it("reads an ordered message's group back, and refuses an empty one", () => {
+    expect(parseDeliveryMessage(JSON.stringify(ordered(1, "app/sub_a"))).group).toBe("app/sub_a");
+    expect(() => parseDeliveryMessage(JSON.stringify({ ...message(1), group: "" }))).toThrow(
+      "malformed message group",
+    );
   });
 });

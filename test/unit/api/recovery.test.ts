@@ -12,6 +12,7 @@ import {
   fixedClock,
   type Invoke,
   newApp,
+  QUEUE_URLS,
   testVault,
   usePipeline,
 } from "../../support/harness.ts";
@@ -156,6 +157,41 @@ describe("POST /api/v2/deliveries/{id}/retry", () => {
       attempt_count: 5,
       round_started_at_attempt: 4,
     });
+  });
+
+  it("sends an ordered delivery again on the ordered lane, in its group, and a redrive of several in their order (SPEC §3.1)", async () => {
+    const first = await ended({ ordered: true }, subscription.id, "2026-05-01T00:00:00.000Z");
+    const second = await ended({ ordered: true }, subscription.id, "2026-05-01T00:01:00.000Z");
+    const unordered = await ended({}, subscription.id, "2026-05-01T00:02:00.000Z");
+
+    const redriven = await call({
+      method: "POST",
+      path: "/api/v2/dlq/redrive",
+      body: { webhook_id: subscription.id },
+    });
+
+    expect(redriven.status).toBe(200);
+    const sent = pipeline.messaging.sqs
+      .commandCalls(SendMessageBatchCommand)
+      .map((c) => c.args[0].input);
+    const fifo = sent.filter((input) => input.QueueUrl === QUEUE_URLS.orderedDeliveryQueueUrl);
+    const entries = fifo.flatMap((input) => input.Entries ?? []);
+    expect(entries.map((entry) => JSON.parse(entry.MessageBody ?? "{}").delivery_id)).toEqual([
+      first.id,
+      second.id,
+    ]);
+    for (const entry of entries) {
+      const message = JSON.parse(entry.MessageBody ?? "{}") as DeliveryMessage;
+      expect(entry.MessageGroupId).toBe(`${appId}/${subscription.id}`);
+      // Each retry is a message of its own: its ticket keeps FIFO from dropping it.
+      expect(entry.MessageDeduplicationId).toBe(`${message.delivery_id}.${message.retry?.carrier}`);
+    }
+    const standard = sent.filter((input) => input.QueueUrl === QUEUE_URLS.deliveryQueueUrl);
+    expect(
+      standard
+        .flatMap((input) => input.Entries ?? [])
+        .map((e) => JSON.parse(e.MessageBody ?? "{}").delivery_id),
+    ).toEqual([unordered.id]);
   });
 
   it("gives a retried delivery its retries again: a failure is retried, not dead-lettered", async () => {

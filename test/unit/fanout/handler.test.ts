@@ -283,3 +283,30 @@ describe("fan-out: the app's subscriptions, kept 4 s", () => {
     expect((await store.getDelivery(APP, queuedDeliveryIds()[0] ?? ""))?.target.id).toBe(first.id);
   });
 });
+
+describe("fan-out and ordered subscriptions (SPEC §3.1)", () => {
+  it("leaves out the ordered subscriptions the trigger routed the event to", async () => {
+    const routedByTrigger = await subscribe({ ordered: true });
+    const unordered = await subscribe();
+
+    await route({ ...appEvent(APP), ordered_to: [routedByTrigger.id] });
+
+    const deliveries = await table.items("delivery");
+    expect(deliveries.map((d) => (d.target as { id: string }).id)).toEqual([unordered.id]);
+  });
+
+  it("queues an ordered subscription's delivery the trigger did not route (a platform event's) on the FIFO queue, in its group", async () => {
+    const ordered = await subscribe({ ordered: true, events: ["*"] });
+
+    await route(appEvent(APP));
+
+    const [item] = await table.items("delivery");
+    expect(item).toMatchObject({ ordered: true });
+    const [batch] = messaging.sqs.commandCalls(SendMessageBatchCommand);
+    expect(batch?.args[0].input.QueueUrl).toBe(QUEUE_URLS.orderedDeliveryQueueUrl);
+    expect(batch?.args[0].input.Entries?.[0]).toMatchObject({
+      MessageGroupId: `${APP}/${ordered.id}`,
+      MessageDeduplicationId: item?.id,
+    });
+  });
+});

@@ -22,7 +22,13 @@ beforeEach(async () => {
     updated_at: "2026-11-23T00:00:00.000Z",
   });
   onError = vi.fn();
-  deps = { store, bus: pipeline.messaging.bus, clock: fixedClock(), onError };
+  deps = {
+    store,
+    bus: pipeline.messaging.bus,
+    queue: pipeline.messaging.queue,
+    clock: fixedClock(),
+    onError,
+  };
 });
 
 const trigger = (idempotencyKey?: string) =>
