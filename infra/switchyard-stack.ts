@@ -59,12 +59,9 @@ export class SwitchyardStack extends Stack {
           queue: messaging.slowDeliveryQueue,
           maxAgeSeconds: queueSettings.slowLaneOldestMessageAlarmSeconds,
         },
-        // A delivery waits there behind its subscription's earlier ones, each of which may be
-        // held and retried as long as a slow-lane delivery: older than that, the lane is stuck.
-        OrderedDelivery: {
-          queue: messaging.orderedDeliveryQueue,
-          maxAgeSeconds: queueSettings.slowLaneOldestMessageAlarmSeconds,
-        },
+        // No age alarm on the ordered lane: a delivery waits there behind its subscription's
+        // earlier ones for as long as its receiver keeps failing them — the app's business,
+        // not a fault of the system (the deliverer's own faults have their alarms).
         // Drained within seconds by the dead-letter recorder; older means it keeps failing.
         DeliveryDeadLetter: { queue: messaging.deadLetterQueue, maxAgeSeconds: 300 },
         OrderedDeadLetter: { queue: messaging.orderedDeadLetterQueue, maxAgeSeconds: 300 },

@@ -57,7 +57,9 @@ export function createDeliveryQueue(
             : {
                 QueueUrl: urls.orderedDeadLetterQueueUrl,
                 MessageBody: body,
-                MessageGroupId: message.group,
+                // Dead letters keep no order: each is a group of its own, so one the recorder
+                // fails on holds back no other.
+                MessageGroupId: message.delivery_id,
                 // A dead letter sent twice is one: the same delivery, reason and time.
                 MessageDeduplicationId: createHash("sha256").update(body).digest("hex"),
               },

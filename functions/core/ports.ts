@@ -169,6 +169,11 @@ export interface AttemptUpdate {
 export interface DeliveryStore {
   /** False when the delivery exists already (a fan-out that ran twice). */
   createDelivery(delivery: Delivery): Promise<boolean>;
+  /**
+   * Deletes a delivery that is still pending without an attempt: one written for an event
+   * the trigger undid before queueing it. Anything else is left as it is.
+   */
+  withdrawDelivery(appId: string, id: string): Promise<void>;
   getDelivery(appId: string, id: string): Promise<Delivery | null>;
   /** A delivery and every attempt it made, from one read. */
   getDeliveryDetail(
@@ -334,7 +339,10 @@ export class PublishRejected extends Error {
   }
 }
 
-/** The delivery queue (the main lane), the slow lane's queue and their dead-letter queue (SQS). */
+/**
+ * The delivery queue (the main lane), the slow lane's queue and their dead-letter queue, and
+ * the ordered lane's FIFO queue and FIFO dead-letter queue (SQS).
+ */
 export interface DeliveryQueue {
   /**
    * Throws when any message could not be sent after retries. Messages that name a group take

@@ -72,7 +72,8 @@ export function createDelivererHandler(
       return eachRecord(event, handle, onFailure);
     }
     // The ordered lane's batch is all from its FIFO queue: a group's later deliveries wait
-    // for its first to succeed or be dead-lettered (SPEC §3.1).
+    // for its first to succeed or be dead-lettered (SPEC §3.1). Its mapping takes one message
+    // a batch, so this is the rule for a larger batch, should one ever be configured.
     return eachRecordInOrder(event, handle, onFailure, async (later) => {
       await deps.queue
         .release(

@@ -1,4 +1,4 @@
-import { GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { Attempt, Delivery } from "../../core/model.ts";
 import type { DeliveryStore } from "../../core/ports.ts";
 import type { DeliveryStatus } from "../../core/schemas.ts";
@@ -106,6 +106,22 @@ export function deliveryStore(table: TableContext): DeliveryStore {
         expires_at: expiresAt(table),
       };
       return putIf(table, item, "attribute_not_exists(PK)");
+    },
+
+    async withdrawDelivery(appId, id) {
+      try {
+        await table.doc.send(
+          new DeleteCommand({
+            TableName: table.tableName,
+            Key: deliveryKey(id),
+            ConditionExpression: "app_id = :app AND #status = :pending AND attempt_count = :none",
+            ExpressionAttributeNames: { "#status": "status" },
+            ExpressionAttributeValues: { ":app": appId, ":pending": "pending", ":none": 0 },
+          }),
+        );
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
     },
 
     async getDelivery(appId, id) {

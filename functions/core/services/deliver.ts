@@ -197,8 +197,14 @@ export async function deliver(
     return { kind: "diverted" };
   }
   if (gate.kind === "hold") {
-    // SPEC §3: pausing may stretch a delivery's schedule, never make it endless.
-    const limit = holdLimit(new Date(delivery.created_at), deps.retry);
+    // SPEC §3: pausing may stretch a delivery's schedule, never make it endless. An ordered
+    // delivery's schedule starts at its first turn, not while it waited behind its group's
+    // earlier ones: from its last attempt, or from now if it has had none. Its attempts still
+    // bound it: its group's only delivery in flight is the one that probes the receiver.
+    const start = delivery.ordered
+      ? (delivery.last_attempt?.at ?? now.toISOString())
+      : delivery.created_at;
+    const limit = holdLimit(new Date(start), deps.retry);
     if (now >= limit) {
       // A dead letter like any other: one failing for too long is disabled at it.
       const disabled = await disableIfFailingTooLong(deps, delivery);

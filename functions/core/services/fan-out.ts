@@ -128,21 +128,31 @@ export async function deliveriesFor(
   // thousands of requests (and sockets) in one invocation.
   const limit = pLimit(WRITES_IN_FLIGHT);
   const queued = await Promise.all(
-    deliveries.map((delivery) =>
-      limit(async (): Promise<DeliveryMessage | null> => {
-        if (!(await deps.store.createDelivery(delivery))) {
-          const existing = await deps.store.getDelivery(event.app_id, delivery.id);
-          if (existing?.status !== "pending" || existing.attempt_count > 0) return null;
-        }
-        if (delivery.status !== "pending") return null;
-        return messageFor(delivery);
-      }),
-    ),
+    deliveries.map((delivery) => limit(() => writeDelivery(deps.store, delivery))),
   ).catch((error: unknown) => {
     limit.clearQueue(); // the event comes back whole: writes not yet started need not run now
     throw error;
   });
   return queued.filter((message): message is DeliveryMessage => message !== null);
+}
+
+/**
+ * Writes a new delivery; answers the message that queues it, or null when there is none to
+ * queue: it is not pending (a run that could not be rendered), or it was made before and has
+ * been attempted or ended since. One made before and still untouched (a run that stopped
+ * before queueing it) is queued as it was made: on the queue it was made for, even if its
+ * subscription has switched `ordered` since.
+ */
+export async function writeDelivery(
+  store: DeliveryStore,
+  delivery: Delivery,
+): Promise<DeliveryMessage | null> {
+  if (await store.createDelivery(delivery)) {
+    return delivery.status === "pending" ? messageFor(delivery) : null;
+  }
+  const existing = await store.getDelivery(delivery.app_id, delivery.id);
+  if (existing?.status !== "pending" || existing.attempt_count > 0) return null;
+  return messageFor(existing);
 }
 
 function chunks<T>(items: T[], size: number): T[][] {

@@ -1,6 +1,25 @@
-import type { RoutedEvent } from "../model.ts";
+import pLimit from "p-limit";
+import type { Delivery, DeliveryMessage, RoutedEvent } from "../model.ts";
 import { subscriptionReceives, webhookDelivery } from "../routing.ts";
-import { deliveriesFor, type FanOutDeps } from "./fan-out.ts";
+import { type FanOutDeps, WRITES_IN_FLIGHT, writeDelivery } from "./fan-out.ts";
+
+/**
+ * Thrown when routing in order stopped before any message was sent: nothing went out. The
+ * deliveries it may have written (`written`) have no message, and are the caller's to take
+ * back (see `withdrawDelivery`) if it undoes their event.
+ */
+export class NothingQueued extends Error {
+  constructor(
+    readonly written: Pick<Delivery, "app_id" | "id">[],
+    options: { cause: unknown },
+  ) {
+    super("the events' ordered deliveries were not queued", options);
+    this.name = "NothingQueued";
+  }
+}
+
+/** Runs the send of a routing's messages in its turn; at once unless told otherwise. */
+export type Turn = (send: () => Promise<void>) => Promise<void>;
 
 /**
  * Routes events to their app's ordered subscriptions, in the order given, before they go on
@@ -11,30 +30,58 @@ import { deliveriesFor, type FanOutDeps } from "./fan-out.ts";
  * (`ordered_to`), which the fan-out then leaves out. An event no ordered subscription receives
  * comes back as it was, without a write or a send; the app's subscriptions are read through
  * the same kind of cache the fan-out reads them through.
+ *
+ * The writes run at once; only the send waits for `turn` (a batch's items send in their
+ * order). A failure before the send throws `NothingQueued`; one of the send itself is thrown
+ * as it is: some messages may have gone out.
  */
 export async function routeOrdered(
   deps: FanOutDeps,
   events: RoutedEvent[],
+  turn: Turn = (send) => send(),
 ): Promise<RoutedEvent[]> {
   const lookup = deps.subscriptions ?? ((app) => deps.store.allSubscriptions(app));
-  const routed = await Promise.all(
-    events.map(async (event) => {
-      const payload = event.payload;
-      if (payload === undefined || event.replay_to !== undefined) return { event, messages: [] };
-      const ordered = (await lookup(event.app_id)).filter(
-        (subscription) =>
-          subscription.ordered === true && subscriptionReceives(subscription, event, payload),
-      );
-      if (ordered.length === 0) return { event, messages: [] };
-      const messages = await deliveriesFor(deps, event, async (_event, _payload, now) =>
-        ordered.map((subscription) => webhookDelivery(subscription, event, payload, now)),
-      );
-      const ids = ordered.map((subscription) => subscription.id);
-      return { event: { ...event, ordered_to: ids }, messages };
-    }),
-  );
+  const planned: Delivery[] = [];
+  let routed: { event: RoutedEvent; deliveries: Delivery[] }[];
+  const messages: DeliveryMessage[] = [];
+  try {
+    routed = await Promise.all(
+      events.map(async (event) => {
+        const payload = event.payload;
+        if (payload === undefined || event.replay_to !== undefined) {
+          return { event, deliveries: [] };
+        }
+        const now = deps.clock.now();
+        const deliveries = (await lookup(event.app_id))
+          .filter(
+            (subscription) =>
+              subscription.ordered === true && subscriptionReceives(subscription, event, payload),
+          )
+          .map((subscription) => webhookDelivery(subscription, event, payload, now));
+        planned.push(...deliveries);
+        if (deliveries.length === 0) return { event, deliveries };
+        const ordered_to = deliveries.map((delivery) => delivery.target.id);
+        return { event: { ...event, ordered_to }, deliveries };
+      }),
+    );
+    // Every write settles before the outcome is known, so none lands after a caller that
+    // undoes the event has taken the written ones back.
+    const limit = pLimit(WRITES_IN_FLIGHT);
+    const written = await Promise.allSettled(
+      routed.flatMap((each) =>
+        each.deliveries.map((delivery) => limit(() => writeDelivery(deps.store, delivery))),
+      ),
+    );
+    for (const result of written) {
+      if (result.status === "rejected") throw result.reason;
+      if (result.value) messages.push(result.value);
+    }
+  } catch (error) {
+    throw new NothingQueued(planned, { cause: error });
+  }
   // One call for them all, each group's messages in the events' order.
-  const messages = routed.flatMap((each) => each.messages);
-  if (messages.length > 0) await deps.queue.enqueue(messages);
+  await turn(async () => {
+    if (messages.length > 0) await deps.queue.enqueue(messages);
+  });
   return routed.map((each) => each.event);
 }

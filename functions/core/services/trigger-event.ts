@@ -4,7 +4,7 @@ import { BadRequest, Conflict, HttpError } from "../errors.ts";
 import { newId } from "../ids.ts";
 import { canonicalJson, nestsDeeperThan } from "../json.ts";
 import { LIMITS } from "../limits.ts";
-import type { EventDefinition, RoutedEvent } from "../model.ts";
+import type { Delivery, EventDefinition, RoutedEvent } from "../model.ts";
 import {
   type DefinitionStore,
   type DeliveryQueue,
@@ -22,7 +22,7 @@ import { linkedAccountId, triggerBody } from "../trigger-schemas.ts";
 import { assertPayloadFitsSample } from "../trigger-variables.ts";
 import { parseInput } from "../validation.ts";
 import type { DefinitionLookup } from "./definition-cache.ts";
-import { routeOrdered } from "./ordered-routing.ts";
+import { NothingQueued, routeOrdered, type Turn } from "./ordered-routing.ts";
 import type { SubscriptionListLookup } from "./subscription-cache.ts";
 
 /** Idempotency keys are remembered for 24 hours (SPEC §2.1). */
@@ -46,10 +46,10 @@ export interface TriggerDeps {
   /** How an app's subscriptions are read; the store when not given (the handler caches them). */
   subscriptions?: SubscriptionListLookup;
   /**
-   * Runs an event's routing to ordered subscriptions in its turn: a batch's items, handled at
-   * once, still queue their ordered deliveries in the items' order. Straight away when absent.
+   * Runs the send of an event's ordered deliveries in its turn: a batch's items, handled at
+   * once, still queue them in the items' order. Straight away when absent.
    */
-  orderedTurn?: <T>(route: () => Promise<T>) => Promise<T>;
+  orderedTurn?: Turn;
   /** Finds definitions; the store when not given (the handler caches them). */
   definitions?: DefinitionLookup;
   /** Where a fault that does not change the answer is reported. */
@@ -69,9 +69,10 @@ export interface TriggerRequest {
 }
 
 /**
- * Accepts one event (SPEC §2.1): stores it and hands it to the bus. A 200 is only ever answered
- * after the bus took the event; an error answer leaves nothing behind when the bus refused the
- * event, and otherwise keeps it for a retry with the same idempotency-key to hand off again.
+ * Accepts one event (SPEC §2.1): stores it, queues its ordered subscriptions' deliveries (SPEC
+ * §3.1) and hands it to the bus. A 200 is only ever answered after the bus took the event; an
+ * error answer leaves nothing behind when nothing can have gone out, and otherwise keeps the
+ * event for a retry with the same idempotency-key to hand off again.
  */
 export async function triggerEvent(deps: TriggerDeps, request: TriggerRequest) {
   const body = parseInput(triggerBody, request.body ?? {});
@@ -231,8 +232,10 @@ async function handOff(deps: TriggerDeps, event: StoredEvent, claim: Idempotency
 }
 
 /**
- * Routes a stored event in order, then puts it on the bus; on a failure, undoes the event when
- * `undoable` and nothing went out, and otherwise ends the claim's lease for a retry.
+ * Routes a stored event in order, then puts it on the bus. On a failure it undoes the event
+ * when `undoable` and nothing went out (its routing stopped before a send, taking back the
+ * deliveries it wrote; or the bus refused it for good and no ordered delivery was queued), and
+ * otherwise keeps it and ends the claim's lease for a retry.
  */
 async function sendOn(
   deps: TriggerDeps,
@@ -242,10 +245,16 @@ async function sendOn(
 ) {
   let routed: RoutedEvent;
   try {
-    [routed = event] = await inTurn(deps, () => routeOrdered(routingOf(deps), [event]));
+    [routed = event] = await routeOrdered(routingOf(deps), [event], (send) =>
+      deps.orderedTurn ? deps.orderedTurn(send) : send(),
+    );
   } catch (error) {
-    // Some of its ordered deliveries may be queued: the event stays, for a retry to finish.
-    if (claim) await endLease(deps, event.app_id, claim);
+    if (undoable && error instanceof NothingQueued) {
+      await withdraw(deps.store, error.written);
+      await undo(deps.store, event, claim);
+    } else if (claim) {
+      await endLease(deps, event.app_id, claim); // some may have been queued: a retry finishes
+    }
     throw notAccepted(error);
   }
   try {
@@ -259,6 +268,13 @@ async function sendOn(
   if (claim) await complete(deps, event.app_id, claim);
 }
 
+/** Takes back deliveries written for an event being undone, while none has been attempted. */
+async function withdraw(store: DeliveryStore, deliveries: Pick<Delivery, "app_id" | "id">[]) {
+  await Promise.allSettled(
+    deliveries.map((delivery) => store.withdrawDelivery(delivery.app_id, delivery.id)),
+  );
+}
+
 /** What routing in order reads and writes: the trigger's own store, queue and caches. */
 function routingOf(deps: TriggerDeps) {
   return {
@@ -267,11 +283,6 @@ function routingOf(deps: TriggerDeps) {
     clock: deps.clock,
     subscriptions: deps.subscriptions,
   };
-}
-
-/** Runs the event's routing in its turn: a batch's items route one after another. */
-function inTurn<T>(deps: TriggerDeps, route: () => Promise<T>): Promise<T> {
-  return deps.orderedTurn ? deps.orderedTurn(route) : route();
 }
 
 /**

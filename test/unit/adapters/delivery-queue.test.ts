@@ -370,7 +370,7 @@ describe("createDeliveryQueue: the ordered lane (SPEC §3.1)", () => {
     ]);
   });
 
-  it("moves an ordered delivery's dead letter to the FIFO DLQ in its group, deduplicated by its content", async () => {
+  it("moves an ordered delivery's dead letter to the FIFO DLQ, a group of its own, deduplicated by its content", async () => {
     sqs.on(SendMessageCommand).resolves({ MessageId: "dl" });
     const dead = {
       ...ordered(7, "app/sub_a"),
@@ -387,9 +387,9 @@ describe("createDeliveryQueue: the ordered lane (SPEC §3.1)", () => {
 
     const sent = sqs.commandCalls(SendMessageCommand).map((call) => call.args[0].input);
     expect(sent.map((input) => [input.QueueUrl, input.MessageGroupId])).toEqual([
-      [URLS.orderedDeadLetterQueueUrl, "app/sub_a"],
-      [URLS.orderedDeadLetterQueueUrl, "app/sub_a"],
-      [URLS.orderedDeadLetterQueueUrl, "app/sub_a"],
+      [URLS.orderedDeadLetterQueueUrl, dead.delivery_id],
+      [URLS.orderedDeadLetterQueueUrl, dead.delivery_id],
+      [URLS.orderedDeadLetterQueueUrl, dead.delivery_id],
     ]);
     const [first, again, later] = sent.map((input) => input.MessageDeduplicationId);
     expect(first).toMatch(/^[0-9a-f]{64}$/);

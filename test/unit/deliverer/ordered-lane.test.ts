@@ -200,7 +200,7 @@ describe("the ordered lane's batch", () => {
       .find((input) => input.MessageBody?.includes(e1.id));
     expect(deadLetter).toMatchObject({
       QueueUrl: QUEUE_URLS.orderedDeadLetterQueueUrl,
-      MessageGroupId: `${appId}/${subscription.id}`,
+      MessageGroupId: e1.id,
     });
   });
 

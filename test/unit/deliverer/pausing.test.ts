@@ -1,8 +1,9 @@
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Context } from "aws-lambda";
 import { describe, expect, it, vi } from "vitest";
+import { messageFor } from "../../../functions/core/delivery-messages.ts";
 import type { Delivery } from "../../../functions/core/model.ts";
-import type { DeliverDeps } from "../../../functions/core/services/deliver.ts";
+import { type DeliverDeps, deliver } from "../../../functions/core/services/deliver.ts";
 import { FAILURES_TO_PAUSE, HEALTHY } from "../../../functions/core/subscription-health.ts";
 import { createDelivererHandler } from "../../../functions/deliverer/handler.ts";
 import { TABLE_ACCESS } from "../../../infra/table-access.ts";
@@ -238,6 +239,32 @@ describe("pausing a subscription whose receiver keeps failing", () => {
       status_reason: "subscription_paused",
       attempt_count: 0,
     });
+  });
+});
+
+describe("pausing an ordered subscription (SPEC §3.1)", () => {
+  it("counts an ordered delivery's hold from its first turn, not from when it was made: waiting behind its group is not its schedule", async () => {
+    const deps = deliverer();
+    await pauseSubscription(deps);
+    const current = await sub.store.getSubscription(sub.appId, SUBSCRIPTION);
+    if (!current) throw new Error("no subscription");
+    expect(await sub.store.replaceSubscription(sub.appId, { ...current, ordered: true })).toBe(
+      true,
+    );
+    const waited = await newDelivery();
+    expect(waited.ordered).toBe(true);
+    // It waited in its group longer than a delivery may be held; now it is first, and paused.
+    advance(2_772 + 60);
+    await stillPausedUntil("2026-11-23T05:00:00.000Z");
+
+    const outcome = await deliver(deliverer(), messageFor(waited), {
+      messageId: "m-ordered",
+      receiptHandle: "rh-ordered",
+      lane: "ordered",
+    });
+
+    expect(outcome).toMatchObject({ kind: "held", reason: "paused" });
+    expect(await sub.store.getDelivery(sub.appId, waited.id)).toMatchObject({ status: "pending" });
   });
 });
 

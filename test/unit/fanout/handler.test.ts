@@ -309,4 +309,20 @@ describe("fan-out and ordered subscriptions (SPEC §3.1)", () => {
       MessageDeduplicationId: item?.id,
     });
   });
+
+  it("queues a delivery made before, and still untouched, on the queue it was made for, though its subscription switched since", async () => {
+    const switched = await subscribe({ ordered: true });
+    await route(appEvent(APP)); // made ordered, queued on the FIFO queue
+    expect(await store.replaceSubscription(APP, { ...switched, version: 1, ordered: false })).toBe(
+      true,
+    );
+    messaging.reset();
+    // A fan-out that reads the subscription as it is now.
+    fanOut = createFanOutHandler({ store, queue: messaging.queue, clock: fixedClock() });
+
+    await route(appEvent(APP)); // the bus runs the event again: the delivery is queued again
+
+    const [batch] = messaging.sqs.commandCalls(SendMessageBatchCommand);
+    expect(batch?.args[0].input.QueueUrl).toBe(QUEUE_URLS.orderedDeliveryQueueUrl);
+  });
 });

@@ -178,5 +178,43 @@ describe("the trigger and ordered subscriptions", () => {
     ]);
     const [entries = []] = fifoSends();
     expect(await eventOf(messageOf(entries[0]?.MessageBody))).toBe(retried.body.event_id);
+    // The send may have gone through: the retry sent the first request's event on, not another.
+    const stored = await pipeline.table.items("event");
+    expect(stored.map((item) => item.event_id)).toEqual([retried.body.event_id]);
+    expect(await pipeline.table.items("delivery")).toHaveLength(1);
+  });
+
+  it("undoes the event when its ordered routing stopped before anything was sent: no event, no delivery left", async () => {
+    await webhook({ ordered: true });
+    await webhook({ ordered: true, url: "https://example.com/other" });
+    // The second delivery's write fails; the first is written, and must be taken back.
+    const write = store.createDelivery.bind(store);
+    let writes = 0;
+    vi.spyOn(store, "createDelivery").mockImplementation(async (delivery) => {
+      if (++writes === 2) throw new Error("DynamoDB is down");
+      return write(delivery);
+    });
+
+    const failed = await trigger({}, { "idempotency-key": "k-2" });
+
+    expect(failed.status).toBe(500);
+    expect(pipeline.messaging.sqs.calls()).toHaveLength(0);
+    expect(busEvents()).toEqual([]);
+    expect(await pipeline.table.items("event")).toEqual([]);
+    expect(await pipeline.table.items("delivery")).toEqual([]);
+    // The key was released with it: the same request is a new one.
+    vi.restoreAllMocks();
+    expect((await trigger({}, { "idempotency-key": "k-2" })).status).toBe(200);
+    expect(await pipeline.table.items("delivery")).toHaveLength(2);
+  });
+
+  it("undoes the event when the app's subscriptions cannot be read", async () => {
+    vi.spyOn(store, "allSubscriptions").mockRejectedValue(new Error("DynamoDB is down"));
+
+    const failed = await trigger();
+
+    expect(failed.status).toBe(500);
+    expect(busEvents()).toEqual([]);
+    expect(await pipeline.table.items("event")).toEqual([]);
   });
 });
