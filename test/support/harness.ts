@@ -26,6 +26,7 @@ import type {
   WebhookSender,
 } from "../../functions/core/ports.ts";
 import { createApp } from "../../functions/core/services/apps.ts";
+import type { DeliverDeps } from "../../functions/core/services/deliver.ts";
 import { isTriggerRoute } from "../../functions/http/paths.ts";
 import { createTriggerHandler } from "../../functions/trigger/handler.ts";
 import { USER_AGENT } from "../../functions/version.ts";
@@ -110,6 +111,30 @@ export function mockMessaging() {
 }
 
 export type Messaging = ReturnType<typeof mockMessaging>;
+
+/**
+ * What a test's deliverer runs on: its store, the mocked queues and bus, the test vault, and
+ * the default retries (3, from 30 s) with the jitter fixed at its middle.
+ */
+export function testDelivererDeps(
+  store: Store,
+  messaging: Messaging,
+  clock: Clock,
+  sender: WebhookSender,
+): DeliverDeps {
+  return {
+    store,
+    queue: messaging.queue,
+    bus: messaging.bus,
+    sender,
+    clock,
+    vault: testVault,
+    retry: { maxRetries: 3, baseSeconds: 30 },
+    probeLeaseMs: 15_000,
+    userAgent: "Switchyard/test",
+    random: () => 0.5,
+  };
+}
 
 export const fixedClock = (
   iso = "2026-11-23T01:28:00.000Z",

@@ -13,7 +13,7 @@ import {
   type Invoke,
   newApp,
   QUEUE_URLS,
-  testVault,
+  testDelivererDeps,
   usePipeline,
 } from "../../support/harness.ts";
 import { useReceiver } from "../../support/receiver.ts";
@@ -108,18 +108,9 @@ function queued(): DeliveryMessage[] {
 async function deliver(messages: DeliveryMessage[]) {
   const sender = createHttpSender({ timeoutMs: 2_000, allowPrivateUrls: true });
   senders.push(sender);
-  const handler = createDelivererHandler({
-    store,
-    queue: pipeline.messaging.queue,
-    bus: pipeline.messaging.bus,
-    sender,
-    clock,
-    vault: testVault,
-    retry: { maxRetries: 3, baseSeconds: 30 },
-    probeLeaseMs: 15_000,
-    userAgent: "Switchyard/test",
-    random: () => 0.5,
-  });
+  const handler = createDelivererHandler(
+    testDelivererDeps(store, pipeline.messaging, clock, sender),
+  );
   const event: SQSEvent = {
     Records: messages.map((message, index) => ({
       messageId: `m-${index}`,

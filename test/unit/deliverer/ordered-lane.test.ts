@@ -13,7 +13,13 @@ import type { Store } from "../../../functions/core/ports.ts";
 import { webhookDelivery } from "../../../functions/core/routing.ts";
 import { createDelivererHandler } from "../../../functions/deliverer/handler.ts";
 import { appEvent, testSubscription } from "../../support/events.ts";
-import { fixedClock, newApp, QUEUE_URLS, testVault, usePipeline } from "../../support/harness.ts";
+import {
+  fixedClock,
+  newApp,
+  QUEUE_URLS,
+  testDelivererDeps,
+  usePipeline,
+} from "../../support/harness.ts";
 import { useReceiver } from "../../support/receiver.ts";
 
 /**
@@ -45,18 +51,7 @@ afterEach(() => {
 });
 
 const handler = () =>
-  createDelivererHandler({
-    store,
-    queue: pipeline.messaging.queue,
-    bus: pipeline.messaging.bus,
-    sender,
-    clock,
-    vault: testVault,
-    retry: { maxRetries: 3, baseSeconds: 30 },
-    probeLeaseMs: 15_000,
-    userAgent: "Switchyard/test",
-    random: () => 0.5,
-  });
+  createDelivererHandler(testDelivererDeps(store, pipeline.messaging, clock, sender));
 
 async function orderedSubscription(name: string, url = `${receiver.url}/${name}`) {
   const subscription = testSubscription({
