@@ -215,11 +215,10 @@ async function takeOver(
 
 /**
  * Stores the event, routes it to the app's ordered subscriptions (`routeOrdered`), then puts
- * it on the bus. Undone (event deleted, key released) only when nothing can have gone out: the
- * bus refused the event for good and no ordered delivery was queued. When the event may have
- * gone out (a timeout, a 5xx, a failed routing), the stored event stays, since the fan-out may
- * read it, and the claim's lease ends, so that a retry with the key sends this same event on
- * at once.
+ * it on the bus (`sendOn`). Undone (event deleted, key released) only when nothing can have
+ * gone out. When the event may have gone out (an ordered delivery queued; a bus timeout or
+ * 5xx), the stored event stays, since the fan-out may read it, and the claim's lease ends, so
+ * that a retry with the key sends this same event on at once.
  */
 async function handOff(deps: TriggerDeps, event: StoredEvent, claim: IdempotencyRecord | null) {
   try {
