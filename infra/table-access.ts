@@ -17,7 +17,8 @@ export const TABLE_ACCESS = {
   // later in items of their own), statuses and health records; a subscription that resumes
   // loses its record.
   deliverer: ["BatchGetItem", "GetItem", "PutItem", "UpdateItem", "DeleteItem"],
-  "dead-letters": ["GetItem", "UpdateItem"],
+  // A redrive's dead letter may disable a subscription failing too long: it is rewritten.
+  "dead-letters": ["GetItem", "PutItem", "UpdateItem"],
 } as const;
 
 export type TableAction = (typeof TABLE_ACCESS)[keyof typeof TABLE_ACCESS][number];

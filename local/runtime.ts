@@ -204,6 +204,7 @@ export async function startRuntime(
     bus: publisher,
     clock: systemClock,
     environment: config.environment,
+    disableAfterHours: config.disableAfterHours,
   });
   const deadLetterSources = [queues.deliveryDeadLetter, queues.orderedDeadLetter].map((dlq) =>
     startEventSource({

@@ -5,8 +5,10 @@ import { lazyBusFor } from "../adapters/deployment/lazy-bus.ts";
 import { storeFor } from "../adapters/deployment/store.ts";
 import { config } from "../config.ts";
 import { systemClock } from "../core/clock.ts";
-import type { DeadLetterDeps } from "../core/services/dead-letter.ts";
-import { recordDeadLetter } from "../core/services/record-dead-letter.ts";
+import {
+  type RecordDeadLetterDeps,
+  recordDeadLetter,
+} from "../core/services/record-dead-letter.ts";
 import { eachRecord } from "../sqs-batch.ts";
 import { count, observed, type Telemetry, telemetryFor } from "../telemetry.ts";
 
@@ -19,7 +21,7 @@ import { count, observed, type Telemetry, telemetryFor } from "../telemetry.ts";
  * back the rest of the batch.
  */
 export function createDeadLetterHandler(
-  deps: DeadLetterDeps,
+  deps: RecordDeadLetterDeps,
   telemetry: Telemetry = telemetryFor("dead-letters"),
 ) {
   const { logger } = telemetry;
@@ -55,4 +57,5 @@ export const handler = createDeadLetterHandler({
   bus: lazyBusFor(settings),
   clock: systemClock,
   environment: settings.environment,
+  disableAfterHours: settings.disableAfterHours,
 });

@@ -457,7 +457,7 @@ describe("least privilege", () => {
       ...xray,
     ],
     DeadLetters: [
-      ...table(["GetItem", "UpdateItem"]),
+      ...table(["GetItem", "PutItem", "UpdateItem"]),
       "events:PutEvents EventBus",
       ...consume("DeadLetterQueue"),
       ...consume("OrderedDeadLetterQueue"),

@@ -1,6 +1,12 @@
 import { hasEnded } from "../delivery-status.ts";
 import type { DeliveryMessage } from "../model.ts";
+import type { DeliveryStore } from "../ports.ts";
+import { type AutoDisableDeps, disableIfFailingTooLong } from "./auto-disable.ts";
 import { type DeadLetterDeps, deadLetter } from "./dead-letter.ts";
+
+export interface RecordDeadLetterDeps extends DeadLetterDeps, AutoDisableDeps {
+  store: DeliveryStore & AutoDisableDeps["store"];
+}
 
 /**
  * What became of one message of the delivery dead-letter queue:
@@ -20,10 +26,12 @@ export type DeadLetterOutcome = "recorded" | "ended" | "moved_on" | "missing";
  * does after its last retry, reason `receive_limit`. A message the deliverer moved there itself
  * carries a stamp: its delivery is `dead_lettered` already, unless the deliverer stopped
  * between the move and the mark — then this finishes it with the deliverer's reason. Either
- * way the message may then be deleted.
+ * way the message may then be deleted. A redrive's dead letter is a dead letter like the
+ * deliverer's: a subscription failing for too long is disabled at it (SPEC §3.1), as the
+ * deliverer checks before it moves one.
  */
 export async function recordDeadLetter(
-  deps: DeadLetterDeps,
+  deps: RecordDeadLetterDeps,
   message: DeliveryMessage,
 ): Promise<DeadLetterOutcome> {
   const delivery = await deps.store.getDelivery(message.app_id, message.delivery_id);
@@ -32,6 +40,7 @@ export async function recordDeadLetter(
   const stamp = message.dead_letter;
   // Times are the deliverer's ISO strings: a delivery written after the move has gone on.
   if (stamp && delivery.updated_at > stamp.at) return "moved_on";
+  if (!stamp) await disableIfFailingTooLong(deps, delivery);
   await deadLetter(deps, delivery, stamp?.reason ?? "receive_limit");
   return "recorded";
 }

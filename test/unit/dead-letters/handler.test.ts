@@ -148,6 +148,50 @@ describe("a message the delivery queue's own redrive moved to the DLQ", () => {
   });
 });
 
+describe("a redrive's dead letter and a subscription failing too long (SPEC §3.1)", () => {
+  const disabling = () =>
+    createDeadLetterHandler({
+      store,
+      bus: pipeline.messaging.bus,
+      clock,
+      disableAfterHours: 120,
+    });
+
+  it("disables a subscription whose attempts have all failed for the configured hours, and tells", async () => {
+    const subscription = testSubscription();
+    await store.createSubscription(appId, subscription);
+    const delivery = await failedDelivery();
+    // Failing since 121 hours before now.
+    await store.recordFailure(appId, subscription.id, "2026-11-18T01:00:00.000Z");
+
+    const result = await disabling()(dlqEvent(messageOf(delivery)), context);
+
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(await store.getSubscription(appId, subscription.id)).toMatchObject({
+      enabled: false,
+      disabled_reason: "failing",
+      failing_since: "2026-11-18T01:00:00.000Z",
+    });
+    expect(pipeline.messaging.publishedEvents().map((event) => event.type)).toEqual([
+      "webhook.disabled",
+      "delivery.dead_lettered",
+    ]);
+    expect((await stored(delivery))?.status_reason).toBe("receive_limit");
+  });
+
+  it("leaves alone one failing for less", async () => {
+    const subscription = testSubscription();
+    await store.createSubscription(appId, subscription);
+    const delivery = await failedDelivery();
+    await store.recordFailure(appId, subscription.id, "2026-11-18T03:00:00.000Z"); // 119 hours
+
+    await disabling()(dlqEvent(messageOf(delivery)), context);
+
+    expect((await store.getSubscription(appId, subscription.id))?.enabled).toBe(true);
+    expect((await stored(delivery))?.status).toBe("dead_lettered");
+  });
+});
+
 describe("a message the deliverer moved to the DLQ itself", () => {
   it("lets it go when the deliverer marked the delivery already", async () => {
     const delivery = await failedDelivery({ attempts: 4 });
