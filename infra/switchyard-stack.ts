@@ -15,6 +15,12 @@ export interface SwitchyardStackProps extends StackProps {
 }
 
 /** Switchyard in one stack: storage, messaging, functions, the API and alarms. */
+/**
+ * Visible messages on the ordered lane that page: short of the 120,000 a FIFO queue scans for
+ * available message groups, past which one group's backlog blocks the others.
+ */
+const ORDERED_BACKLOG_ALARM_MESSAGES = 100_000;
+
 export class SwitchyardStack extends Stack {
   constructor(scope: Construct, id: string, props: SwitchyardStackProps) {
     super(scope, id, props);
@@ -72,6 +78,13 @@ export class SwitchyardStack extends Stack {
             { queue: messaging.busTarget(rule.id).queue, maxAgeSeconds: 300 },
           ]),
         ),
+      },
+      backlogQueues: {
+        OrderedDelivery: {
+          queue: messaging.orderedDeliveryQueue,
+          maxMessages: ORDERED_BACKLOG_ALARM_MESSAGES,
+          why: "a FIFO queue looks for available message groups among its first 120,000 only, so a backlog that large (one ordered subscription failing behind a huge queue) holds back every other ordered subscription: disable that subscription (its deliveries are then dead-lettered without a request) or purge them",
+        },
       },
       functions: {
         Trigger: functions.trigger,

@@ -5,7 +5,7 @@ import { storeFor } from "../adapters/deployment/store.ts";
 import { config } from "../config.ts";
 import { systemClock } from "../core/clock.ts";
 import { cachedDefinitions } from "../core/services/definition-cache.ts";
-import { cachedSubscriptionLists } from "../core/services/subscription-cache.ts";
+import { cachedOrderedSubscriptions } from "../core/services/subscription-cache.ts";
 import { authenticate, errorResponses, jsonBody } from "../http/middleware.ts";
 import { createRouter } from "../http/router.ts";
 import { count, observed, requestIdOnLogs, type Telemetry, telemetryFor } from "../telemetry.ts";
@@ -20,8 +20,8 @@ export function createTriggerHandler(
     ...deps,
     // One container's triggers of an event read its definition once every 5 s at most.
     definitions: deps.definitions ?? cachedDefinitions(deps.store, deps.clock),
-    // …and the app's subscriptions, for its ordered ones (SPEC §3.1), as the fan-out does.
-    subscriptions: deps.subscriptions ?? cachedSubscriptionLists(deps.store, deps.clock),
+    // …and the app's ordered subscriptions (SPEC §3.1), an app's empty list too.
+    subscriptions: deps.subscriptions ?? cachedOrderedSubscriptions(deps.store, deps.clock),
     onError: deps.onError ?? ((message, error) => logger.warn(message, { error })),
     onItemFault: deps.onItemFault ?? ((message, error) => logger.error(message, { error })),
   };

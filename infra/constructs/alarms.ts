@@ -22,6 +22,8 @@ export interface AlarmsProps {
   systemDeadLetterQueues: Record<string, IQueue>;
   /** Queues with a consumer, and the age of their oldest message that means it is stuck. */
   workQueues: Record<string, { queue: IQueue; maxAgeSeconds: number }>;
+  /** Queues whose backlog, past this many visible messages, harms others than its owner. */
+  backlogQueues: Record<string, { queue: IQueue; maxMessages: number; why: string }>;
   functions: Record<string, IFunction>;
   httpApi: IHttpApi;
   /** Delivery dead letters per 5 minutes that page the operator; 0 never does. */
@@ -91,6 +93,17 @@ export class Alarms extends Construct {
         `The ${name} queue's oldest message is older than ${maxAgeSeconds} s: its consumer is stuck or failing`,
         queue.metricApproximateAgeOfOldestMessage({ period: FIVE_MINUTES, statistic: "Maximum" }),
         maxAgeSeconds,
+      );
+    }
+    for (const [name, { queue, maxMessages, why }] of Object.entries(props.backlogQueues)) {
+      alarm(
+        `${name}BacklogAlarm`,
+        `The ${name} queue holds ${maxMessages} or more messages: ${why}`,
+        queue.metricApproximateNumberOfMessagesVisible({
+          period: FIVE_MINUTES,
+          statistic: "Maximum",
+        }),
+        maxMessages,
       );
     }
     for (const [name, fn] of Object.entries(props.functions)) {

@@ -591,6 +591,15 @@ describe("alarms", () => {
     // receivers' failures (a group waits behind its first), which page nobody.
     expect(ageAlarm("OrderedDeadLetterQueue")?.Threshold).toBe(300);
     expect(ageAlarm("OrderedDeliveryQueue")).toBeUndefined();
+  });
+
+  it("alarms on an ordered-lane backlog before it reaches the 120,000 messages a FIFO queue scans for groups", () => {
+    const backlog = alarms().find(
+      (alarm) =>
+        alarm.MetricName === "ApproximateNumberOfMessagesVisible" &&
+        JSON.stringify(alarm.Dimensions).includes('"OrderedDeliveryQueue"'),
+    );
+    expect(backlog).toMatchObject({ Threshold: 100_000, Statistic: "Maximum", Period: 300 });
     expect(queueSettings.slowLaneOldestMessageAlarmSeconds).toBe(
       5 * 693 + 4 * 30 + 300, // 693 s = 630 s of backoff at its longest (+10 %)
     );

@@ -84,7 +84,7 @@ describe("the functions' DynamoDB grants", () => {
     expect(actions).toEqual([...TABLE_ACCESS.fanout].sort());
   });
 
-  it("cover the dead-letter recorder: a delivery read and marked", async () => {
+  it("cover the dead-letter recorder: a delivery read and marked, its subscription disabled for failing too long", async () => {
     const subscription = testSubscription();
     await store.createSubscription(appId, subscription);
     const fanOut = createFanOutHandler({
@@ -95,10 +95,13 @@ describe("the functions' DynamoDB grants", () => {
     await fanOut(sqsRecords(busEnvelope(appEvent(appId))), context);
     const [delivery] = await pipeline.table.items("delivery");
     const message: DeliveryMessage = { v: 1, app_id: appId, delivery_id: String(delivery?.id) };
+    // Failing for six days: the redrive's dead letter disables it.
+    await store.recordFailure(appId, subscription.id, "2026-11-17T01:29:00.000Z");
     const recorder = createDeadLetterHandler({
       store,
       bus: pipeline.messaging.bus,
       clock: { now: () => new Date("2026-11-23T01:29:00.000Z") },
+      disableAfterHours: 120,
     });
     const actions = await actionsOf(() => recorder(sqsRecords(message) as SQSEvent, context));
     expect(actions).toEqual([...TABLE_ACCESS["dead-letters"]].sort());

@@ -1,5 +1,5 @@
 import pLimit from "p-limit";
-import type { Delivery, DeliveryMessage, RoutedEvent } from "../model.ts";
+import type { Delivery, DeliveryMessage, RoutedEvent, Subscription } from "../model.ts";
 import { subscriptionReceives, webhookDelivery } from "../routing.ts";
 import { type FanOutDeps, WRITES_IN_FLIGHT, writeDelivery } from "./fan-out.ts";
 
@@ -42,39 +42,38 @@ export async function routeOrdered(
 ): Promise<RoutedEvent[]> {
   const lookup = deps.subscriptions ?? ((app) => deps.store.allSubscriptions(app));
   const planned: Delivery[] = [];
-  let routed: { event: RoutedEvent; deliveries: Delivery[] }[];
   const messages: DeliveryMessage[] = [];
+  let routed: RoutedEvent[];
   try {
-    routed = await Promise.all(
-      events.map(async (event) => {
-        const payload = event.payload;
-        if (payload === undefined || event.replay_to !== undefined) {
-          return { event, deliveries: [] };
-        }
-        const now = deps.clock.now();
-        const deliveries = (await lookup(event.app_id))
-          .filter(
-            (subscription) =>
-              subscription.ordered === true && subscriptionReceives(subscription, event, payload),
-          )
-          .map((subscription) => webhookDelivery(subscription, event, payload, now));
-        planned.push(...deliveries);
-        if (deliveries.length === 0) return { event, deliveries };
-        const ordered_to = deliveries.map((delivery) => delivery.target.id);
-        return { event: { ...event, ordered_to }, deliveries };
-      }),
+    const plans = await Promise.all(
+      events.map(async (event) => ({ event, deliveries: await deliveriesOf(lookup, event, deps) })),
     );
+    for (const plan of plans) planned.push(...plan.deliveries);
     // Every write settles before the outcome is known, so none lands after a caller that
     // undoes the event has taken the written ones back.
     const limit = pLimit(WRITES_IN_FLIGHT);
     const written = await Promise.allSettled(
-      routed.flatMap((each) =>
-        each.deliveries.map((delivery) => limit(() => writeDelivery(deps.store, delivery))),
-      ),
+      planned.map((delivery) => limit(() => writeDelivery(deps.store, delivery))),
     );
-    for (const result of written) {
+    const queued = new Map<string, DeliveryMessage | null>();
+    for (const [index, result] of written.entries()) {
       if (result.status === "rejected") throw result.reason;
-      if (result.value) messages.push(result.value);
+      queued.set(planned[index]?.id ?? "", result.value);
+    }
+    routed = plans.map(({ event, deliveries }) => {
+      // A delivery made earlier for the standard queue (before its subscription turned
+      // ordered) is left out: the fan-out queues it again there. One that has been attempted
+      // since has nothing to queue, and is nobody else's either.
+      const ordered_to = deliveries
+        .filter((delivery) => {
+          const message = queued.get(delivery.id);
+          return !message || message.group !== undefined;
+        })
+        .map((delivery) => delivery.target.id);
+      return ordered_to.length > 0 ? { ...event, ordered_to } : event;
+    });
+    for (const message of queued.values()) {
+      if (message?.group !== undefined) messages.push(message);
     }
   } catch (error) {
     throw new NothingQueued(planned, { cause: error });
@@ -83,5 +82,22 @@ export async function routeOrdered(
   await turn(async () => {
     if (messages.length > 0) await deps.queue.enqueue(messages);
   });
-  return routed.map((each) => each.event);
+  return routed;
+}
+
+/** The event's new deliveries to its app's ordered subscriptions that receive it. */
+async function deliveriesOf(
+  lookup: (appId: string) => Promise<Subscription[]>,
+  event: RoutedEvent,
+  deps: FanOutDeps,
+): Promise<Delivery[]> {
+  const payload = event.payload;
+  if (payload === undefined || event.replay_to !== undefined) return [];
+  const now = deps.clock.now();
+  return (await lookup(event.app_id))
+    .filter(
+      (subscription) =>
+        subscription.ordered === true && subscriptionReceives(subscription, event, payload),
+    )
+    .map((subscription) => webhookDelivery(subscription, event, payload, now));
 }

@@ -21,6 +21,22 @@ export function cachedSubscriptionLists(
   return cachedAppLists((appId) => store.allSubscriptions(appId), clock, { ttlMs });
 }
 
+/**
+ * Reads an app's ordered subscriptions (SPEC §3.1), as the trigger routes by them, through a
+ * cache that keeps each list at most 5 s — an empty one too, so an app without any costs a
+ * read a container every 5 s, not one a trigger. One turned ordered meanwhile is routed by the
+ * fan-out until the list is read again.
+ */
+export function cachedOrderedSubscriptions(
+  store: Pick<SubscriptionStore, "allSubscriptions">,
+  clock: Clock,
+  ttlMs = SUBSCRIPTION_CACHE_MS,
+): SubscriptionListLookup {
+  const ordered = async (appId: string) =>
+    (await store.allSubscriptions(appId)).filter((subscription) => subscription.ordered === true);
+  return cachedAppLists(ordered, clock, { ttlMs, keepEmpty: true });
+}
+
 /** Reads one subscription as it is now (or null when it is gone). */
 export type SubscriptionLookup = (appId: string, id: string) => Promise<Subscription | null>;
 

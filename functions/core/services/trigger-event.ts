@@ -248,8 +248,7 @@ async function sendOn(
       deps.orderedTurn ? deps.orderedTurn(send) : send(),
     );
   } catch (error) {
-    if (undoable && error instanceof NothingQueued) {
-      await withdraw(deps.store, error.written);
+    if (undoable && error instanceof NothingQueued && (await withdraw(deps, error.written))) {
       await undo(deps.store, event, claim);
     } else if (claim) {
       await endLease(deps, event.app_id, claim); // some may have been queued: a retry finishes
@@ -267,11 +266,18 @@ async function sendOn(
   if (claim) await complete(deps, event.app_id, claim);
 }
 
-/** Takes back deliveries written for an event being undone, while none has been attempted. */
-async function withdraw(store: DeliveryStore, deliveries: Pick<Delivery, "app_id" | "id">[]) {
-  await Promise.allSettled(
-    deliveries.map((delivery) => store.withdrawDelivery(delivery.app_id, delivery.id)),
+/**
+ * Takes back deliveries written for an event being undone, while none has been attempted.
+ * False when one could not be: the event is then kept, for a retry with its key to queue them.
+ */
+async function withdraw(deps: TriggerDeps, deliveries: Pick<Delivery, "app_id" | "id">[]) {
+  const results = await Promise.allSettled(
+    deliveries.map((delivery) => deps.store.withdrawDelivery(delivery.app_id, delivery.id)),
   );
+  const failed = results.find((result) => result.status === "rejected");
+  if (failed)
+    deps.onError?.("an undone event's deliveries not withdrawn; it is kept", failed.reason);
+  return failed === undefined;
 }
 
 /** What routing in order reads and writes: the trigger's own store, queue and caches. */

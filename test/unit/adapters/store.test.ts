@@ -522,6 +522,30 @@ describe("DynamoDB store: deliveries", () => {
     expect(await store.getDelivery(APP_A, first.id)).toEqual(first);
   });
 
+  it("withdraws a pending delivery without an attempt, and leaves an attempted one and another app's", async () => {
+    const store = await table.freshStore();
+    const [untouched, attempted, ofAnother] = ["sub_1", "sub_2", "sub_3"].map((sub) =>
+      delivery(APP_A, newId("event"), webhook(sub)),
+    );
+    if (!untouched || !attempted || !ofAnother) throw new Error("three deliveries");
+    for (const d of [untouched, attempted, ofAnother]) await store.createDelivery(d);
+    await store.recordAttempt(APP_A, attempted.id, {
+      attempt: attempt(1),
+      status: "failed",
+      expectedAttemptCount: 0,
+      messageId: "m-1",
+    });
+
+    await store.withdrawDelivery(APP_A, untouched.id);
+    await store.withdrawDelivery(APP_A, attempted.id);
+    await store.withdrawDelivery(APP_B, ofAnother.id);
+    await store.withdrawDelivery(APP_A, "msg_missing");
+
+    expect(await store.getDelivery(APP_A, untouched.id)).toBeNull();
+    expect(await store.getDelivery(APP_A, attempted.id)).not.toBeNull();
+    expect(await store.getDelivery(APP_A, ofAnother.id)).not.toBeNull();
+  });
+
   it("reads many deliveries together, each with its body, and leaves out the missing ones", async () => {
     const store = await table.freshStore();
     const deliveries = Array.from({ length: 60 }, (_, n) =>

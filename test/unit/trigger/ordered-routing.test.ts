@@ -3,6 +3,7 @@ import { SendMessageBatchCommand, type SendMessageBatchCommandInput } from "@aws
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { DeliveryMessage } from "../../../functions/core/model.ts";
 import type { Store } from "../../../functions/core/ports.ts";
+import { webhookDelivery } from "../../../functions/core/routing.ts";
 import {
   fixedClock,
   freshApp,
@@ -216,5 +217,55 @@ describe("the trigger and ordered subscriptions", () => {
     expect(failed.status).toBe(500);
     expect(busEvents()).toEqual([]);
     expect(await pipeline.table.items("event")).toEqual([]);
+  });
+
+  it("keeps the event when a delivery it wrote cannot be taken back, for a retry with its key", async () => {
+    await webhook({ ordered: true });
+    await webhook({ ordered: true, url: "https://example.com/other" });
+    const write = store.createDelivery.bind(store);
+    let writes = 0;
+    vi.spyOn(store, "createDelivery").mockImplementation(async (delivery) => {
+      if (++writes === 2) throw new Error("DynamoDB is down");
+      return write(delivery);
+    });
+    vi.spyOn(store, "withdrawDelivery").mockRejectedValue(new Error("still down"));
+
+    const failed = await trigger({}, { "idempotency-key": "k-4" });
+
+    expect(failed.status).toBe(500);
+    expect(await pipeline.table.items("event")).toHaveLength(1);
+    vi.restoreAllMocks();
+    const retried = await trigger({}, { "idempotency-key": "k-4" });
+    expect(retried.status).toBe(200);
+    expect((await pipeline.table.items("event")).map((item) => item.event_id)).toEqual([
+      retried.body.event_id,
+    ]);
+    expect(fifoSends().flat()).toHaveLength(2);
+  });
+
+  it("leaves to the fan-out a delivery made for the standard queue before its subscription turned ordered", async () => {
+    const subscription = await webhook();
+    // The bus may have taken the event: a 500, and the event kept for the key.
+    pipeline.messaging.eventBridge.on(PutEventsCommand).rejectsOnce(new Error("timed out"));
+    expect((await trigger({}, { "idempotency-key": "k-5" })).status).toBe(500);
+    // The fan-out routed it meanwhile, as an unordered subscription's.
+    const [stored] = await pipeline.table.items("event");
+    const event = await store.getEvent(appId, String(stored?.event_id));
+    const current = await store.getSubscription(appId, subscription.id);
+    if (!event || !current) throw new Error("no event or subscription");
+    await store.createDelivery(webhookDelivery(current, event, event.payload, clock.now()));
+    await call({
+      method: "PATCH",
+      path: `/api/v2/webhooks/${subscription.id}`,
+      body: { ordered: true },
+    });
+    clock.set(new Date(clock.now().getTime() + 5_000).toISOString());
+    pipeline.messaging.reset();
+
+    const retried = await trigger({}, { "idempotency-key": "k-5" });
+
+    expect(retried.status).toBe(200);
+    expect(pipeline.messaging.sqs.calls()).toHaveLength(0); // the trigger queues nothing
+    expect(busEvents()[0]).not.toHaveProperty("ordered_to"); // so the fan-out does
   });
 });
