@@ -116,7 +116,7 @@ export async function queueRouted(
  * Writes an event's deliveries; answers the messages that queue them: one for each pending
  * delivery, new or made earlier by a run that stopped before queueing it.
  */
-export async function deliveriesFor(
+async function deliveriesFor(
   deps: QueueingDeps,
   event: RoutedEvent,
   route: Router,

@@ -28,8 +28,8 @@ export type Turn = (send: () => Promise<void>) => Promise<void>;
  * deliveries and queues them on the ordered lane's FIFO queue itself (each subscription's in
  * its own message group), and answers the events naming the subscriptions it routed them to
  * (`ordered_to`), which the fan-out then leaves out. An event no ordered subscription receives
- * comes back as it was, without a write or a send; the app's subscriptions are read through
- * the same kind of cache the fan-out reads them through.
+ * comes back as it was, without a write or a send; the trigger reads the app's ordered
+ * subscriptions through a cache (`cachedOrderedSubscriptions`).
  *
  * The writes run at once; only the send waits for `turn` (a batch's items send in their
  * order). A failure before the send throws `NothingQueued`; one of the send itself is thrown
