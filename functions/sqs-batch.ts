@@ -14,16 +14,7 @@ export async function eachRecord(
   handle: (record: SQSRecord) => Promise<RecordResult>,
   onFailure: (record: SQSRecord, error: unknown) => void,
 ): Promise<SQSBatchResponse> {
-  const results = await Promise.all(
-    event.Records.map(async (record): Promise<RecordResult> => {
-      try {
-        return await handle(record);
-      } catch (error) {
-        onFailure(record, error);
-        return "keep";
-      }
-    }),
-  );
+  const results = await Promise.all(event.Records.map(keptOnFailure(handle, onFailure)));
   return {
     batchItemFailures: event.Records.flatMap((record, index) =>
       results[index] === "keep" ? [{ itemIdentifier: record.messageId }] : [],
@@ -46,6 +37,7 @@ export async function eachRecordInOrder(
   onFailure: (record: SQSRecord, error: unknown) => void,
   release: (records: SQSRecord[]) => Promise<void>,
 ): Promise<SQSBatchResponse> {
+  const turn = keptOnFailure(handle, onFailure);
   const groups = new Map<string, SQSRecord[]>();
   for (const record of event.Records) {
     const group = record.attributes.MessageGroupId ?? "";
@@ -55,14 +47,7 @@ export async function eachRecordInOrder(
   await Promise.all(
     [...groups.values()].map(async (records) => {
       for (const [index, record] of records.entries()) {
-        let result: RecordResult;
-        try {
-          result = await handle(record);
-        } catch (error) {
-          onFailure(record, error);
-          result = "keep";
-        }
-        if (result === "done") continue;
+        if ((await turn(record)) === "done") continue;
         const later = records.slice(index + 1);
         for (const each of [record, ...later]) kept.add(each.messageId);
         if (later.length > 0) {
@@ -78,5 +63,20 @@ export async function eachRecordInOrder(
     batchItemFailures: event.Records.flatMap((record) =>
       kept.has(record.messageId) ? [{ itemIdentifier: record.messageId }] : [],
     ),
+  };
+}
+
+/** `handle`, with a record whose handling throws handed to `onFailure` and kept. */
+function keptOnFailure(
+  handle: (record: SQSRecord) => Promise<RecordResult>,
+  onFailure: (record: SQSRecord, error: unknown) => void,
+) {
+  return async (record: SQSRecord): Promise<RecordResult> => {
+    try {
+      return await handle(record);
+    } catch (error) {
+      onFailure(record, error);
+      return "keep";
+    }
   };
 }

@@ -66,40 +66,48 @@ export class Messaging extends Construct {
     }
     this.busTargets = busTargets;
 
-    // Consumed by the dead-letter recorder, so it hides a message as any consumed queue does.
-    this.deadLetterQueue = queue("DeadLetterQueue", {
-      visibilityTimeout: Duration.seconds(queueSettings.deadLetterVisibilityTimeoutSeconds),
-    });
-    const deliveryLane = (queueId: string) =>
+    // A delivery lane and its dead-letter queue: visibility as an SQS event source needs, and
+    // the redrive backstop for messages that crash the deliverer.
+    const laneDeadLetterQueue = (
+      queueId: string,
+      extra: ConstructorParameters<typeof Queue>[2] = {},
+    ) =>
       queue(queueId, {
+        ...extra,
+        visibilityTimeout: Duration.seconds(queueSettings.deadLetterVisibilityTimeoutSeconds),
+      });
+    const deliveryLane = (
+      queueId: string,
+      deadLetters: Queue,
+      extra: ConstructorParameters<typeof Queue>[2] = {},
+    ) =>
+      queue(queueId, {
+        ...extra,
         visibilityTimeout: Duration.seconds(queueSettings.visibilityTimeoutSeconds),
         deadLetterQueue: {
-          queue: this.deadLetterQueue,
+          queue: deadLetters,
           maxReceiveCount: queueSettings.backstopMaxReceiveCount,
         },
       });
-    this.deliveryQueue = deliveryLane("DeliveryQueue");
-    this.slowDeliveryQueue = deliveryLane("SlowDeliveryQueue");
+    // Consumed by the dead-letter recorder, so it hides a message as any consumed queue does.
+    this.deadLetterQueue = laneDeadLetterQueue("DeadLetterQueue");
+    this.deliveryQueue = deliveryLane("DeliveryQueue", this.deadLetterQueue);
+    this.slowDeliveryQueue = deliveryLane("SlowDeliveryQueue", this.deadLetterQueue);
 
     // High-throughput FIFO: its limits apply per message group (per subscription), not to the
-    // queue, so many ordered subscriptions do not share one queue's 300 sends a second.
+    // queue, so many ordered subscriptions do not share one queue's 300 sends a second. A FIFO
+    // queue's redrive can only go to a FIFO queue: the lane has a FIFO DLQ of its own.
     const fifo = {
       fifo: true,
       deduplicationScope: DeduplicationScope.MESSAGE_GROUP,
       fifoThroughputLimit: FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
     };
-    this.orderedDeadLetterQueue = queue("OrderedDeadLetterQueue", {
-      ...fifo,
-      visibilityTimeout: Duration.seconds(queueSettings.deadLetterVisibilityTimeoutSeconds),
-    });
-    this.orderedDeliveryQueue = queue("OrderedDeliveryQueue", {
-      ...fifo,
-      visibilityTimeout: Duration.seconds(queueSettings.visibilityTimeoutSeconds),
-      deadLetterQueue: {
-        queue: this.orderedDeadLetterQueue,
-        maxReceiveCount: queueSettings.backstopMaxReceiveCount,
-      },
-    });
+    this.orderedDeadLetterQueue = laneDeadLetterQueue("OrderedDeadLetterQueue", fifo);
+    this.orderedDeliveryQueue = deliveryLane(
+      "OrderedDeliveryQueue",
+      this.orderedDeadLetterQueue,
+      fifo,
+    );
   }
 
   /** The bus rule's target, which every rule has. */

@@ -62,41 +62,41 @@ export async function startSqs(
   const queue = createQueueWith(client);
   const retention = String(settings.deadLetterRetentionSeconds);
 
-  const deliveryDeadLetter = await queue("switchyard-deliveries-dlq", {
-    VisibilityTimeout: String(settings.deadLetterVisibilityTimeoutSeconds),
-    MessageRetentionPeriod: retention,
-  });
-  const deliveryLane = (name: string) =>
-    queue(name, {
-      VisibilityTimeout: String(settings.visibilityTimeoutSeconds),
-      MessageRetentionPeriod: retention,
-      RedrivePolicy: JSON.stringify({
-        deadLetterTargetArn: deliveryDeadLetter.arn,
-        maxReceiveCount: settings.backstopMaxReceiveCount,
-      }),
-    });
-  const delivery = await deliveryLane("switchyard-deliveries");
-  const slowDelivery = await deliveryLane("switchyard-deliveries-slow");
+  const deadLetterQueue = (name: string, atCreation?: Record<string, string>) =>
+    queue(
+      name,
+      {
+        VisibilityTimeout: String(settings.deadLetterVisibilityTimeoutSeconds),
+        MessageRetentionPeriod: retention,
+      },
+      atCreation,
+    );
+  const deliveryLane = (
+    name: string,
+    deadLetter: LocalQueue,
+    atCreation?: Record<string, string>,
+  ) =>
+    queue(
+      name,
+      {
+        VisibilityTimeout: String(settings.visibilityTimeoutSeconds),
+        MessageRetentionPeriod: retention,
+        RedrivePolicy: JSON.stringify({
+          deadLetterTargetArn: deadLetter.arn,
+          maxReceiveCount: settings.backstopMaxReceiveCount,
+        }),
+      },
+      atCreation,
+    );
+  const deliveryDeadLetter = await deadLetterQueue("switchyard-deliveries-dlq");
+  const delivery = await deliveryLane("switchyard-deliveries", deliveryDeadLetter);
+  const slowDelivery = await deliveryLane("switchyard-deliveries-slow", deliveryDeadLetter);
   // A queue is FIFO from its creation on, and its name says so.
   const fifo = { FifoQueue: "true" };
-  const orderedDeadLetter = await queue(
-    "switchyard-deliveries-ordered-dlq.fifo",
-    {
-      VisibilityTimeout: String(settings.deadLetterVisibilityTimeoutSeconds),
-      MessageRetentionPeriod: retention,
-    },
-    fifo,
-  );
-  const orderedDelivery = await queue(
+  const orderedDeadLetter = await deadLetterQueue("switchyard-deliveries-ordered-dlq.fifo", fifo);
+  const orderedDelivery = await deliveryLane(
     "switchyard-deliveries-ordered.fifo",
-    {
-      VisibilityTimeout: String(settings.visibilityTimeoutSeconds),
-      MessageRetentionPeriod: retention,
-      RedrivePolicy: JSON.stringify({
-        deadLetterTargetArn: orderedDeadLetter.arn,
-        maxReceiveCount: settings.backstopMaxReceiveCount,
-      }),
-    },
+    orderedDeadLetter,
     fifo,
   );
   const busTargets = new Map<string, { queue: LocalQueue; deadLetter: LocalQueue }>();

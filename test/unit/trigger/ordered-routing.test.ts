@@ -71,6 +71,18 @@ const busEvents = () =>
 const eventOf = async (message: DeliveryMessage) =>
   (await store.getDelivery(appId, message.delivery_id))?.event_id;
 
+/** Two ordered subscriptions; of an event's two deliveries, the second one's write fails. */
+async function twoOrderedSubscriptionsWhoseSecondWriteFails() {
+  await webhook({ ordered: true });
+  await webhook({ ordered: true, url: "https://example.com/other" });
+  const write = store.createDelivery.bind(store);
+  let writes = 0;
+  vi.spyOn(store, "createDelivery").mockImplementation(async (delivery) => {
+    if (++writes === 2) throw new Error("DynamoDB is down");
+    return write(delivery);
+  });
+}
+
 describe("the trigger and ordered subscriptions", () => {
   it("queues an ordered subscription's delivery on the FIFO queue in its group, and names it in the event on the bus", async () => {
     const ordered = await webhook({ ordered: true });
@@ -186,15 +198,8 @@ describe("the trigger and ordered subscriptions", () => {
   });
 
   it("undoes the event when its ordered routing stopped before anything was sent: no event, no delivery left", async () => {
-    await webhook({ ordered: true });
-    await webhook({ ordered: true, url: "https://example.com/other" });
     // The second delivery's write fails; the first is written, and must be taken back.
-    const write = store.createDelivery.bind(store);
-    let writes = 0;
-    vi.spyOn(store, "createDelivery").mockImplementation(async (delivery) => {
-      if (++writes === 2) throw new Error("DynamoDB is down");
-      return write(delivery);
-    });
+    await twoOrderedSubscriptionsWhoseSecondWriteFails();
 
     const failed = await trigger({}, { "idempotency-key": "k-2" });
 
@@ -220,14 +225,7 @@ describe("the trigger and ordered subscriptions", () => {
   });
 
   it("keeps the event when a delivery it wrote cannot be taken back, for a retry with its key", async () => {
-    await webhook({ ordered: true });
-    await webhook({ ordered: true, url: "https://example.com/other" });
-    const write = store.createDelivery.bind(store);
-    let writes = 0;
-    vi.spyOn(store, "createDelivery").mockImplementation(async (delivery) => {
-      if (++writes === 2) throw new Error("DynamoDB is down");
-      return write(delivery);
-    });
+    await twoOrderedSubscriptionsWhoseSecondWriteFails();
     vi.spyOn(store, "withdrawDelivery").mockRejectedValue(new Error("still down"));
 
     const failed = await trigger({}, { "idempotency-key": "k-4" });
